@@ -1,0 +1,39 @@
+# Two commands on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DEMO_DIR := var/demo-snapshot
+export TRUST_SIGNALS_STORE ?= var/store
+
+.PHONY: run test lint venv dev-venv demo clean bench
+
+$(BIN)/trust-signals: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.dev: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+venv: $(BIN)/trust-signals
+dev-venv: $(VENV)/.dev
+
+demo: venv
+	$(BIN)/trust-signals demo --out $(DEMO_DIR)
+
+run: demo
+	$(BIN)/gunicorn --config gunicorn.conf.py 'trust_signals.api:create_app()'
+
+test: dev-venv
+	$(BIN)/ruff check trust_signals tests bench load_tests
+	$(BIN)/pytest
+
+bench: venv
+	$(BIN)/python bench/load_snapshot.py
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,1 @@
+"""Pure domain core: value objects and functions, standard library only."""

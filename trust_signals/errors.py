@@ -1,0 +1,40 @@
+"""The service's exception hierarchy: no HTTP codes here, the API maps them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+class TrustSignalsError(Exception):
+    """Base of every error this package raises on purpose."""
+
+
+class SnapshotNotFound(TrustSignalsError):
+    """An entity or snapshot that the active data does not hold."""
+
+    def __init__(self, kind: str, id: str) -> None:
+        super().__init__(f"{kind} {id!r} not found")
+        self.kind = kind
+        self.id = id
+
+
+class StoreUnavailable(TrustSignalsError):
+    """The snapshot store cannot answer; raised `from` the driver's error."""
+
+
+class ConfigError(TrustSignalsError):
+    """An invalid configuration; `problems` lists every one as 'path: message'."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        super().__init__("invalid configuration:\n" + "\n".join(problems))
+        self.problems = tuple(problems)
+
+
+class SnapshotRejected(TrustSignalsError):
+    """A snapshot that failed verification; `problems` lists 'file:line: field: problem'."""
+
+    def __init__(self, problems: Sequence[str], total: int | None = None) -> None:
+        self.problems = tuple(problems)
+        self.total = len(self.problems) if total is None else total
+        more = f"\n… and {self.total - len(self.problems)} more" if self.total > len(problems) else ""
+        super().__init__(f"snapshot refused ({self.total} problems):\n" + "\n".join(problems) + more)

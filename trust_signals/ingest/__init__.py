@@ -1,0 +1,1 @@
+"""Snapshot ingest: the on-disk format, its validation, the synthetic generator and the loader."""

@@ -1,0 +1,1 @@
+"""Snapshot stores: one small interface, several backends."""

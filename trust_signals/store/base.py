@@ -1,0 +1,101 @@
+"""The SnapshotStore port: what the service needs from any backend."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Protocol
+
+from trust_signals.domain.snapshots import OfferSnapshot, SellerSnapshot
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotInfo:
+    """A loaded snapshot as the catalog knows it."""
+
+    snapshot_id: str
+    marketplace: str
+    as_of: date
+    loaded_at: datetime
+    seller_count: int
+    offer_count: int
+    active: bool
+
+
+class SnapshotStore(Protocol):
+    """Read side: batch lookups aligned with the ids asked (None where absent)."""
+
+    def active_snapshots(self) -> dict[str, SnapshotInfo]:
+        """The active snapshot per marketplace."""
+        ...
+
+    def list_snapshots(self) -> list[SnapshotInfo]:
+        """Every retained snapshot, newest first."""
+        ...
+
+    def get_sellers(self, snapshot_id: str, ids: Sequence[str]) -> list[SellerSnapshot | None]:
+        """Sellers of one snapshot, aligned with `ids`."""
+        ...
+
+    def get_offers(self, snapshot_id: str, ids: Sequence[str]) -> list[OfferSnapshot | None]:
+        """Offers of one snapshot, aligned with `ids`."""
+        ...
+
+    def iter_sellers(self, snapshot_id: str) -> Iterable[SellerSnapshot]:
+        """Every seller of one snapshot (for cohort computations), in id order."""
+        ...
+
+    def get_artifact(self, snapshot_id: str, name: str) -> bytes | None:
+        """A precomputed blob stored with the snapshot at load time (e.g. cohort tables)."""
+        ...
+
+    def ping(self) -> None:
+        """Return if the store answers, else raise StoreUnavailable."""
+        ...
+
+
+class SnapshotWriter(Protocol):
+    """Write side of one snapshot being loaded; nothing is visible until `commit`."""
+
+    def add_sellers(self, sellers: Sequence[tuple[str, bytes]]) -> None:
+        """Store a batch of (seller_id, canonical JSON record)."""
+        ...
+
+    def add_offers(self, offers: Sequence[tuple[str, str, bytes]]) -> None:
+        """Store a batch of (offer_id, seller_id, canonical JSON record)."""
+        ...
+
+    def put_artifact(self, name: str, blob: bytes) -> None:
+        """Store a precomputed blob with the snapshot."""
+        ...
+
+    def commit(self) -> SnapshotInfo:
+        """Make the snapshot complete and listed (not yet active)."""
+        ...
+
+    def abort(self) -> None:
+        """Discard everything written."""
+        ...
+
+
+class SnapshotCatalog(Protocol):
+    """Administration of loaded snapshots: loading, activation, retention."""
+
+    def begin(
+        self, snapshot_id: str, marketplace: str, as_of: date, *, force: bool = False
+    ) -> SnapshotWriter:
+        """Start loading a snapshot; refuses a known snapshot_id unless forced."""
+        ...
+
+    def activate(self, snapshot_id: str) -> None:
+        """Atomically make a loaded snapshot the active one of its marketplace."""
+        ...
+
+    def delete(self, snapshot_id: str) -> None:
+        """Remove a snapshot that is not active."""
+        ...
+
+    def prune(self, keep: int) -> list[str]:
+        """Delete all but the newest `keep` inactive snapshots per marketplace; ids deleted."""
+        ...
