@@ -36,5 +36,9 @@ class SnapshotRejected(TrustSignalsError):
     def __init__(self, problems: Sequence[str], total: int | None = None) -> None:
         self.problems = tuple(problems)
         self.total = len(self.problems) if total is None else total
-        more = f"\n… and {self.total - len(self.problems)} more" if self.total > len(problems) else ""
-        super().__init__(f"snapshot refused ({self.total} problems):\n" + "\n".join(problems) + more)
+        more = (
+            f"\n… and {self.total - len(self.problems)} more" if self.total > len(problems) else ""
+        )
+        super().__init__(
+            f"snapshot refused ({self.total} problems):\n" + "\n".join(problems) + more
+        )

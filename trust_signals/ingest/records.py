@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate, validates_schema
+from marshmallow import (
+    RAISE,
+    Schema,
+    ValidationError,
+    fields,
+    post_load,
+    validate,
+    validates_schema,
+)
 
 from trust_signals.domain.snapshots import (
     CATEGORY_GROUPS,
@@ -109,7 +117,9 @@ def _windows(counts_schema: type[Schema]) -> fields.Dict:
         keys=fields.String(validate=validate.OneOf(WINDOWS)),
         values=fields.Nested(counts_schema),
         required=True,
-        validate=validate.Length(equal=len(WINDOWS), error=f"must hold exactly {', '.join(WINDOWS)}"),
+        validate=validate.Length(
+            equal=len(WINDOWS), error=f"must hold exactly {', '.join(WINDOWS)}"
+        ),
     )
 
 
@@ -151,9 +161,7 @@ class OfferRecordSchema(Schema):
         required=True, validate=validate.OneOf(FULFILLMENT_CHANNELS)
     )
     handling_days = fields.Integer(required=True, strict=True, validate=validate.Range(0, 60))
-    return_window_days = fields.Integer(
-        required=True, strict=True, validate=validate.Range(0, 365)
-    )
+    return_window_days = fields.Integer(required=True, strict=True, validate=validate.Range(0, 365))
     free_returns = fields.Boolean(required=True, truthy={True}, falsy={False})
     windows = _windows(OfferCountsSchema)
 
