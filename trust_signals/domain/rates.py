@@ -1,0 +1,44 @@
+"""Measures: a point estimate with its confidence bounds and the sample behind it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from trust_signals.domain.confidence import wilson_interval
+
+
+@dataclass(frozen=True, slots=True)
+class Measure:
+    """A signal's value: point estimate, bounds and sample size.
+
+    `value` is None when there is nothing to estimate from (zero opportunities): such a
+    rate is unknown, never 0 %. Exact quantities (counts, attributes, indices) have
+    lower == upper == value.
+    """
+
+    value: float | None
+    lower: float | None
+    upper: float | None
+    sample: int
+
+    def bound(self, which: str) -> float | None:
+        """The point estimate ('point'), or the 'lower' or 'upper' bound."""
+        if which == "point":
+            return self.value
+        return self.lower if which == "lower" else self.upper
+
+
+NO_DATA = Measure(None, None, None, 0)
+
+
+def rate(events: int, opportunities: int, z: float) -> Measure:
+    """events / opportunities with its Wilson interval; NO_DATA when opportunities are 0."""
+    if opportunities <= 0:
+        return NO_DATA
+    lower, upper = wilson_interval(events, opportunities, z)
+    return Measure(events / opportunities, lower, upper, opportunities)
+
+
+def exact(value: float, sample: int) -> Measure:
+    """A measure known exactly: a count, an attribute or a computed index."""
+    return Measure(value, value, value, sample)
