@@ -1,0 +1,478 @@
+"""The read use cases: the one place where store, cache, clock and configuration meet."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+import orjson
+
+from trust_signals.cache import SignalCache
+from trust_signals.config import MarketplaceConfig, TrustConfig
+from trust_signals.domain.badges import Badge, evaluate_badges, explain_badges
+from trust_signals.domain.cohorts import (
+    BENCHMARK_METRICS,
+    CohortBenchmark,
+    cohort_key,
+    opportunities_against,
+    percentile_rank,
+    seller_dimensions,
+)
+from trust_signals.domain.indices import quality_index, weighted_defect_rate
+from trust_signals.domain.profile_stats import ProfileStat, profile_stats
+from trust_signals.domain.ranking_features import feature_vector
+from trust_signals.domain.signals import Subject
+from trust_signals.domain.snapshots import OfferSnapshot, SellerSnapshot
+from trust_signals.errors import SnapshotNotFound, TrustSignalsError
+from trust_signals.precompute import (
+    CohortModel,
+    build_artifacts,
+    decode_benchmark,
+    seller_defect_rates,
+    seller_metrics,
+    seller_prior,
+)
+from trust_signals.store.base import SnapshotCatalog, SnapshotInfo, SnapshotStore
+
+log = logging.getLogger(__name__)
+Clock = Callable[[], datetime]
+BADGE_SURFACES = ("search", "pdp")
+
+
+class UnknownMarketplace(TrustSignalsError):
+    """A marketplace with no active snapshot."""
+
+    def __init__(self, marketplace: str, known: Sequence[str]) -> None:
+        super().__init__(
+            f"unknown marketplace {marketplace!r}: serving {', '.join(sorted(known)) or 'none'}"
+        )
+        self.marketplace = marketplace
+
+
+@dataclass(frozen=True, slots=True)
+class Market:
+    """One marketplace as served: its active snapshot, effective config and priors."""
+
+    snapshot: SnapshotInfo
+    config: MarketplaceConfig
+    priors: Mapping[str, Mapping[str, Mapping[str, float]]]
+    artifacts: Mapping[str, bytes]  # only when computed in-process (config changed since load)
+
+
+@dataclass(frozen=True, slots=True)
+class View:
+    """One consistent state: every response is computed from exactly one View."""
+
+    config: TrustConfig
+    cohort_model: CohortModel
+    markets: Mapping[str, Market]
+
+    def market(self, marketplace: str) -> Market:
+        """The served marketplace, or UnknownMarketplace."""
+        found = self.markets.get(marketplace)
+        if found is None:
+            raise UnknownMarketplace(marketplace, list(self.markets))
+        return found
+
+
+@dataclass(frozen=True, slots=True)
+class SellerSignals:
+    """Everything served about one seller, computed once per snapshot and config."""
+
+    subject: Subject
+    badges: Mapping[str, tuple[Badge, ...]]  # surface -> badges (seller-level rules)
+    stats: tuple[ProfileStat, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class OfferSignals:
+    """Everything served about one offer, computed once per snapshot and config."""
+
+    offer_id: str
+    seller_id: str
+    badges: Mapping[str, tuple[Badge, ...]]  # surface -> badges
+    features: tuple[float, ...]
+    missing: tuple[bool, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """A batch answer: per-id results aligned with the ids asked, and the unknown ids."""
+
+    view: View
+    market: Market
+    results: list[OfferSignals | None]
+    missing: list[str] = field(default_factory=list)
+
+
+_ABSENT = object()
+_MISSING = object()  # cached marker: the id is not in the snapshot
+
+
+class TrustSignals:
+    """Serves trust signals from the active snapshots under the live configuration.
+
+    `refresh()` (called by a background thread, never on the request path) swaps in a new
+    View when a snapshot is activated or the configuration changes; each request reads
+    `view()` once, so one response never mixes two snapshots or two configs.
+    """
+
+    def __init__(
+        self,
+        store: SnapshotStore,
+        read_config: Callable[[], TrustConfig],
+        clock: Clock,
+        cache: SignalCache,
+    ) -> None:
+        self._store = store
+        self._read_config = read_config
+        self._clock = clock
+        self._cache = cache
+        self._refresh_lock = threading.Lock()
+        self._view: View | None = None
+        self.last_config_error: str | None = None
+        self.refresh()
+
+    @property
+    def store(self) -> SnapshotStore:
+        """The snapshot store (for readiness checks)."""
+        return self._store
+
+    def view(self) -> View:
+        """The current consistent state."""
+        view = self._view
+        if view is None:
+            raise TrustSignalsError("no configuration loaded")
+        return view
+
+    def refresh(self) -> bool:
+        """Rebuild the View if the active snapshots or the configuration changed."""
+        with self._refresh_lock:
+            config = self._current_config()
+            if config is None:
+                return False
+            active = self._store.active_snapshots()
+            old = self._view
+            if (
+                old is not None
+                and old.config.version == config.version
+                and {m: k.snapshot.snapshot_id for m, k in old.markets.items()}
+                == {m: info.snapshot_id for m, info in active.items()}
+            ):
+                return False
+            self._view = self._build_view(config, active, old)
+            return True
+
+    def _current_config(self) -> TrustConfig | None:
+        try:
+            config = self._read_config()
+        except TrustSignalsError as error:
+            # A bad config never replaces the serving one; it is reported, not applied.
+            self.last_config_error = str(error)
+            if self._view is None:
+                raise
+            log.error("configuration refused, keeping %s: %s", self._view.config.version, error)
+            return self._view.config
+        self.last_config_error = None
+        return config
+
+    def _build_view(
+        self, config: TrustConfig, active: Mapping[str, SnapshotInfo], old: View | None
+    ) -> View:
+        model = CohortModel(config.cohort_spec, config.params)
+        markets = {}
+        for marketplace, info in active.items():
+            reused = old.markets.get(marketplace) if old is not None else None
+            if (
+                reused is not None
+                and reused.snapshot.snapshot_id == info.snapshot_id
+                and old is not None
+                and old.cohort_model.version == model.version
+            ):
+                markets[marketplace] = Market(
+                    info, config.for_marketplace(marketplace), reused.priors, reused.artifacts
+                )
+            else:
+                markets[marketplace] = self._load_market(info, config, model)
+        return View(config, model, markets)
+
+    def _load_market(self, info: SnapshotInfo, config: TrustConfig, model: CohortModel) -> Market:
+        blob = self._store.get_artifact(info.snapshot_id, f"priors:{model.version}")
+        artifacts: Mapping[str, bytes] = {}
+        if blob is None:
+            # Loaded under other cohort parameters: compute here, off the request path.
+            log.warning("computing cohort artifacts for %s in-process", info.snapshot_id)
+            artifacts = build_artifacts(
+                self._store.iter_sellers(info.snapshot_id), model, info.as_of
+            )
+            blob = artifacts[f"priors:{model.version}"]
+        return Market(info, config.for_marketplace(info.marketplace), orjson.loads(blob), artifacts)
+
+    def artifact(self, market: Market, name: str) -> bytes | None:
+        """A precomputed artifact of the market's snapshot."""
+        if name in market.artifacts:
+            return market.artifacts[name]
+        if market.artifacts and name.split(":", 1)[0] in ("benchmark", "priors"):
+            return None  # computed in-process: absent means suppressed
+        return self._store.get_artifact(market.snapshot.snapshot_id, name)
+
+    def today(self) -> date:
+        """Today's date by the injected clock (UTC)."""
+        return self._clock().date()
+
+    def cache_stats(self) -> dict[str, int]:
+        """Hit and miss counts of this process's signal cache."""
+        return self._cache.stats()
+
+    # -- per-entity signals -------------------------------------------------------------
+
+    def _subject(
+        self, market: Market, seller: SellerSnapshot, offer: OfferSnapshot | None
+    ) -> Subject:
+        prior = seller_prior(seller, market.priors, market.config.cohort_spec)
+        return Subject(seller, offer, market.snapshot.as_of, prior)
+
+    def sellers(self, view: View, market: Market, ids: Sequence[str]) -> list[SellerSignals | None]:
+        """Seller signals aligned with `ids` (None for unknown ids), from cache or store."""
+        on = self.today()
+        key = (market.snapshot.snapshot_id, view.config.version, on)
+        cached = self._cache.get_many([("seller", *key, i) for i in ids], _ABSENT)
+        todo = list(dict.fromkeys(i for i, c in zip(ids, cached, strict=True) if c is _ABSENT))
+        if todo:
+            found = self._store.get_sellers(market.snapshot.snapshot_id, todo)
+            computed = {
+                seller_id: _MISSING if s is None else self._seller_signals(market, s, on)
+                for seller_id, s in zip(todo, found, strict=True)
+            }
+            self._cache.put_many([(("seller", *key, i), v) for i, v in computed.items()])
+            cached = [
+                computed.get(i, c) if c is _ABSENT else c for i, c in zip(ids, cached, strict=True)
+            ]
+        return [None if c is _MISSING else c for c in cached]
+
+    def _seller_signals(self, market: Market, seller: SellerSnapshot, on: date) -> SellerSignals:
+        config = market.config
+        subject = self._subject(market, seller, None)
+        params = config.params
+        badges = {
+            surface: tuple(
+                evaluate_badges(
+                    config.rules,
+                    subject,
+                    params,
+                    surface=surface,
+                    marketplace=market.snapshot.marketplace,
+                    on=on,
+                    max_badges=cap,
+                )
+            )
+            for surface, cap in config.surface_caps.items()
+        }
+        return SellerSignals(subject, badges, tuple(profile_stats(config.stats, subject, params)))
+
+    def offers(self, view: View, market: Market, ids: Sequence[str]) -> list[OfferSignals | None]:
+        """Offer signals aligned with `ids` (None for unknown ids), from cache or store."""
+        on = self.today()
+        key = (market.snapshot.snapshot_id, view.config.version, on)
+        cached = self._cache.get_many([("offer", *key, i) for i in ids], _ABSENT)
+        todo = list(dict.fromkeys(i for i, c in zip(ids, cached, strict=True) if c is _ABSENT))
+        if todo:
+            found = self._store.get_offers(market.snapshot.snapshot_id, todo)
+            present = [o for o in found if o is not None]
+            seller_ids = list(dict.fromkeys(o.seller_id for o in present))
+            sellers = dict(zip(seller_ids, self.sellers(view, market, seller_ids), strict=True))
+            computed: dict[str, Any] = {}
+            for offer_id, offer in zip(todo, found, strict=True):
+                seller = sellers.get(offer.seller_id) if offer is not None else None
+                computed[offer_id] = (
+                    _MISSING
+                    if offer is None or seller is None
+                    else self._offer_signals(market, offer, seller.subject.seller, on)
+                )
+            self._cache.put_many([(("offer", *key, i), v) for i, v in computed.items()])
+            cached = [
+                computed.get(i, c) if c is _ABSENT else c for i, c in zip(ids, cached, strict=True)
+            ]
+        return [None if c is _MISSING else c for c in cached]
+
+    def _offer_signals(
+        self, market: Market, offer: OfferSnapshot, seller: SellerSnapshot, on: date
+    ) -> OfferSignals:
+        config = market.config
+        subject = self._subject(market, seller, offer)
+        badges = {
+            surface: tuple(
+                evaluate_badges(
+                    config.rules,
+                    subject,
+                    config.params,
+                    surface=surface,
+                    marketplace=market.snapshot.marketplace,
+                    on=on,
+                    max_badges=config.surface_caps[surface],
+                )
+            )
+            for surface in BADGE_SURFACES
+        }
+        values, missing = feature_vector(config.feature_schema, subject, config.params)
+        return OfferSignals(offer.offer_id, offer.seller_id, badges, tuple(values), tuple(missing))
+
+    def offer(
+        self, view: View, market: Market, offer_id: str
+    ) -> tuple[OfferSignals, SellerSignals]:
+        """One offer and its seller (the PDP call); SnapshotNotFound when unknown."""
+        found = self.offers(view, market, [offer_id])[0]
+        if found is None:
+            raise SnapshotNotFound("offer", offer_id)
+        seller = self.sellers(view, market, [found.seller_id])[0]
+        assert seller is not None  # offers whose seller is unknown are treated as missing
+        return found, seller
+
+    def seller(self, view: View, market: Market, seller_id: str) -> SellerSignals:
+        """One seller (the SPP call); SnapshotNotFound when unknown."""
+        found = self.sellers(view, market, [seller_id])[0]
+        if found is None:
+            raise SnapshotNotFound("seller", seller_id)
+        return found
+
+    def explain(self, view: View, market: Market, kind: str, entity_id: str) -> list:  # type: ignore[type-arg]
+        """Every badge rule evaluated condition by condition for one seller or offer."""
+        if kind == "offer":
+            offer, seller = self.offer(view, market, entity_id)
+            record = self._store.get_offers(market.snapshot.snapshot_id, [entity_id])[0]
+            subject = self._subject(market, seller.subject.seller, record)
+        else:
+            subject = self.seller(view, market, entity_id).subject
+        return explain_badges(
+            market.config.rules,
+            subject,
+            market.config.params,
+            marketplace=market.snapshot.marketplace,
+            on=self.today(),
+        )
+
+    # -- benchmarks and programs -------------------------------------------------------
+
+    def benchmark(
+        self, view: View, market: Market, seller_id: str, dimensions: Sequence[str]
+    ) -> BenchmarkReport:
+        """A seller against its chosen cohort and first-party retail."""
+        seller = self.seller(view, market, seller_id)
+        spec = market.config.cohort_spec
+        key = cohort_key(seller_dimensions(seller.subject.seller, spec), dimensions)
+        cohort = self._cohort(view, market, key)
+        params = market.config.params
+        own = seller_metrics(seller.subject, params)
+        first_party = []
+        for fp in self.sellers(view, market, self._first_party_ids(market)):
+            if fp is not None:
+                first_party.append(
+                    (fp.subject.seller.seller_id, seller_metrics(fp.subject, params))
+                )
+        if cohort is None:
+            return BenchmarkReport(seller_id, key, None, own, {}, first_party, [])
+        rates = seller_defect_rates(seller.subject.seller, seller.subject.prior_rates, params)
+        ranks = {
+            metric: percentile_rank(bench.sketch, own[metric], BENCHMARK_METRICS[metric])
+            for metric, bench in cohort.metrics.items()
+            if own.get(metric) is not None
+        }
+        opportunities = opportunities_against(rates, cohort, params.weights)
+        return BenchmarkReport(seller_id, key, cohort, own, ranks, first_party, opportunities)
+
+    def _cohort(self, view: View, market: Market, key: str) -> CohortBenchmark | None:
+        name = f"benchmark:{view.cohort_model.version}:{key}"
+        cache_key = ("artifact", market.snapshot.snapshot_id, name)
+        cached = self._cache.get_many([cache_key], _ABSENT)[0]
+        if cached is _ABSENT:
+            blob = self.artifact(market, name)
+            cached = _MISSING if blob is None else decode_benchmark(blob)
+            self._cache.put_many([(cache_key, cached)])
+        return None if cached is _MISSING else cached
+
+    def _first_party_ids(self, market: Market) -> list[str]:
+        blob = self.artifact(market, "first_party")
+        return [] if blob is None else list(orjson.loads(blob))
+
+    def programs(
+        self, view: View, marketplace: str | None, group_by: str, window: str
+    ) -> list[ProgramFigures]:
+        """FQ/CSQ indices pooled per program group (or per marketplace, side by side)."""
+        markets = [view.market(marketplace)] if marketplace else list(view.markets.values())
+        pooled: dict[str, dict[str, Any]] = {}
+        for market in markets:
+            blob = self.artifact(market, "programs")
+            totals = orjson.loads(blob) if blob else {}
+            for group, windows in totals.get(group_by, {}).items():
+                entry = pooled.setdefault(group, {"sellers": 0, "orders": 0, "defects": {}})
+                figures = windows[window]
+                entry["sellers"] += figures["sellers"]
+                entry["orders"] += figures["orders"]
+                for kind, count in figures["defects"].items():
+                    entry["defects"][kind] = entry["defects"].get(kind, 0) + count
+        weights = view.config.params.weights
+        return [
+            program_figures(group, entry["sellers"], entry["orders"], entry["defects"], weights)
+            for group, entry in sorted(pooled.items())
+        ]
+
+    # -- administration ----------------------------------------------------------------
+
+    def activate(self, catalog: SnapshotCatalog, snapshot_id: str) -> None:
+        """Activate a loaded snapshot and serve it from this process at once."""
+        catalog.activate(snapshot_id)
+        self.refresh()
+
+    def status(self) -> dict[str, Any]:
+        """Active snapshots, retained ones, config version and cache statistics."""
+        view = self.view()
+        return {
+            "config_version": view.config.version,
+            "config_error": self.last_config_error,
+            "active": {m: k.snapshot for m, k in view.markets.items()},
+            "snapshots": self._store.list_snapshots(),
+            "cache": self._cache.stats(),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class BenchmarkReport:
+    """A seller's benchmark; `cohort` None means the cohort is withheld (too small)."""
+
+    seller_id: str
+    cohort_key: str
+    cohort: CohortBenchmark | None
+    metrics: Mapping[str, float | None]
+    percentiles: Mapping[str, float]
+    first_party: list[tuple[str, Mapping[str, float | None]]]
+    opportunities: list[tuple[str, str, float]]
+
+
+@dataclass(frozen=True, slots=True)
+class ProgramFigures:
+    """One program group's pooled indices."""
+
+    group: str
+    sellers: int
+    orders: int
+    fq_index: float | None
+    csq_index: float | None
+
+
+def program_figures(
+    group: str,
+    sellers: int,
+    orders: int,
+    defects: Mapping[str, int],
+    weights: Mapping[str, Mapping[str, float]],
+) -> ProgramFigures:
+    """Order-weighted indices of one group: Σ w_k·defects_k / Σ orders per family."""
+    if orders == 0:
+        return ProgramFigures(group, sellers, orders, None, None)
+    rates = {kind: count / orders for kind, count in defects.items()}
+    fq, csq = (quality_index(weighted_defect_rate(rates, weights[f])) for f in ("fq", "csq"))
+    return ProgramFigures(group, sellers, orders, fq, csq)
