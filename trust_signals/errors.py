@@ -42,3 +42,21 @@ class SnapshotRejected(TrustSignalsError):
         super().__init__(
             f"snapshot refused ({self.total} problems):\n" + "\n".join(problems) + more
         )
+
+
+class SnapshotExists(SnapshotRejected):
+    """A snapshot_id that is already loaded; loading it again needs `force`."""
+
+    def __init__(self, snapshot_id: str) -> None:
+        super().__init__([f"snapshot_id: {snapshot_id!r} is already loaded (force replaces it)"])
+        self.snapshot_id = snapshot_id
+
+
+class SnapshotInUse(TrustSignalsError):
+    """A snapshot that cannot be deleted because it is the active one of its marketplace."""
+
+    def __init__(self, snapshot_id: str) -> None:
+        super().__init__(
+            f"snapshot {snapshot_id!r} is active; activate another one before deleting it"
+        )
+        self.snapshot_id = snapshot_id

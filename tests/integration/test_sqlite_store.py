@@ -1,0 +1,112 @@
+"""SqliteSnapshotStore behaviour beyond the shared contract: files, crashes, threads."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date
+from pathlib import Path
+
+import orjson
+import pytest
+
+from tests.builders import seller_record
+from trust_signals.errors import SnapshotNotFound, StoreUnavailable
+from trust_signals.store.codec import seller_from_dict
+from trust_signals.store.sqlite import SqliteSnapshotStore
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[SqliteSnapshotStore]:
+    store = SqliteSnapshotStore(tmp_path)
+    yield store
+    store.close()
+
+
+def load_one_seller(store: SqliteSnapshotStore, snapshot_id: str = "US-1") -> None:
+    writer = store.begin(snapshot_id, "US", date(2026, 11, 27))
+    writer.add_sellers([("S-1", orjson.dumps(seller_record()))])
+    writer.commit()
+
+
+def test_begin_removes_partial_files_left_by_a_dead_load(
+    store: SqliteSnapshotStore, tmp_path: Path
+) -> None:
+    (tmp_path / "snapshots").mkdir()
+    stray = tmp_path / "snapshots" / "US-0.sqlite.partial"
+    stray.write_bytes(b"half a snapshot")
+
+    store.begin("US-1", "US", date(2026, 11, 27)).abort()
+
+    assert list((tmp_path / "snapshots").iterdir()) == []
+
+
+def test_begin_keeps_the_partial_file_of_a_live_load(
+    store: SqliteSnapshotStore, tmp_path: Path
+) -> None:
+    live = store.begin("US-1", "US", date(2026, 11, 27))
+
+    store.begin("US-2", "US", date(2026, 11, 27)).abort()
+
+    assert [p.name for p in (tmp_path / "snapshots").iterdir()] == ["US-1.sqlite.partial"]
+    live.abort()
+
+
+def test_committed_snapshot_is_one_file_named_after_its_id(
+    store: SqliteSnapshotStore, tmp_path: Path
+) -> None:
+    load_one_seller(store)
+
+    assert sorted(p.name for p in (tmp_path / "snapshots").iterdir()) == ["US-1.sqlite"]
+
+
+def test_file_renamed_but_never_cataloged_is_not_served(
+    store: SqliteSnapshotStore, tmp_path: Path
+) -> None:
+    load_one_seller(store, "US-1")
+    (tmp_path / "snapshots" / "US-1.sqlite").rename(tmp_path / "snapshots" / "US-9.sqlite")
+
+    with pytest.raises(SnapshotNotFound):
+        store.get_sellers("US-9", ["S-1"])
+    assert [i.snapshot_id for i in store.list_snapshots()] == ["US-1"]
+
+
+def test_ping_raises_store_unavailable_when_the_catalog_is_unreadable(tmp_path: Path) -> None:
+    (tmp_path / "catalog.sqlite").write_bytes(b"this is not a database" * 100)
+    store = SqliteSnapshotStore(tmp_path)
+
+    with pytest.raises(StoreUnavailable) as caught:
+        store.ping()
+
+    assert caught.value.__cause__ is not None
+    store.close()
+
+
+def test_corrupt_snapshot_file_raises_store_unavailable(
+    store: SqliteSnapshotStore, tmp_path: Path
+) -> None:
+    load_one_seller(store)
+    path = tmp_path / "snapshots" / "US-1.sqlite"
+    path.write_bytes(b"garbage" * 10_000)
+
+    with pytest.raises(StoreUnavailable):
+        store.get_sellers("US-1", ["S-1"])
+
+
+def test_begin_refuses_a_snapshot_id_that_is_not_a_safe_file_name(
+    store: SqliteSnapshotStore,
+) -> None:
+    with pytest.raises(ValueError, match="snapshot_id"):
+        store.begin("../escape", "US", date(2026, 11, 27))
+
+
+def test_threads_read_through_their_own_connections(store: SqliteSnapshotStore) -> None:
+    load_one_seller(store)
+    expected = [seller_from_dict(seller_record())]
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(lambda _: store.get_sellers("US-1", ["S-1"]), range(40)))
+
+    assert results == [expected] * 40

@@ -1,0 +1,286 @@
+"""The SnapshotStore + SnapshotCatalog contract, run against every backend."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any, Protocol
+
+import orjson
+import pytest
+
+from tests.builders import offer_record, seller_record
+from trust_signals.errors import SnapshotExists, SnapshotInUse, SnapshotNotFound
+from trust_signals.store.base import SnapshotCatalog, SnapshotInfo, SnapshotStore
+from trust_signals.store.codec import offer_from_dict, seller_from_dict
+from trust_signals.store.memory import InMemorySnapshotStore
+from trust_signals.store.sqlite import SqliteSnapshotStore
+
+pytestmark = pytest.mark.integration
+
+
+class Store(SnapshotStore, SnapshotCatalog, Protocol):
+    """Both halves: what every backend under test implements."""
+
+
+class TickingClock:
+    """A clock that moves one second per reading, so load order is unambiguous."""
+
+    def __init__(self) -> None:
+        self._now = datetime(2026, 11, 28, 3, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        self._now += timedelta(seconds=1)
+        return self._now
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def open_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[[], Store]]:
+    """Opens a store object on the same backing state each call (one process, new objects)."""
+    clock = TickingClock()
+    if request.param == "memory":
+        store = InMemorySnapshotStore(clock=clock)
+        yield lambda: store
+        return
+    opened: list[SqliteSnapshotStore] = []
+
+    def open_sqlite() -> Store:
+        opened.append(SqliteSnapshotStore(tmp_path / "store", clock=clock))
+        return opened[-1]
+
+    yield open_sqlite
+    for store in opened:
+        store.close()
+
+
+@pytest.fixture
+def store(open_store: Callable[[], Store]) -> Store:
+    return open_store()
+
+
+def load(
+    store: Store,
+    snapshot_id: str,
+    *,
+    marketplace: str = "US",
+    as_of: date = date(2026, 11, 27),
+    sellers: Sequence[dict[str, Any]] = (),
+    offers: Sequence[dict[str, Any]] = (),
+    force: bool = False,
+) -> SnapshotInfo:
+    writer = store.begin(snapshot_id, marketplace, as_of, force=force)
+    writer.add_sellers([(s["seller_id"], orjson.dumps(s)) for s in sellers])
+    writer.add_offers([(o["offer_id"], o["seller_id"], orjson.dumps(o)) for o in offers])
+    return writer.commit()
+
+
+def active_id(store: Store, marketplace: str = "US") -> str | None:
+    info = store.active_snapshots().get(marketplace)
+    return None if info is None else info.snapshot_id
+
+
+def test_commit_lists_the_snapshot_inactive_with_its_counts(store: Store) -> None:
+    sellers = [seller_record(seller_id="S-1"), seller_record(seller_id="S-2")]
+    info = load(store, "US-1", sellers=sellers, offers=[offer_record(offer_id="O-1")])
+
+    assert (info.snapshot_id, info.marketplace, info.as_of) == ("US-1", "US", date(2026, 11, 27))
+    assert (info.seller_count, info.offer_count, info.active) == (2, 1, False)
+    assert store.list_snapshots() == [info]
+    assert store.active_snapshots() == {}
+
+
+def test_seller_lookup_is_aligned_with_ids_and_none_where_missing(store: Store) -> None:
+    records = {sid: seller_record(seller_id=sid, tenure_days=n) for n, sid in enumerate("ABC")}
+    load(store, "US-1", sellers=list(records.values()))
+
+    found = store.get_sellers("US-1", ["C", "nope", "A", "C"])
+
+    c, a = seller_from_dict(records["C"]), seller_from_dict(records["A"])
+    assert found == [c, None, a, c]
+
+
+def test_offer_lookup_is_aligned_with_ids_across_many_chunks(store: Store) -> None:
+    offers = [offer_record(offer_id=f"O-{n:04d}", handling_days=n % 60) for n in range(1200)]
+    load(store, "US-1", sellers=[seller_record()], offers=offers)
+    ids = [f"O-{n:04d}" for n in range(1199, -1, -2)] + ["O-9999"]
+
+    found = store.get_offers("US-1", ids)
+
+    expected = [offer_from_dict(offers[n]) for n in range(1199, -1, -2)] + [None]
+    assert found == expected
+
+
+def test_empty_lookup_returns_empty_list(store: Store) -> None:
+    load(store, "US-1", sellers=[seller_record()])
+
+    assert (store.get_sellers("US-1", []), store.get_offers("US-1", [])) == ([], [])
+
+
+def test_iter_sellers_yields_every_seller_in_id_order(store: Store) -> None:
+    records = [seller_record(seller_id=sid) for sid in ("b", "C", "a", "B")]
+    load(store, "US-1", sellers=records)
+
+    ids = [seller.seller_id for seller in store.iter_sellers("US-1")]
+
+    assert ids == ["B", "C", "a", "b"]
+
+
+def test_artifact_round_trips_and_unknown_name_is_none(store: Store) -> None:
+    writer = store.begin("US-1", "US", date(2026, 11, 27))
+    writer.put_artifact("cohorts", b"\x00blob\xff")
+    writer.commit()
+
+    assert store.get_artifact("US-1", "cohorts") == b"\x00blob\xff"
+    assert store.get_artifact("US-1", "other") is None
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda s: s.get_sellers("nope", ["S-1"]),
+        lambda s: s.get_offers("nope", ["O-1"]),
+        lambda s: s.iter_sellers("nope"),
+        lambda s: s.get_artifact("nope", "cohorts"),
+        lambda s: s.activate("nope"),
+        lambda s: s.delete("nope"),
+    ],
+    ids=["get_sellers", "get_offers", "iter_sellers", "get_artifact", "activate", "delete"],
+)
+def test_unknown_snapshot_id_raises_not_found(store: Store, call: Callable[[Store], Any]) -> None:
+    load(store, "US-1")
+
+    with pytest.raises(SnapshotNotFound) as caught:
+        call(store)
+
+    assert (caught.value.kind, caught.value.id) == ("snapshot", "nope")
+
+
+def test_activate_switches_and_activating_older_id_rolls_back(store: Store) -> None:
+    load(store, "US-1", as_of=date(2026, 11, 26))
+    load(store, "US-2")
+    store.activate("US-1")
+    store.activate("US-2")
+    assert active_id(store) == "US-2"
+
+    store.activate("US-1")
+
+    assert active_id(store) == "US-1"
+    assert [(i.snapshot_id, i.active) for i in store.list_snapshots()] == [
+        ("US-2", False),
+        ("US-1", True),
+    ]
+
+
+def test_each_marketplace_has_its_own_active_snapshot(store: Store) -> None:
+    load(store, "US-1")
+    load(store, "DE-1", marketplace="DE")
+    store.activate("US-1")
+    store.activate("DE-1")
+
+    active = store.active_snapshots()
+
+    assert {m: i.snapshot_id for m, i in active.items()} == {"US": "US-1", "DE": "DE-1"}
+
+
+def test_delete_refuses_the_active_snapshot(store: Store) -> None:
+    load(store, "US-1", sellers=[seller_record()])
+    store.activate("US-1")
+
+    with pytest.raises(SnapshotInUse):
+        store.delete("US-1")
+
+    assert store.get_sellers("US-1", ["S-1"])[0] is not None
+
+
+def test_delete_removes_an_inactive_snapshot(store: Store) -> None:
+    load(store, "US-1", sellers=[seller_record()])
+
+    store.delete("US-1")
+
+    assert store.list_snapshots() == []
+    with pytest.raises(SnapshotNotFound):
+        store.get_sellers("US-1", ["S-1"])
+
+
+def test_prune_keeps_the_newest_inactive_snapshots_per_marketplace(store: Store) -> None:
+    for day in range(1, 6):
+        load(store, f"US-{day}", as_of=date(2026, 11, day))
+    load(store, "DE-1", marketplace="DE")
+    store.activate("US-2")
+
+    deleted = store.prune(keep=2)
+
+    assert sorted(deleted) == ["US-1", "US-3"]
+    assert [i.snapshot_id for i in store.list_snapshots()] == ["DE-1", "US-5", "US-4", "US-2"]
+
+
+def test_prune_refuses_negative_keep(store: Store) -> None:
+    with pytest.raises(ValueError, match="keep"):
+        store.prune(keep=-1)
+
+
+def test_list_snapshots_is_newest_first(store: Store) -> None:
+    load(store, "US-b", as_of=date(2026, 11, 2))
+    load(store, "US-a", as_of=date(2026, 11, 3))
+    load(store, "US-c", as_of=date(2026, 11, 2))
+
+    assert [i.snapshot_id for i in store.list_snapshots()] == ["US-a", "US-c", "US-b"]
+
+
+def test_duplicate_snapshot_id_is_refused(store: Store) -> None:
+    load(store, "US-1", sellers=[seller_record(tenure_days=1)])
+
+    with pytest.raises(SnapshotExists):
+        store.begin("US-1", "US", date(2026, 11, 27))
+
+    assert store.get_sellers("US-1", ["S-1"])[0].tenure_days == 1  # type: ignore[union-attr]
+
+
+def test_forced_reload_replaces_the_snapshot_and_keeps_it_active(store: Store) -> None:
+    load(store, "US-1", sellers=[seller_record(tenure_days=1)])
+    store.activate("US-1")
+    store.get_sellers("US-1", ["S-1"])  # an open reader must see the replacement too
+
+    info = load(store, "US-1", sellers=[seller_record(tenure_days=2)], force=True)
+
+    assert (info.seller_count, info.active) == (1, True)
+    assert store.get_sellers("US-1", ["S-1"])[0].tenure_days == 2  # type: ignore[union-attr]
+    assert [i.snapshot_id for i in store.list_snapshots()] == ["US-1"]
+
+
+def test_abort_leaves_nothing_visible(store: Store) -> None:
+    writer = store.begin("US-1", "US", date(2026, 11, 27))
+    writer.add_sellers([("S-1", orjson.dumps(seller_record()))])
+
+    writer.abort()
+
+    assert store.list_snapshots() == []
+    with pytest.raises(SnapshotNotFound):
+        store.get_sellers("US-1", ["S-1"])
+    load(store, "US-1")  # and the id is free again
+
+
+def test_writer_refuses_use_after_commit(store: Store) -> None:
+    writer = store.begin("US-1", "US", date(2026, 11, 27))
+    writer.commit()
+
+    with pytest.raises(ValueError, match="committed or aborted"):
+        writer.add_sellers([("S-1", orjson.dumps(seller_record()))])
+
+
+def test_reopened_store_sees_the_same_state(open_store: Callable[[], Store]) -> None:
+    first = open_store()
+    load(first, "US-1", sellers=[seller_record()])
+    load(first, "US-2", as_of=date(2026, 11, 28))
+    first.activate("US-1")
+
+    second = open_store()
+
+    assert second.list_snapshots() == first.list_snapshots()
+    assert active_id(second) == "US-1"
+    assert second.get_sellers("US-1", ["S-1"]) == [seller_from_dict(seller_record())]
+
+
+def test_ping_answers(store: Store) -> None:
+    store.ping()

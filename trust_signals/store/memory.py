@@ -1,0 +1,172 @@
+"""InMemorySnapshotStore: the test fake and local demo store, held in process memory."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime
+
+from trust_signals.domain.snapshots import OfferSnapshot, SellerSnapshot
+from trust_signals.errors import SnapshotExists, SnapshotInUse, SnapshotNotFound
+from trust_signals.store.base import SnapshotInfo
+from trust_signals.store.codec import decode_offer, decode_seller
+from trust_signals.store.retention import newest_first, prunable
+
+
+def utc_now() -> datetime:
+    """The current time, aware UTC."""
+    return datetime.now(UTC)
+
+
+@dataclass(slots=True)
+class _Snapshot:
+    """One committed snapshot: catalog facts plus canonical JSON bodies by id."""
+
+    info: SnapshotInfo
+    sellers: dict[str, bytes]
+    offers: dict[str, bytes]
+    artifacts: dict[str, bytes]
+
+
+@dataclass(slots=True)
+class _State:
+    """Everything the store holds; mutated only under `lock`."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    snapshots: dict[str, _Snapshot] = field(default_factory=dict)
+    active: dict[str, str] = field(default_factory=dict)
+
+
+class InMemorySnapshotWriter:
+    """Collects one snapshot's records; publishes them all at once on commit."""
+
+    def __init__(self, state: _State, info: SnapshotInfo, clock: Callable[[], datetime]) -> None:
+        self._state = state
+        self._pending: _Snapshot | None = _Snapshot(info, {}, {}, {})
+        self._clock = clock
+
+    def add_sellers(self, sellers: Sequence[tuple[str, bytes]]) -> None:
+        """Store a batch of (seller_id, canonical JSON record)."""
+        self._open().sellers.update(sellers)
+
+    def add_offers(self, offers: Sequence[tuple[str, str, bytes]]) -> None:
+        """Store a batch of (offer_id, seller_id, canonical JSON record)."""
+        self._open().offers.update((offer_id, body) for offer_id, _, body in offers)
+
+    def put_artifact(self, name: str, blob: bytes) -> None:
+        """Store a precomputed blob with the snapshot."""
+        self._open().artifacts[name] = bytes(blob)
+
+    def commit(self) -> SnapshotInfo:
+        """Publish the snapshot (listed, not active); replaces a forced id in place."""
+        pending = self._open()
+        pending.info = replace(
+            pending.info,
+            loaded_at=self._clock(),
+            seller_count=len(pending.sellers),
+            offer_count=len(pending.offers),
+        )
+        with self._state.lock:
+            self._state.snapshots[pending.info.snapshot_id] = pending
+            active = self._state.active.get(pending.info.marketplace) == pending.info.snapshot_id
+        self._pending = None
+        return replace(pending.info, active=active)
+
+    def abort(self) -> None:
+        """Discard everything written."""
+        self._pending = None
+
+    def _open(self) -> _Snapshot:
+        if self._pending is None:
+            raise ValueError("snapshot writer already committed or aborted")
+        return self._pending
+
+
+class InMemorySnapshotStore:
+    """SnapshotStore and SnapshotCatalog over dicts; bodies go through the codec like SQLite's."""
+
+    def __init__(self, *, clock: Callable[[], datetime] = utc_now) -> None:
+        self._state = _State()
+        self._clock = clock
+
+    def begin(
+        self, snapshot_id: str, marketplace: str, as_of: date, *, force: bool = False
+    ) -> InMemorySnapshotWriter:
+        """Start loading a snapshot; refuses a known snapshot_id unless forced."""
+        with self._state.lock:
+            if snapshot_id in self._state.snapshots and not force:
+                raise SnapshotExists(snapshot_id)
+        info = SnapshotInfo(snapshot_id, marketplace, as_of, self._clock(), 0, 0, False)
+        return InMemorySnapshotWriter(self._state, info, self._clock)
+
+    def activate(self, snapshot_id: str) -> None:
+        """Make a loaded snapshot the active one of its marketplace."""
+        with self._state.lock:
+            snapshot = self._get(snapshot_id)
+            self._state.active[snapshot.info.marketplace] = snapshot_id
+
+    def delete(self, snapshot_id: str) -> None:
+        """Remove a snapshot that is not active."""
+        with self._state.lock:
+            snapshot = self._get(snapshot_id)
+            if self._state.active.get(snapshot.info.marketplace) == snapshot_id:
+                raise SnapshotInUse(snapshot_id)
+            del self._state.snapshots[snapshot_id]
+
+    def prune(self, keep: int) -> list[str]:
+        """Delete all but the newest `keep` inactive snapshots per marketplace; ids deleted."""
+        doomed = prunable(self.list_snapshots(), keep)
+        for snapshot_id in doomed:
+            self.delete(snapshot_id)
+        return doomed
+
+    def active_snapshots(self) -> dict[str, SnapshotInfo]:
+        """The active snapshot per marketplace."""
+        return {info.marketplace: info for info in self.list_snapshots() if info.active}
+
+    def list_snapshots(self) -> list[SnapshotInfo]:
+        """Every retained snapshot, newest first."""
+        with self._state.lock:
+            infos = [
+                replace(s.info, active=self._state.active.get(s.info.marketplace) == sid)
+                for sid, s in self._state.snapshots.items()
+            ]
+        return newest_first(infos)
+
+    def get_sellers(self, snapshot_id: str, ids: Sequence[str]) -> list[SellerSnapshot | None]:
+        """Sellers of one snapshot, aligned with `ids`."""
+        bodies = self._snapshot(snapshot_id).sellers
+        return [None if (b := bodies.get(i)) is None else decode_seller(b) for i in ids]
+
+    def get_offers(self, snapshot_id: str, ids: Sequence[str]) -> list[OfferSnapshot | None]:
+        """Offers of one snapshot, aligned with `ids`."""
+        bodies = self._snapshot(snapshot_id).offers
+        return [None if (b := bodies.get(i)) is None else decode_offer(b) for i in ids]
+
+    def iter_sellers(self, snapshot_id: str) -> Iterable[SellerSnapshot]:
+        """Every seller of one snapshot, in id order."""
+        bodies = self._snapshot(snapshot_id).sellers
+        return _decoded_sellers(bodies)
+
+    def get_artifact(self, snapshot_id: str, name: str) -> bytes | None:
+        """A blob stored with the snapshot at load time, None if there is none by that name."""
+        return self._snapshot(snapshot_id).artifacts.get(name)
+
+    def ping(self) -> None:
+        """Always answers: memory is always there."""
+
+    def _snapshot(self, snapshot_id: str) -> _Snapshot:
+        with self._state.lock:
+            return self._get(snapshot_id)
+
+    def _get(self, snapshot_id: str) -> _Snapshot:
+        try:
+            return self._state.snapshots[snapshot_id]
+        except KeyError:
+            raise SnapshotNotFound("snapshot", snapshot_id) from None
+
+
+def _decoded_sellers(bodies: dict[str, bytes]) -> Iterator[SellerSnapshot]:
+    for seller_id in sorted(bodies):
+        yield decode_seller(bodies[seller_id])

@@ -1,0 +1,183 @@
+"""SqliteSnapshotWriter: builds a snapshot's database in a .partial file, then publishes it."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import re
+import sqlite3
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import replace
+from pathlib import Path
+from typing import Final
+
+from trust_signals.errors import StoreUnavailable
+from trust_signals.store.base import SnapshotInfo
+
+PARTIAL_SUFFIX: Final = ".partial"
+_SNAPSHOT_SCHEMA: Final = """
+CREATE TABLE sellers (seller_id TEXT PRIMARY KEY, body BLOB NOT NULL) WITHOUT ROWID;
+CREATE TABLE offers (
+    offer_id TEXT PRIMARY KEY, seller_id TEXT NOT NULL, body BLOB NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE artifacts (name TEXT PRIMARY KEY, body BLOB NOT NULL);
+"""
+# The file is written once by one connection and never again: no journal, no syncs until the
+# single fsync at commit. 16 KiB pages keep a whole seller record (~2.5 KB of JSON) inside its
+# B-tree leaf instead of spilling to overflow pages, so a lookup reads one page.
+_WRITE_PRAGMAS: Final = (
+    "PRAGMA page_size = 16384",
+    "PRAGMA journal_mode = OFF",
+    "PRAGMA synchronous = OFF",
+    "PRAGMA locking_mode = EXCLUSIVE",
+    "PRAGMA cache_size = -65536",
+)
+_SNAPSHOT_ID: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+Publish = Callable[[SnapshotInfo, Path], SnapshotInfo]
+
+
+@contextmanager
+def driver_errors(what: str) -> Iterator[None]:
+    """Re-raise SQLite and file-system errors as StoreUnavailable, so none leave store/."""
+    try:
+        yield
+    except (sqlite3.Error, OSError) as exc:
+        raise StoreUnavailable(f"snapshot store: {what}: {exc}") from exc
+
+
+def checked_snapshot_id(snapshot_id: str) -> str:
+    """The id itself, if it follows the id rule (it becomes a file name)."""
+    if not _SNAPSHOT_ID.fullmatch(snapshot_id):
+        raise ValueError(
+            f"snapshot_id {snapshot_id!r}: must be 1-64 characters of A-Z a-z 0-9 . _ -"
+        )
+    return snapshot_id
+
+
+def remove_stray_partials(directory: Path) -> None:
+    """Delete .partial files left by loads that died; files a live writer holds are kept."""
+    with driver_errors("cleanup"):
+        for path in directory.glob(f"*{PARTIAL_SUFFIX}"):
+            try:
+                fd = _locked(path, create=False)
+            except (BlockingIOError, FileNotFoundError):
+                continue
+            try:
+                path.unlink(missing_ok=True)
+            finally:
+                os.close(fd)
+
+
+class SqliteSnapshotWriter:
+    """Writes one snapshot; nothing is visible until commit renames the file into place."""
+
+    def __init__(self, final_path: Path, info: SnapshotInfo, *, publish: Publish) -> None:
+        self._final = final_path
+        self._partial = final_path.with_name(final_path.name + PARTIAL_SUFFIX)
+        self._info = info
+        self._publish = publish
+        self._counts = [0, 0]
+        try:
+            self._lock_fd: int | None = _locked(self._partial, create=True)
+        except BlockingIOError:
+            raise StoreUnavailable(
+                f"snapshot {info.snapshot_id!r} is being loaded by another process"
+            ) from None
+        try:
+            with driver_errors("begin"):
+                os.ftruncate(self._lock_fd, 0)
+                self._conn: sqlite3.Connection | None = _created(self._partial)
+        except BaseException:
+            self.abort()
+            raise
+
+    def add_sellers(self, sellers: Sequence[tuple[str, bytes]]) -> None:
+        """Store a batch of (seller_id, canonical JSON record)."""
+        with driver_errors("sellers"):
+            self._open().executemany("INSERT INTO sellers VALUES (?, ?)", sellers)
+        self._counts[0] += len(sellers)
+
+    def add_offers(self, offers: Sequence[tuple[str, str, bytes]]) -> None:
+        """Store a batch of (offer_id, seller_id, canonical JSON record)."""
+        with driver_errors("offers"):
+            self._open().executemany("INSERT INTO offers VALUES (?, ?, ?)", offers)
+        self._counts[1] += len(offers)
+
+    def put_artifact(self, name: str, blob: bytes) -> None:
+        """Store a precomputed blob with the snapshot (a second put replaces the first)."""
+        with driver_errors("artifacts"):
+            self._open().execute("INSERT OR REPLACE INTO artifacts VALUES (?, ?)", (name, blob))
+
+    def commit(self) -> SnapshotInfo:
+        """Close and fsync the file, rename it into place, then list it in the catalog."""
+        conn = self._open()
+        with driver_errors("commit"):
+            conn.execute("COMMIT")
+            conn.close()
+            self._conn = None
+            _fsync(self._partial)
+            # The rename is the commit point of the file, the catalog row that of the snapshot:
+            # a crash in between leaves an unlisted complete file, never a listed partial one.
+            os.replace(self._partial, self._final)
+            _fsync(self._final.parent)
+        self._release()
+        sellers, offers = self._counts
+        return self._publish(
+            replace(self._info, seller_count=sellers, offer_count=offers), self._final
+        )
+
+    def abort(self) -> None:
+        """Discard everything written (safe to call more than once)."""
+        if self._conn is not None:
+            with suppress(sqlite3.Error):
+                self._conn.close()
+            self._conn = None
+        if self._lock_fd is not None:
+            self._partial.unlink(missing_ok=True)
+            self._release()
+
+    def _open(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise ValueError("snapshot writer already committed or aborted")
+        return self._conn
+
+    def _release(self) -> None:
+        # Closed only after SQLite's own descriptor: closing any descriptor of a file drops the
+        # process's POSIX locks on it, SQLite's included.
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
+
+
+def _locked(path: Path, *, create: bool) -> int:
+    """A descriptor of `path` holding an exclusive flock (BlockingIOError if someone has it)."""
+    fd = os.open(path, os.O_RDWR | (os.O_CREAT if create else 0), 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _created(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    try:
+        for pragma in _WRITE_PRAGMAS:
+            conn.execute(pragma)
+        conn.executescript(_SNAPSHOT_SCHEMA)
+        conn.execute("BEGIN")
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
