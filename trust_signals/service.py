@@ -220,6 +220,10 @@ class TrustSignals:
             return None  # computed in-process: absent means suppressed
         return self._store.get_artifact(market.snapshot.snapshot_id, name)
 
+    def now(self) -> datetime:
+        """The injected clock's time (aware UTC)."""
+        return self._clock()
+
     def today(self) -> date:
         """Today's date by the injected clock (UTC)."""
         return self._clock().date()

@@ -1,0 +1,84 @@
+"""The search-page and PDP calls: badges per offer, and one offer with its seller line."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, request
+
+from trust_signals.api.extension import (
+    check_id_count,
+    check_path_id,
+    json_body,
+    json_response,
+    trust_signals,
+)
+from trust_signals.api.schemas import (
+    BadgesRequestSchema,
+    MarketplaceQuerySchema,
+    badge_list,
+    stat_body,
+)
+
+bp = Blueprint("badges", __name__)
+_BADGES_REQUEST = BadgesRequestSchema()
+_MARKETPLACE_QUERY = MarketplaceQuerySchema()
+
+
+def _badges(args: dict[str, Any]) -> Response:
+    service = trust_signals()
+    view = service.view()
+    market = view.market(args["marketplace"])
+    ids = args["offer_ids"]
+    check_id_count(ids, market.config.max_ids["badges"])
+    surface = args["surface"]
+    results = service.offers(view, market, ids)
+    return json_response(
+        {
+            "snapshot_id": market.snapshot.snapshot_id,
+            "config_version": view.config.version,
+            "marketplace": market.snapshot.marketplace,
+            "surface": surface,
+            "offers": [
+                {"offer_id": offer_id, "badges": badge_list(found.badges[surface])}
+                for offer_id, found in zip(ids, results, strict=True)
+                if found is not None
+            ],
+            "missing": [i for i, found in zip(ids, results, strict=True) if found is None],
+        }
+    )
+
+
+@bp.get("/v1/badges")
+def get_badges() -> Response:
+    """Badges for a page of offers (ids comma-separated in the query)."""
+    return _badges(_BADGES_REQUEST.load(request.args.to_dict()))
+
+
+@bp.post("/v1/badges")
+def post_badges() -> Response:
+    """Badges for a page of offers (ids in a JSON body, for long lists)."""
+    return _badges(_BADGES_REQUEST.load(json_body()))
+
+
+@bp.get("/v1/offers/<offer_id>")
+def get_offer(offer_id: str) -> Response:
+    """The PDP call: the offer's PDP badges and a name-free seller summary."""
+    args = _MARKETPLACE_QUERY.load(request.args.to_dict())
+    service = trust_signals()
+    view = service.view()
+    market = view.market(args["marketplace"])
+    offer, seller = service.offer(view, market, check_path_id(offer_id, "offer id"))
+    return json_response(
+        {
+            "snapshot_id": market.snapshot.snapshot_id,
+            "config_version": view.config.version,
+            "marketplace": market.snapshot.marketplace,
+            "offer_id": offer.offer_id,
+            "badges": badge_list(offer.badges["pdp"]),
+            "seller": {
+                "seller_id": offer.seller_id,
+                "stats": [stat_body(s) for s in seller.stats if s.withheld_reason is None],
+            },
+        }
+    )

@@ -1,0 +1,99 @@
+"""The single exception -> application/problem+json (RFC 9457) mapping."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+import orjson
+from flask import Flask, Response
+from marshmallow import ValidationError
+from werkzeug.exceptions import HTTPException
+
+from trust_signals.errors import SnapshotNotFound, StoreUnavailable
+from trust_signals.service import UnknownMarketplace
+
+log = logging.getLogger(__name__)
+PROBLEM_JSON = "application/problem+json"
+
+
+class RequestProblem(Exception):
+    """A request the API refuses, with the status and a detail naming what is wrong."""
+
+    def __init__(self, status: int, code: str, detail: str) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.code = code
+        self.detail = detail
+
+
+def problem(status: int, code: str, title: str, detail: str, **extra: Any) -> Response:
+    """A problem+json response."""
+    body = {"type": f"about:blank#{code}", "title": title, "status": status, "detail": detail}
+    body["code"] = code
+    body.update(extra)
+    return Response(orjson.dumps(body), status=status, mimetype=PROBLEM_JSON)
+
+
+def _flatten(messages: Any, prefix: str = "") -> list[str]:
+    if isinstance(messages, dict):
+        return [
+            line
+            for key, value in messages.items()
+            for line in _flatten(value, f"{prefix}.{key}" if prefix else str(key))
+        ]
+    if isinstance(messages, list) and all(isinstance(m, str) for m in messages):
+        return [f"{prefix}: {m}" if prefix else m for m in messages]
+    if isinstance(messages, list):
+        return [line for m in messages for line in _flatten(m, prefix)]
+    return [f"{prefix}: {messages}"]
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Map every exception to one problem+json envelope; never leak a traceback."""
+
+    @app.errorhandler(ValidationError)
+    def invalid_request(error: ValidationError) -> Response:
+        lines = _flatten(error.messages)
+        return problem(400, "invalid_request", "Invalid request", "; ".join(lines), errors=lines)
+
+    @app.errorhandler(RequestProblem)
+    def refused(error: RequestProblem) -> Response:
+        return problem(error.status, error.code, "Invalid request", error.detail)
+
+    @app.errorhandler(UnknownMarketplace)
+    def unknown_marketplace(error: UnknownMarketplace) -> Response:
+        return problem(404, "unknown_marketplace", "Unknown marketplace", str(error))
+
+    @app.errorhandler(SnapshotNotFound)
+    def not_found(error: SnapshotNotFound) -> Response:
+        return problem(404, f"{error.kind}_not_found", "Not found", str(error))
+
+    @app.errorhandler(StoreUnavailable)
+    def unavailable(error: StoreUnavailable) -> Response:
+        response = problem(
+            503,
+            "store_unavailable",
+            "Store unavailable",
+            "the snapshot store does not answer; retry shortly",
+        )
+        response.headers["Retry-After"] = "1"
+        return response
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> Response:
+        code = (error.name or "error").lower().replace(" ", "_")
+        return problem(error.code or 500, code, error.name, error.description or error.name)
+
+    @app.errorhandler(Exception)
+    def internal(error: Exception) -> Response:
+        request_id = uuid.uuid4().hex
+        log.exception("unhandled error, request_id=%s", request_id)
+        return problem(
+            500,
+            "internal_error",
+            "Internal error",
+            f"an internal error occurred (request_id {request_id})",
+            request_id=request_id,
+        )

@@ -1,0 +1,77 @@
+"""The app's services, kept in app.extensions with a typed accessor for the views."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from flask import Flask, Response, current_app, request
+
+from trust_signals.api.errors import RequestProblem
+from trust_signals.api.metrics import Metrics
+from trust_signals.api.schemas import ID_RULE as _ID
+from trust_signals.config import Settings
+from trust_signals.service import TrustSignals
+from trust_signals.store.base import SnapshotCatalog
+
+KEY = "trust_signals"
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """What the views need: the read service, the catalog for admin, the settings."""
+
+    signals: TrustSignals
+    catalog: SnapshotCatalog
+    settings: Settings
+    metrics: Metrics
+
+
+def install(app: Flask, services: Services) -> None:
+    """Keep the services in the app's documented extension slot."""
+    app.extensions[KEY] = services
+
+
+def services() -> Services:
+    """The current app's services."""
+    found: Services = current_app.extensions[KEY]
+    return found
+
+
+def trust_signals() -> TrustSignals:
+    """The current app's read service."""
+    return services().signals
+
+
+def json_response(body: Any, status: int = 200) -> Response:
+    """A JSON response serialised with orjson (several times faster than the stdlib)."""
+    return Response(orjson.dumps(body), status=status, mimetype="application/json")
+
+
+def json_body() -> Any:
+    """The request's JSON body; a clear 400 when it is missing or malformed."""
+    raw = request.get_data(cache=False)
+    if not raw:
+        raise RequestProblem(400, "invalid_json", "the request needs a JSON body")
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as error:
+        raise RequestProblem(400, "invalid_json", f"malformed JSON body: {error}") from None
+
+
+def check_id_count(ids: list[str], limit: int) -> None:
+    """Refuse a batch larger than the configured limit, saying the limit."""
+    if len(ids) > limit:
+        raise RequestProblem(400, "too_many_ids", f"{len(ids)} ids asked; at most {limit} per call")
+
+
+def check_path_id(value: str, what: str) -> str:
+    """A path id that follows the id rule, else a 400 naming it."""
+    if _ID.match(value) is None:
+        raise RequestProblem(
+            400,
+            "invalid_request",
+            f"malformed {what} {value[:70]!r}: an id is 1-64 characters of A-Z a-z 0-9 . _ -",
+        )
+    return value

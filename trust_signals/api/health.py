@@ -1,0 +1,72 @@
+"""Liveness, readiness, status, metrics and the OpenAPI document."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import UTC, datetime, time
+
+from flask import Blueprint, Response
+
+from trust_signals.api.errors import problem
+from trust_signals.api.extension import json_response, services, trust_signals
+from trust_signals.api.openapi import openapi_document
+from trust_signals.errors import StoreUnavailable, TrustSignalsError
+
+bp = Blueprint("health", __name__)
+
+
+@bp.get("/healthz")
+def healthz() -> Response:
+    """The process is alive (no I/O)."""
+    return json_response({"status": "ok"})
+
+
+@bp.get("/readyz")
+def readyz() -> Response:
+    """Ready when the store answers and a snapshot is active."""
+    service = trust_signals()
+    try:
+        service.store.ping()
+        view = service.view()
+    except (StoreUnavailable, TrustSignalsError) as error:
+        return problem(503, "not_ready", "Not ready", str(error))
+    if not view.markets:
+        return problem(503, "not_ready", "Not ready", "no snapshot is active")
+    return json_response(
+        {
+            "status": "ready",
+            "config_version": view.config.version,
+            "active": {m: k.snapshot.snapshot_id for m, k in view.markets.items()},
+        }
+    )
+
+
+@bp.get("/v1/status")
+def status() -> Response:
+    """Active snapshot per marketplace, retained snapshots, config version, cache stats."""
+    found = trust_signals().status()
+    return json_response(
+        {
+            **found,
+            "active": {m: asdict(info) for m, info in found["active"].items()},
+            "snapshots": [asdict(info) for info in found["snapshots"]],
+        }
+    )
+
+
+@bp.get("/metrics")
+def metrics() -> Response:
+    """Prometheus text format, summed over every worker."""
+    found = services()
+    as_of = {
+        m: datetime.combine(k.snapshot.as_of, time(), UTC)
+        for m, k in found.signals.view().markets.items()
+    }
+    body = found.metrics.render(as_of, found.signals.now)
+    return Response(body, mimetype="text/plain; version=0.0.4")
+
+
+@bp.get("/openapi.json")
+def openapi() -> Response:
+    """The OpenAPI 3 document, generated from the marshmallow schemas."""
+    return json_response(openapi_document())

@@ -1,0 +1,139 @@
+"""Seller-facing calls: the seller profile page, benchmarks, programs and explanations."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from flask import Blueprint, Response, request
+
+from trust_signals.api.extension import check_path_id, json_response, trust_signals
+from trust_signals.api.schemas import (
+    BenchmarkQuerySchema,
+    MarketplaceQuerySchema,
+    ProgramsQuerySchema,
+    badge_list,
+    stat_body,
+)
+from trust_signals.service import BenchmarkReport
+
+bp = Blueprint("profiles", __name__)
+_MARKETPLACE_QUERY = MarketplaceQuerySchema()
+_BENCHMARK_QUERY = BenchmarkQuerySchema()
+_PROGRAMS_QUERY = ProgramsQuerySchema()
+
+
+@bp.get("/v1/sellers/<seller_id>/profile")
+def get_profile(seller_id: str) -> Response:
+    """The SPP call: stats with display strings, samples and windows, and seller badges."""
+    args = _MARKETPLACE_QUERY.load(request.args.to_dict())
+    service = trust_signals()
+    view = service.view()
+    market = view.market(args["marketplace"])
+    seller = service.seller(view, market, check_path_id(seller_id, "seller id"))
+    return json_response(
+        {
+            "snapshot_id": market.snapshot.snapshot_id,
+            "config_version": view.config.version,
+            "marketplace": market.snapshot.marketplace,
+            "seller_id": seller_id,
+            "stats": [stat_body(s) for s in seller.stats],
+            "badges": badge_list(seller.badges["spp"]),
+        }
+    )
+
+
+def _benchmark_body(report: BenchmarkReport) -> dict[str, Any]:
+    cohort = report.cohort
+    body: dict[str, Any] = {
+        "seller_id": report.seller_id,
+        "cohort": {"key": report.cohort_key, "withheld": cohort is None},
+        "metrics": {},
+        "first_party": [
+            {"seller_id": seller_id, "metrics": metrics}
+            for seller_id, metrics in report.first_party
+        ],
+        "improvement_opportunities": [
+            {"family": family, "defect_type": kind, "index_points": round(points, 3)}
+            for family, kind, points in report.opportunities
+        ],
+    }
+    if cohort is None:
+        body["cohort"]["reason"] = "cohort below the minimum size; not shown"
+    else:
+        body["cohort"]["size"] = cohort.size
+    for metric, value in report.metrics.items():
+        entry: dict[str, Any] = {"value": value}
+        bench = cohort.metrics.get(metric) if cohort is not None else None
+        if bench is not None:
+            entry.update(
+                percentile=report.percentiles.get(metric),
+                cohort_p25=bench.p25,
+                cohort_median=bench.p50,
+                cohort_p75=bench.p75,
+                cohort_count=bench.count,
+            )
+        body["metrics"][metric] = entry
+    return body
+
+
+@bp.get("/v1/sellers/<seller_id>/benchmark")
+def get_benchmark(seller_id: str) -> Response:
+    """The seller against the chosen cohort and first-party retail, with what to improve."""
+    schema = _BENCHMARK_QUERY
+    args = schema.load(request.args.to_dict())
+    dimensions = schema.load_dimensions(args["dimensions"])
+    service = trust_signals()
+    view = service.view()
+    market = view.market(args["marketplace"])
+    report = service.benchmark(view, market, check_path_id(seller_id, "seller id"), dimensions)
+    return json_response(
+        {
+            "snapshot_id": market.snapshot.snapshot_id,
+            "config_version": view.config.version,
+            "marketplace": market.snapshot.marketplace,
+            "dimensions": list(dimensions),
+            **_benchmark_body(report),
+        }
+    )
+
+
+@bp.get("/v1/programs")
+def get_programs() -> Response:
+    """FQ/CSQ indices pooled per program group, or marketplaces side by side."""
+    args = _PROGRAMS_QUERY.load(request.args.to_dict())
+    service = trust_signals()
+    view = service.view()
+    marketplace = args.get("marketplace")
+    groups = service.programs(view, marketplace, args["group_by"], args["window"])
+    markets = [view.market(marketplace)] if marketplace else list(view.markets.values())
+    return json_response(
+        {
+            "snapshot_ids": {m.snapshot.marketplace: m.snapshot.snapshot_id for m in markets},
+            "config_version": view.config.version,
+            "group_by": args["group_by"],
+            "window": args["window"],
+            "groups": [asdict(g) for g in groups],
+        }
+    )
+
+
+@bp.get("/v1/explain/<any(offers, sellers):kind>/<entity_id>")
+def get_explanation(kind: str, entity_id: str) -> Response:
+    """Every badge rule evaluated condition by condition, with approvals and versions."""
+    args = _MARKETPLACE_QUERY.load(request.args.to_dict())
+    service = trust_signals()
+    view = service.view()
+    market = view.market(args["marketplace"])
+    entity = kind.removesuffix("s")
+    rules = service.explain(view, market, entity, check_path_id(entity_id, f"{entity} id"))
+    return json_response(
+        {
+            "snapshot_id": market.snapshot.snapshot_id,
+            "config_version": view.config.version,
+            "marketplace": market.snapshot.marketplace,
+            "entity": entity,
+            "id": entity_id,
+            "rules": [asdict(rule) for rule in rules],
+        }
+    )

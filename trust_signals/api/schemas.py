@@ -1,0 +1,204 @@
+"""Request and response schemas: the only place JSON field names live."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any, Final
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
+
+from trust_signals.domain.badges import Badge
+from trust_signals.domain.profile_stats import ProfileStat
+from trust_signals.ingest.records import ID_PATTERN, MARKETPLACE_PATTERN
+
+ID_RULE: Final = re.compile(ID_PATTERN)
+SURFACES: Final = ("search", "pdp")
+DIMENSION_NAMES: Final = ("tenure", "location", "category", "channel")
+GROUPINGS: Final = ("fulfillment_channel", "cs_provider", "first_party", "marketplace")
+WINDOW_NAMES: Final = ("30d", "90d", "365d")
+
+
+class IdList(fields.Field):
+    """A list of ids, from a JSON array or a comma-separated query value.
+
+    One compiled regex per id instead of a nested marshmallow field: a 1,000-id ranking
+    call must not spend a millisecond validating.
+    """
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> list[str]:
+        ids = value.split(",") if isinstance(value, str) else value
+        if not isinstance(ids, list) or not ids:
+            raise ValidationError("must be a non-empty list of ids")
+        bad = [i for i in ids if not isinstance(i, str) or ID_RULE.match(i) is None]
+        if bad:
+            shown = ", ".join(repr(b)[:70] for b in bad[:5])
+            raise ValidationError(
+                f"{len(bad)} malformed id(s): {shown}; an id is 1-64 characters of "
+                "A-Z a-z 0-9 . _ - starting with a letter or digit"
+            )
+        return ids
+
+
+def _marketplace(required: bool = True) -> fields.String:
+    return fields.String(
+        required=required,
+        validate=validate.Regexp(MARKETPLACE_PATTERN, error="must be two upper-case letters"),
+    )
+
+
+class BadgesRequestSchema(Schema):
+    """GET /v1/badges query or POST /v1/badges body."""
+
+    class Meta:
+        unknown = RAISE
+
+    marketplace = _marketplace()
+    surface = fields.String(required=True, validate=validate.OneOf(SURFACES))
+    offer_ids = IdList(required=True)
+
+
+class FeaturesRequestSchema(Schema):
+    """POST /v1/features body."""
+
+    class Meta:
+        unknown = RAISE
+
+    marketplace = _marketplace()
+    offer_ids = IdList(required=True)
+
+
+class MarketplaceQuerySchema(Schema):
+    """A query naming only the marketplace."""
+
+    class Meta:
+        unknown = RAISE
+
+    marketplace = _marketplace()
+
+
+class BenchmarkQuerySchema(Schema):
+    """GET /v1/sellers/<id>/benchmark query."""
+
+    class Meta:
+        unknown = RAISE
+
+    marketplace = _marketplace()
+    dimensions = fields.String(load_default="")
+
+    def load_dimensions(self, raw: str) -> tuple[str, ...]:
+        """The chosen dimensions in canonical order; ValidationError names unknown ones."""
+        chosen = [d for d in raw.split(",") if d]
+        unknown = sorted(set(chosen) - set(DIMENSION_NAMES))
+        if unknown:
+            raise ValidationError(
+                f"unknown dimension(s) {', '.join(unknown)}: choose from "
+                f"{', '.join(DIMENSION_NAMES)}",
+                "dimensions",
+            )
+        return tuple(d for d in DIMENSION_NAMES if d in chosen)
+
+
+class ProgramsQuerySchema(Schema):
+    """GET /v1/programs query."""
+
+    class Meta:
+        unknown = RAISE
+
+    marketplace = _marketplace(required=False)
+    group_by = fields.String(required=True, validate=validate.OneOf(GROUPINGS))
+    window = fields.String(load_default="90d", validate=validate.OneOf(WINDOW_NAMES))
+
+
+# -- response bodies ------------------------------------------------------------------
+
+
+def badge_body(badge: Badge) -> dict[str, Any]:
+    """A badge as callers see it: the front end renders the approved copy for copy_key."""
+    return {"id": badge.id, "copy_key": badge.copy_key, "level": badge.level}
+
+
+def badge_list(badges: Sequence[Badge]) -> list[dict[str, Any]]:
+    """Badges in display order."""
+    return [badge_body(b) for b in badges]
+
+
+def stat_body(stat: ProfileStat) -> dict[str, Any]:
+    """A profile stat with its sample and window, or withheld with the reason."""
+    return {
+        "id": stat.id,
+        "value": stat.value,
+        "display": stat.display,
+        "sample_size": stat.sample_size,
+        "window": stat.window,
+        "withheld": stat.withheld_reason is not None,
+        "withheld_reason": stat.withheld_reason,
+    }
+
+
+class BadgeSchema(Schema):
+    id = fields.String(required=True)
+    copy_key = fields.String(required=True)
+    level = fields.String(required=True)
+
+
+class VersionedSchema(Schema):
+    snapshot_id = fields.String(required=True)
+    config_version = fields.String(required=True)
+    marketplace = fields.String(required=True)
+
+
+class OfferBadgesSchema(Schema):
+    offer_id = fields.String(required=True)
+    badges = fields.List(fields.Nested(BadgeSchema), required=True)
+
+
+class BadgesResponseSchema(VersionedSchema):
+    surface = fields.String(required=True)
+    offers = fields.List(fields.Nested(OfferBadgesSchema), required=True)
+    missing = fields.List(fields.String(), required=True)
+
+
+class StatSchema(Schema):
+    id = fields.String(required=True)
+    value = fields.Float(allow_none=True)
+    display = fields.String(allow_none=True)
+    sample_size = fields.Integer(required=True)
+    window = fields.String(allow_none=True)
+    withheld = fields.Boolean(required=True)
+    withheld_reason = fields.String(allow_none=True)
+
+
+class SellerSummarySchema(Schema):
+    seller_id = fields.String(required=True)
+    stats = fields.List(fields.Nested(StatSchema), required=True)
+
+
+class OfferResponseSchema(VersionedSchema):
+    offer_id = fields.String(required=True)
+    badges = fields.List(fields.Nested(BadgeSchema), required=True)
+    seller = fields.Nested(SellerSummarySchema, required=True)
+
+
+class ProfileResponseSchema(VersionedSchema):
+    seller_id = fields.String(required=True)
+    stats = fields.List(fields.Nested(StatSchema), required=True)
+    badges = fields.List(fields.Nested(BadgeSchema), required=True)
+
+
+class FeaturesResponseSchema(VersionedSchema):
+    schema_version = fields.String(required=True)
+    feature_names = fields.List(fields.String(), required=True)
+    offer_ids = fields.List(fields.String(), required=True)
+    vectors = fields.List(fields.List(fields.Float()), required=True)
+    missing_mask = fields.List(fields.List(fields.Boolean()), required=True)
+    missing = fields.List(fields.String(), required=True)
+
+
+class ProblemSchema(Schema):
+    type = fields.String(required=True)
+    title = fields.String(required=True)
+    status = fields.Integer(required=True)
+    detail = fields.String(required=True)
+    code = fields.String(required=True)
+    errors = fields.List(fields.String())

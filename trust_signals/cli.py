@@ -1,0 +1,203 @@
+"""The trust-signals command line: generate, load, snapshots, config, demo."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterable, Iterator
+from datetime import date
+from pathlib import Path
+
+import click
+import orjson
+
+from trust_signals.config import TrustConfig, load_config, load_settings
+from trust_signals.errors import ConfigError, SnapshotRejected, TrustSignalsError
+from trust_signals.ingest.generator import generate_snapshots
+from trust_signals.ingest.loader import load_snapshot
+from trust_signals.precompute import CohortModel, build_artifacts
+from trust_signals.store.sqlite import SqliteSnapshotStore
+
+DEMO_SIZE = {"sellers": 3_000, "offers": 30_000}
+
+
+def _settings_config(config_file: str | None) -> TrustConfig:
+    settings = load_settings(os.environ)
+    return load_config(Path(config_file or settings.config))
+
+
+def _store() -> SqliteSnapshotStore:
+    return SqliteSnapshotStore(Path(load_settings(os.environ).store))
+
+
+@click.group()
+def main() -> None:
+    """Trust signals from seller and offer performance snapshots."""
+
+
+@main.command()
+@click.option("--sellers", type=click.IntRange(min=1), required=True)
+@click.option("--offers", type=click.IntRange(min=1), required=True)
+@click.option("--marketplaces", default="US,DE,IN", show_default=True)
+@click.option("--seed", type=int, default=1, show_default=True)
+@click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), default=None)
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True)
+@click.option("--plain", is_flag=True, help="Write .jsonl instead of .jsonl.gz.")
+def generate(
+    sellers: int, offers: int, marketplaces: str, seed: int, as_of: object, out: Path, plain: bool
+) -> None:
+    """Write a synthetic snapshot per marketplace under OUT."""
+    day = as_of.date() if as_of is not None else date.today()  # type: ignore[attr-defined]
+    dirs = generate_snapshots(
+        out,
+        sellers=sellers,
+        offers=offers,
+        marketplaces=[m.strip() for m in marketplaces.split(",") if m.strip()],
+        seed=seed,
+        as_of=day,
+        compress=not plain,
+    )
+    for directory in dirs:
+        click.echo(str(directory))
+
+
+def snapshot_dirs(paths: Iterable[Path]) -> Iterator[Path]:
+    """Snapshot directories: each path itself, or the snapshot directories inside it."""
+    for path in paths:
+        if (path / "manifest.json").exists():
+            yield path
+        else:
+            yield from sorted(p.parent for p in path.glob("*/manifest.json"))
+
+
+def load_dirs(
+    paths: Iterable[Path], config: TrustConfig, *, force: bool, activate: bool
+) -> list[str]:
+    """Load each snapshot directory; returns the snapshot ids loaded."""
+    store = _store()
+    model = CohortModel(config.cohort_spec, config.params)
+    loaded = []
+    for directory in snapshot_dirs(paths):
+        manifest = orjson.loads((directory / "manifest.json").read_bytes())
+        as_of = date.fromisoformat(manifest["as_of"])
+        total = sum(f.get("records", 0) for f in manifest.get("files", {}).values())
+        with click.progressbar(
+            length=total, label=f"loading {directory.name}", file=sys.stderr
+        ) as bar:
+            info = load_snapshot(
+                directory,
+                store,
+                force=force,
+                activate=activate,
+                retain=config.retained_snapshots,
+                progress=bar.update if sys.stderr.isatty() else None,
+                cohort_artifacts=lambda sellers, d=as_of: build_artifacts(sellers, model, d),
+            )
+        loaded.append(info.snapshot_id)
+        click.echo(
+            f"loaded {info.snapshot_id} ({info.marketplace}, {info.seller_count} sellers, "
+            f"{info.offer_count} offers){' and activated' if activate else ''}"
+        )
+    return loaded
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace a snapshot already loaded.")
+@click.option("--no-activate", is_flag=True, help="Load without activating.")
+@click.option("--config", "config_file", default=None, help="Config file (default: settings).")
+def load(paths: tuple[Path, ...], force: bool, no_activate: bool, config_file: str | None) -> None:
+    """Verify, validate and load snapshot directories, then activate them."""
+    try:
+        load_dirs(paths, _settings_config(config_file), force=force, activate=not no_activate)
+    except SnapshotRejected as error:
+        click.echo(str(error), err=True)
+        sys.exit(1)
+    except TrustSignalsError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(1)
+
+
+@main.group()
+def snapshots() -> None:
+    """List, activate and delete loaded snapshots."""
+
+
+@snapshots.command("list")
+def snapshots_list() -> None:
+    """Every retained snapshot, newest first; * marks the active ones."""
+    for info in _store().list_snapshots():
+        mark = "*" if info.active else " "
+        click.echo(
+            f"{mark} {info.snapshot_id:<24} {info.marketplace}  as_of {info.as_of}  "
+            f"{info.seller_count} sellers  {info.offer_count} offers  loaded {info.loaded_at}"
+        )
+
+
+@snapshots.command("activate")
+@click.argument("snapshot_id")
+def snapshots_activate(snapshot_id: str) -> None:
+    """Make SNAPSHOT_ID the active snapshot of its marketplace (rollback too)."""
+    try:
+        _store().activate(snapshot_id)
+    except TrustSignalsError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(1)
+    click.echo(f"activated {snapshot_id}")
+
+
+@snapshots.command("delete")
+@click.argument("snapshot_id")
+def snapshots_delete(snapshot_id: str) -> None:
+    """Delete an inactive snapshot."""
+    try:
+        _store().delete(snapshot_id)
+    except TrustSignalsError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(1)
+    click.echo(f"deleted {snapshot_id}")
+
+
+@main.group()
+def config() -> None:
+    """Check and show the legal-approved configuration."""
+
+
+@config.command("check")
+@click.argument("file", type=click.Path(path_type=Path))
+def config_check(file: Path) -> None:
+    """Validate FILE; print every problem with its path and exit non-zero if any."""
+    try:
+        checked = load_config(file)
+    except ConfigError as error:
+        for line in error.problems:
+            click.echo(line, err=True)
+        sys.exit(1)
+    click.echo(f"ok: {file} config_version {checked.version}")
+
+
+@config.command("show")
+@click.option("--config", "config_file", default=None, help="Config file (default: settings).")
+def config_show(config_file: str | None) -> None:
+    """The effective configuration per marketplace, as JSON."""
+    try:
+        checked = _settings_config(config_file)
+    except ConfigError as error:
+        for line in error.problems:
+            click.echo(line, err=True)
+        sys.exit(1)
+    click.echo(orjson.dumps(checked.describe(), option=orjson.OPT_INDENT_2).decode())
+
+
+@main.command()
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True)
+def demo(out: Path) -> None:
+    """Generate and load a small demo snapshot unless one is already active."""
+    if _store().active_snapshots():
+        click.echo("a snapshot is already active; nothing to do")
+        return
+    if not any(snapshot_dirs([out])) if out.exists() else True:
+        generate_snapshots(
+            out, marketplaces=["US", "DE", "IN"], seed=7, as_of=date.today(), **DEMO_SIZE
+        )
+    load_dirs([out], _settings_config(None), force=True, activate=True)
