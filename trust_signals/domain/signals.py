@@ -260,6 +260,8 @@ def compile_signal(reference: str, window: str | None) -> SignalFn:
             raise ValueError(f"signal {reference!r} has no window")
         return attribute
     if window is None:
+        if _windowed_fn(level, name, WINDOWS[0]) is None:
+            raise ValueError(f"unknown signal {reference!r}")
         raise ValueError(f"signal {reference!r} needs a window ({', '.join(WINDOWS)})")
     if window not in WINDOWS:
         raise ValueError(f"unknown window {window!r}: must be one of {', '.join(WINDOWS)}")
