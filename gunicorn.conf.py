@@ -1,0 +1,44 @@
+"""Production gunicorn settings for trust-signals (override any with GUNICORN_CMD_ARGS)."""
+
+import multiprocessing
+import os
+import shutil
+import tempfile
+
+bind = os.environ.get("TRUST_SIGNALS_BIND", "127.0.0.1:8080")
+# One process per core, each with its own cache: CPU-bound Python work gains nothing from
+# more threads than the GIL runs, and sync workers take one connection at a time, so a
+# keep-alive caller cannot pin its traffic to one busy worker while another sits idle.
+workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count()))
+worker_class = "sync"
+backlog = 2048
+timeout = 30
+graceful_timeout = 20
+keepalive = 2
+preload_app = False  # each worker builds its own store connections and cache after fork
+logger_class = "trust_signals.api.access_log.JsonAccessLogger"
+accesslog = "-"
+errorlog = "-"
+loglevel = "info"
+wsgi_app = "trust_signals.api:create_app()"
+
+
+def on_starting(server):
+    """Give prometheus_client a fresh per-server directory for its multiprocess files."""
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="trust-signals-metrics-")
+    server.metrics_dir_owned = True
+
+
+def child_exit(server, worker):
+    """Forget a dead worker's live gauges so sums cover live workers only."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    """Remove the metrics directory this server created."""
+    path = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if path and getattr(server, "metrics_dir_owned", False) and "trust-signals-metrics-" in path:
+        shutil.rmtree(path, ignore_errors=True)
