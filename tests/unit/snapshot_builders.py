@@ -68,14 +68,32 @@ _CLEAN_OFFER_COUNTS: Final[Mapping[str, int]] = {
 }
 
 
+# Volumes that follow another unless overridden, so that overriding `orders` (or `shipments`)
+# alone keeps the counts valid and defect-free: every order shipped, every shipment tracked.
+_FOLLOWING_SELLER_COUNTS: Final = (
+    ("shipments", "orders"),
+    ("shipments_with_valid_tracking", "shipments"),
+    ("on_time_tracked_shipments", "shipments"),
+    ("transactions", "orders"),
+    ("domestic_transactions", "transactions"),
+)
+
+
 def seller_counts(**overrides: Any) -> SellerCounts:
-    """One window of a defect-free seller with 100 orders, shipped and tracked."""
-    return SellerCounts(**{**_CLEAN_SELLER_COUNTS, **overrides})
+    """One window of a defect-free seller: 100 orders unless given, all shipped and tracked."""
+    fields = {**_CLEAN_SELLER_COUNTS, **overrides}
+    for name, source in _FOLLOWING_SELLER_COUNTS:
+        if name not in overrides:
+            fields[name] = fields[source]
+    return SellerCounts(**fields)
 
 
 def offer_counts(**overrides: Any) -> OfferCounts:
-    """One window of a defect-free offer with 50 orders, all delivered on time."""
-    return OfferCounts(**{**_CLEAN_OFFER_COUNTS, **overrides})
+    """One window of a defect-free offer: 50 orders unless given, every one not late on time."""
+    fields = {**_CLEAN_OFFER_COUNTS, **overrides}
+    if "on_time_deliveries" not in overrides:
+        fields["on_time_deliveries"] = fields["orders"] - fields["late_deliveries"]
+    return OfferCounts(**fields)
 
 
 def seller_snapshot(

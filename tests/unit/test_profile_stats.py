@@ -24,7 +24,7 @@ from trust_signals.domain.profile_stats import (
     profile_stat,
     profile_stats,
 )
-from trust_signals.domain.rates import Measure, exact, rate
+from trust_signals.domain.rates import exact, rate
 from trust_signals.domain.signals import Subject, average_rating, compile_signal
 from trust_signals.domain.snapshots import SellerCounts
 
@@ -165,10 +165,7 @@ def test_stat_without_any_opportunity_is_withheld_never_zero_percent() -> None:
 
 
 def test_defect_stat_without_defects_below_the_minimum_is_withheld_not_zero_percent() -> None:
-    shipped = {
-        f: 5 for f in ("shipments", "shipments_with_valid_tracking", "on_time_tracked_shipments")
-    }
-    on = seller_with({"90d": seller_counts(orders=5, **shipped)})
+    on = seller_with({"90d": seller_counts(orders=5)})
     definition = stat("seller.late_shipment_rate", min_sample=20, higher_is_better=False, id="late")
 
     shown = profile_stat(definition, on, signal_params())
@@ -177,10 +174,7 @@ def test_defect_stat_without_defects_below_the_minimum_is_withheld_not_zero_perc
 
 
 def test_defect_stat_is_ceiled_against_the_seller() -> None:
-    shipped = {
-        f: 1000 for f in ("shipments", "shipments_with_valid_tracking", "on_time_tracked_shipments")
-    }
-    on = seller_with({"90d": seller_counts(orders=1000, late_shipments=11, **shipped)})
+    on = seller_with({"90d": seller_counts(orders=1000, late_shipments=11)})
     definition = stat("seller.late_shipment_rate", higher_is_better=False, id="late")
 
     shown = profile_stat(definition, on, signal_params())

@@ -44,20 +44,37 @@ class FeatureSchema:
 def feature_schema(features: Sequence[FeatureDefinition]) -> FeatureSchema:
     """A schema whose version changes whenever any feature's definition changes."""
     canonical = [
-        [f.name, f.signal, f.window, f.bound, f.transform, f.clip_min, f.clip_max, f.default]
+        [
+            f.name,
+            f.signal,
+            f.window,
+            f.bound,
+            f.transform,
+            _number(f.clip_min),
+            _number(f.clip_max),
+            _number(f.default),
+        ]
         for f in features
     ]
     digest = hashlib.sha256(json.dumps(canonical).encode()).hexdigest()[:16]
     return FeatureSchema(tuple(features), f"fs-{digest}")
 
 
+def _number(value: float | None) -> float | None:
+    # As floats, so that a config's `0` and `0.0` hash alike: they are the same definition.
+    return None if value is None else float(value)
+
+
 def _transform(feature: FeatureDefinition, value: float) -> float:
     if feature.transform == "log1p":
         return log1p(max(0.0, value))
     if feature.transform == "clip":
-        low = feature.clip_min if feature.clip_min is not None else value
-        high = feature.clip_max if feature.clip_max is not None else value
-        return min(high, max(low, value))
+        # Either bound may be absent: clip only at the bounds that are given.
+        if feature.clip_min is not None:
+            value = max(feature.clip_min, value)
+        if feature.clip_max is not None:
+            value = min(feature.clip_max, value)
+        return value
     return value
 
 
