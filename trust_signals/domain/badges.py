@@ -1,0 +1,318 @@
+"""Badges: compiled rules, their fast evaluation per surface, and their explanation.
+
+The rule language itself (conditions, groups, windows, validation) is in `badge_rules`;
+its names are re-exported here. `compile_rules` resolves every signal once per
+configuration load; `evaluate_badges` then runs closures only, short-circuiting as soon as
+an outcome is known and stopping once the surface's cap is reached. `explain_badges` walks
+the same compiled tree condition by condition, through the generic signal functions, for
+audit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from trust_signals.domain.badge_checks import (
+    CompiledRule,
+    CompiledTree,
+    Leaf,
+    Node,
+    compile_rule,
+    compile_rules,
+)
+from trust_signals.domain.badge_rules import (
+    BOUNDS,
+    COMPARATORS,
+    GROUP_MODES,
+    SURFACES,
+    Badge,
+    BadgeRule,
+    Condition,
+    Group,
+    VolumeWindow,
+    iter_conditions,
+    override_thresholds,
+    rule_problems,
+    signal_kind,
+    threshold_problem,
+    threshold_range,
+)
+from trust_signals.domain.signals import SignalParams, Subject
+
+__all__ = [
+    "BOUNDS",
+    "COMPARATORS",
+    "GROUP_MODES",
+    "SURFACES",
+    "Badge",
+    "BadgeDecision",
+    "BadgeRule",
+    "CompiledRule",
+    "CompiledTree",
+    "Condition",
+    "ConditionExplanation",
+    "Group",
+    "RuleExplanation",
+    "VolumeWindow",
+    "compile_rule",
+    "compile_rules",
+    "evaluate_badges",
+    "evaluate_surfaces",
+    "explain_badges",
+    "explain_rule",
+    "iter_conditions",
+    "override_thresholds",
+    "rule_problems",
+    "signal_kind",
+    "threshold_problem",
+    "threshold_range",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class BadgeDecision:
+    """Whether a badge was earned, and every reason it was not."""
+
+    badge_id: str
+    earned: bool
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ConditionExplanation:
+    """One condition as evaluated for one subject."""
+
+    path: str
+    condition_id: str | None
+    signal: str
+    window: str | None
+    bound: str
+    comparator: str
+    threshold: float
+    value: float | None
+    sample: int
+    min_sample: int
+    passed: bool
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class RuleExplanation:
+    """A rule as evaluated for one subject: every condition, the outcome, any withholding.
+
+    `conditions_met` is the rule's verdict on the data; `earned` also requires that nothing
+    withholds it (kill switch, approval, effective dates, surface, level). The surface cap is
+    a display decision made by `evaluate_badges`, not part of the explanation.
+    """
+
+    rule_id: str
+    approval_reference: str
+    level: str
+    window_choice: str | None
+    conditions: tuple[ConditionExplanation, ...]
+    conditions_met: bool
+    withheld_reason: str | None
+    earned: bool
+
+    @property
+    def decision(self) -> BadgeDecision:
+        """The explanation summed up: earned or not, with every reason why not."""
+        reasons = [] if self.withheld_reason is None else [self.withheld_reason]
+        reasons += [f"{c.path} {c.signal}: {c.reason}" for c in self.conditions if not c.passed]
+        return BadgeDecision(self.rule_id, self.earned, tuple(reasons) if not self.earned else ())
+
+
+def _is_live(compiled: CompiledRule, is_offer: bool, marketplace: str, on: date) -> bool:
+    rule = compiled.rule
+    return (
+        rule.enabled
+        and marketplace in rule.marketplaces
+        and rule.effective_from <= on
+        and (rule.effective_until is None or on < rule.effective_until)
+        and (compiled.for_offers if is_offer else compiled.for_sellers)
+    )
+
+
+def evaluate_badges(
+    rules: Sequence[CompiledRule],
+    subject: Subject,
+    params: SignalParams,
+    *,
+    surface: str,
+    marketplace: str,
+    on: date,
+    max_badges: int,
+) -> list[Badge]:
+    """The badges earned and live on `surface`, highest priority first, at most `max_badges`.
+
+    `rules` must be in display order, as `compile_rules` returns them: evaluation stops at
+    the cap. An offer subject gets offer rules and inherited seller rules; a seller subject
+    (offer None) gets seller rules.
+    """
+    earned: list[Badge] = []
+    if max_badges <= 0:
+        return earned
+    is_offer = subject.offer is not None
+    for compiled in rules:
+        if (
+            surface in compiled.rule.surfaces
+            and _is_live(compiled, is_offer, marketplace, on)
+            and compiled.earned(subject, params)
+        ):
+            earned.append(compiled.badge)
+            if len(earned) >= max_badges:
+                break
+    return earned
+
+
+def evaluate_surfaces(
+    rules: Sequence[CompiledRule],
+    subject: Subject,
+    params: SignalParams,
+    *,
+    max_badges: Mapping[str, int],
+    marketplace: str,
+    on: date,
+) -> dict[str, list[Badge]]:
+    """`evaluate_badges` for several surfaces at once (surface -> cap), each rule run once."""
+    shown: dict[str, list[Badge]] = {surface: [] for surface in max_badges}
+    still_open = {surface for surface, cap in max_badges.items() if cap > 0}
+    is_offer = subject.offer is not None
+    for compiled in rules:
+        if not still_open:
+            break
+        wanted = [s for s in compiled.rule.surfaces if s in still_open]
+        if (
+            wanted
+            and _is_live(compiled, is_offer, marketplace, on)
+            and compiled.earned(subject, params)
+        ):
+            for surface in wanted:
+                shown[surface].append(compiled.badge)
+                if len(shown[surface]) >= max_badges[surface]:
+                    still_open.discard(surface)
+    return shown
+
+
+def _withheld_reason(
+    compiled: CompiledRule, subject: Subject, surface: str | None, marketplace: str, on: date
+) -> str | None:
+    rule = compiled.rule
+    if not rule.enabled:
+        return "disabled (kill switch)"
+    if marketplace not in rule.marketplaces:
+        return f"not approved in {marketplace}"
+    if on < rule.effective_from:
+        return f"not effective before {rule.effective_from.isoformat()}"
+    if rule.effective_until is not None and on >= rule.effective_until:
+        return f"not effective from {rule.effective_until.isoformat()}"
+    if surface is not None and surface not in rule.surfaces:
+        return f"not shown on {surface}"
+    if subject.offer is not None and not compiled.for_offers:
+        return "seller badge not shown on offers"
+    if subject.offer is None and not compiled.for_sellers:
+        return "offer badge: needs an offer"
+    return None
+
+
+def _explain_leaf(leaf: Leaf, subject: Subject, params: SignalParams) -> ConditionExplanation:
+    condition = leaf.condition
+    measure = leaf.fn(subject, params)
+    value = measure.bound(condition.bound)
+    if value is None:
+        passed, reason = False, "no data"
+    elif measure.sample < condition.min_sample:
+        passed, reason = False, f"sample {measure.sample} below minimum {condition.min_sample}"
+    else:
+        passed = COMPARATORS[condition.comparator](value, condition.threshold)
+        verdict = "" if passed else "not "
+        reason = f"{value} {verdict}{condition.comparator} {condition.threshold}"
+    return ConditionExplanation(
+        leaf.path,
+        condition.id,
+        condition.signal,
+        leaf.window,
+        condition.bound,
+        condition.comparator,
+        condition.threshold,
+        value,
+        measure.sample,
+        condition.min_sample,
+        passed,
+        reason,
+    )
+
+
+def _explain_node(
+    node: Node, subject: Subject, params: SignalParams, out: list[ConditionExplanation]
+) -> bool:
+    """Evaluates every condition (no short-circuit: an audit wants each one)."""
+    results = []
+    for child in node.children:
+        if isinstance(child, Node):
+            results.append(_explain_node(child, subject, params, out))
+        else:
+            out.append(_explain_leaf(child, subject, params))
+            results.append(out[-1].passed)
+    return all(results) if node.mode == "all" else any(results)
+
+
+def _window_choice(compiled: CompiledRule, subject: Subject, params: SignalParams) -> str | None:
+    rule, volume = compiled.rule, compiled.rule.window_by_volume
+    if volume is None or compiled.volume is None:
+        return None if rule.window is None else f"rule window {rule.window}"
+    measured = compiled.volume(subject, params).value
+    if measured is None:
+        return f"{volume.signal} over {volume.window}: no data, so {volume.otherwise}"
+    met = measured >= volume.at_least
+    chosen = volume.then if met else volume.otherwise
+    return f"{volume.signal} over {volume.window} = {measured} {'>=' if met else '<'} " + (
+        f"{volume.at_least}, so {chosen}"
+    )
+
+
+def explain_rule(
+    compiled: CompiledRule,
+    subject: Subject,
+    params: SignalParams,
+    *,
+    marketplace: str,
+    on: date,
+    surface: str | None = None,
+) -> RuleExplanation:
+    """One rule evaluated condition by condition, with why it is withheld if it is."""
+    conditions: list[ConditionExplanation] = []
+    tree = compiled.tree(subject, params)
+    met = _explain_node(tree.root, subject, params, conditions)
+    withheld = _withheld_reason(compiled, subject, surface, marketplace, on)
+    return RuleExplanation(
+        compiled.rule.id,
+        compiled.rule.approval_reference,
+        compiled.rule.level,
+        _window_choice(compiled, subject, params),
+        tuple(conditions),
+        met,
+        withheld,
+        met and withheld is None,
+    )
+
+
+def explain_badges(
+    rules: Sequence[CompiledRule],
+    subject: Subject,
+    params: SignalParams,
+    *,
+    marketplace: str,
+    on: date,
+    surface: str | None = None,
+) -> list[RuleExplanation]:
+    """Every rule, even disabled, unapproved or not yet effective ones, explained in order.
+
+    With `surface` None, rules are not withheld for their surfaces.
+    """
+    return [
+        explain_rule(c, subject, params, marketplace=marketplace, on=on, surface=surface)
+        for c in rules
+    ]
