@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.unit.snapshot_builders import seller_counts, seller_snapshot
@@ -351,6 +351,7 @@ def test_percentile_rank_is_within_0_100_and_monotone_in_the_value(
     assert rank_low <= rank_high if higher_is_better else rank_low >= rank_high
 
 
+@settings(max_examples=30, deadline=None)
 @given(
     st.lists(
         st.tuples(st.sampled_from(("<90d", "90-365d")), st.sampled_from(("DE", "PL", "FR"))),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import pytest
-from hypothesis import assume, given
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from tests.unit.snapshot_builders import offer_counts, seller_counts
@@ -349,6 +349,7 @@ def test_improvement_opportunities_are_positive_and_sorted_largest_first(
     assert all(points > 0 and own[kind] > target[kind] for kind, points in gains)
 
 
+@settings(max_examples=30, deadline=None)
 @given(st.lists(st.tuples(defects_st, st.integers(0, 1_000)), min_size=1, max_size=10))
 def test_pooled_rates_are_summed_defects_over_summed_orders(
     groups: list[tuple[dict[str, int], int]],

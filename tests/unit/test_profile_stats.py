@@ -24,7 +24,7 @@ from trust_signals.domain.profile_stats import (
     profile_stat,
     profile_stats,
 )
-from trust_signals.domain.rates import exact, rate
+from trust_signals.domain.rates import Measure, exact, rate
 from trust_signals.domain.signals import Subject, average_rating, compile_signal
 from trust_signals.domain.snapshots import SellerCounts
 
@@ -87,6 +87,18 @@ def test_display_percent_rounds_against_the_seller(
     events: int, opportunities: int, higher_is_better: bool, expected: str
 ) -> None:
     assert display_percent(rate(events, opportunities, Z), higher_is_better) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "higher_is_better", "expected"),
+    [(1.0 - 1e-12, True, "99 %"), (1e-12, False, "1 %")],
+    ids=["good-a-hair-below-all-is-99", "defect-a-hair-above-none-is-1"],
+)
+def test_display_percent_never_rounds_a_defect_away(
+    value: float, higher_is_better: bool, expected: str
+) -> None:
+    # Within the rounding tolerance of 100 % (or 0 %), yet some order had a defect.
+    assert display_percent(Measure(value, value, value, 10**13), higher_is_better) == expected
 
 
 @pytest.mark.parametrize(

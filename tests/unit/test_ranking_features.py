@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.unit.snapshot_builders import (
@@ -243,6 +243,7 @@ def every_feature() -> list[FeatureDefinition]:
     ]
 
 
+@settings(max_examples=30, deadline=None)
 @given(valid_seller_counts(), valid_offer_counts(), st.booleans())
 def test_same_snapshot_and_schema_give_the_same_vector(
     seller_window: SellerCounts, offer_window: OfferCounts, with_offer: bool

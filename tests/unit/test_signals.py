@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.unit.snapshot_builders import (
@@ -469,6 +469,7 @@ def test_attributes_are_exact_with_sample_one(reference: str, expected: Measure)
     assert compute(subject(offer=offer_snapshot()), signal_params()) == expected
 
 
+@settings(max_examples=30, deadline=None)
 @given(valid_seller_counts(), valid_offer_counts(), st.floats(0.0, 200.0))
 def test_every_signal_on_valid_counts_lies_within_its_bounds(
     seller_window: SellerCounts, offer_window: OfferCounts, pseudo_orders: float

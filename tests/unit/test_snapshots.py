@@ -7,7 +7,7 @@ from functools import partial
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.unit.snapshot_builders import (
@@ -140,6 +140,7 @@ def test_snapshot_is_immutable() -> None:
         seller.tenure_days = 5  # type: ignore[misc]
 
 
+@settings(max_examples=30, deadline=None)
 @given(valid_seller_counts(), st.sampled_from(SELLER_SCALARS), st.integers(-1_000, -1))
 def test_any_negative_seller_count_is_rejected(
     counts: SellerCounts, field: str, negative: int
@@ -149,11 +150,13 @@ def test_any_negative_seller_count_is_rejected(
     assert message == f"{field}: must be non-negative"
 
 
+@settings(max_examples=30, deadline=None)
 @given(valid_seller_counts())
 def test_counts_within_every_bound_are_accepted_as_given(counts: SellerCounts) -> None:
     assert SellerCounts(**counts._asdict()) == counts
 
 
+@settings(max_examples=30, deadline=None)
 @given(valid_offer_counts(), st.sampled_from(OFFER_COUNT_FIELDS), st.integers(-1_000, -1))
 def test_any_negative_offer_count_is_rejected(
     counts: OfferCounts, field: str, negative: int
