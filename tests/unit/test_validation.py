@@ -1,0 +1,195 @@
+"""The fast record check never accepts what the marshmallow record schemas reject."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import orjson
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from trust_signals.domain.snapshots import (
+    CATEGORY_GROUPS,
+    CS_PROVIDERS,
+    FULFILLMENT_CHANNELS,
+    OFFER_COUNT_BOUNDS,
+    OFFER_COUNT_FIELDS,
+    SELLER_COUNT_BOUNDS,
+    SELLER_COUNT_FIELDS,
+    WINDOWS,
+)
+from trust_signals.ingest.validation import OFFERS, SELLERS, RecordKind, validated
+
+Record = dict[str, Any]
+KINDS = {"seller": SELLERS, "offer": OFFERS}
+
+ids = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", fullmatch=True)
+two_letters = st.from_regex(r"[A-Z]{2}", fullmatch=True)
+# Values that are wrong in some place and right in another: every type JSON can produce,
+# the edges of each rule (bools as ints, a trailing newline, impossible dates, big numbers).
+nasty = st.one_of(
+    st.integers(min_value=-3, max_value=400),
+    st.integers(min_value=2**62, max_value=2**66),
+    st.booleans(),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.none(),
+    st.text(max_size=70),
+    st.sampled_from(
+        ["US", "US\n", "us", "U", "S-1\n", "-S", "2026-02-30", "2026-11-27", "20261127"]
+        + list(CATEGORY_GROUPS + FULFILLMENT_CHANNELS + CS_PROVIDERS + WINDOWS)
+    ),
+    st.lists(st.integers(min_value=-2, max_value=5), max_size=6),
+    st.dictionaries(st.sampled_from(WINDOWS + ("7d", "x")), st.integers(), max_size=2),
+)
+
+
+def counts(
+    data: st.DataObject, names: tuple[str, ...], bounds: tuple[tuple[str, str], ...]
+) -> Record:
+    """Counts that respect every bound: each opportunity is drawn before its events."""
+    cap_of = dict(bounds)
+    drawn: Record = {}
+
+    def value(name: str) -> Any:
+        if name not in drawn:
+            cap = value(cap_of[name]) if name in cap_of else 10**6
+            amount = name.endswith("_amount")
+            strategy = st.floats(0, float(cap)) if amount else st.integers(0, int(cap))
+            drawn[name] = data.draw(strategy)
+        return drawn[name]
+
+    return {name: value(name) for name in names}
+
+
+def seller_counts(data: st.DataObject) -> Record:
+    names = tuple(n for n in SELLER_COUNT_FIELDS if n != "ratings")
+    bounds = SELLER_COUNT_BOUNDS + (("domestic_sales_amount", "sales_amount"),)
+    ratings = data.draw(st.lists(st.integers(0, 10**4), min_size=5, max_size=5))
+    return {**counts(data, names, bounds), "ratings": ratings}
+
+
+def offer_counts(data: st.DataObject) -> Record:
+    values = counts(data, OFFER_COUNT_FIELDS, OFFER_COUNT_BOUNDS)
+    values["late_deliveries"] = min(
+        values["late_deliveries"], values["orders"] - values["on_time_deliveries"]
+    )
+    return values
+
+
+def valid_seller(data: st.DataObject) -> Record:
+    return {
+        "seller_id": data.draw(ids),
+        "marketplace": data.draw(two_letters),
+        "tenure_days": data.draw(st.integers(0, 10**5)),
+        "first_sale_date": data.draw(st.none() | st.dates().map(lambda d: d.isoformat())),
+        "location": data.draw(two_letters),
+        "category_group": data.draw(st.sampled_from(CATEGORY_GROUPS)),
+        "fulfillment_channel": data.draw(st.sampled_from(FULFILLMENT_CHANNELS)),
+        "cs_provider": data.draw(st.sampled_from(CS_PROVIDERS)),
+        "first_party": data.draw(st.booleans()),
+        "windows": {window: seller_counts(data) for window in WINDOWS},
+    }
+
+
+def valid_offer(data: st.DataObject) -> Record:
+    return {
+        "offer_id": data.draw(ids),
+        "seller_id": data.draw(ids),
+        "product_id": data.draw(ids),
+        "marketplace": data.draw(two_letters),
+        "fulfillment_channel": data.draw(st.sampled_from(FULFILLMENT_CHANNELS)),
+        "handling_days": data.draw(st.integers(0, 60)),
+        "return_window_days": data.draw(st.integers(0, 365)),
+        "free_returns": data.draw(st.booleans()),
+        "windows": {window: offer_counts(data) for window in WINDOWS},
+    }
+
+
+def valid_record(data: st.DataObject, kind: str) -> Record:
+    return valid_seller(data) if kind == "seller" else valid_offer(data)
+
+
+def mutated(data: st.DataObject, record: Record) -> Record:
+    """The record with one to three fields replaced, removed, added or renamed, at any depth."""
+    record = copy.deepcopy(record)
+    for _ in range(data.draw(st.integers(1, 3))):
+        parent: Any = record
+        while isinstance(parent, dict) and parent and data.draw(st.booleans()):
+            child = parent[data.draw(st.sampled_from(sorted(parent)))]
+            if not isinstance(child, dict | list) or not child:
+                break
+            parent = child
+        _mutate(data, parent)
+    return record
+
+
+def _mutate(data: st.DataObject, parent: Any) -> None:
+    if isinstance(parent, list):
+        parent[data.draw(st.integers(0, len(parent) - 1))] = data.draw(nasty)
+        return
+    key = data.draw(st.sampled_from(sorted(parent)))
+    action = data.draw(st.sampled_from(["replace", "small int", "drop", "add", "rename"]))
+    if action == "replace":
+        parent[key] = data.draw(nasty)
+    elif action == "small int":
+        parent[key] = data.draw(st.integers(0, 200))
+    elif action == "drop":
+        del parent[key]
+    elif action == "add":
+        parent[data.draw(st.sampled_from(["extra", "7d", "orders", key + "_"]))] = 1
+    else:
+        parent[data.draw(st.sampled_from(["7d", "30d", "x"]))] = parent.pop(key)
+
+
+def marshmallow_form(kind: RecordKind, record: Record) -> bytes | None:
+    """The canonical JSON marshmallow's object gives, or None if the schema refuses the record."""
+    try:
+        built = kind.schema.load(copy.deepcopy(record))
+    except Exception:  # a refusal either way: ValidationError or a domain ValueError
+        return None
+    return orjson.dumps(kind.to_dict(built), option=orjson.OPT_SORT_KEYS)
+
+
+def canonical(record: Record | None) -> bytes | None:
+    return None if record is None else orjson.dumps(record, option=orjson.OPT_SORT_KEYS)
+
+
+PROPERTY = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@PROPERTY
+@given(data=st.data())
+def test_fast_check_accepts_valid_records_as_marshmallow_does(
+    kind: str, data: st.DataObject
+) -> None:
+    record = valid_record(data, kind)
+
+    assert KINDS[kind].is_valid(record)
+    assert canonical(record) == marshmallow_form(KINDS[kind], record)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@PROPERTY
+@given(data=st.data())
+def test_fast_check_never_accepts_a_record_marshmallow_rejects(
+    kind: str, data: st.DataObject
+) -> None:
+    record = mutated(data, valid_record(data, kind))
+
+    if KINDS[kind].is_valid(record):
+        assert marshmallow_form(KINDS[kind], record) is not None
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@PROPERTY
+@given(data=st.data())
+def test_validated_keeps_exactly_what_marshmallow_keeps(kind: str, data: st.DataObject) -> None:
+    record = mutated(data, valid_record(data, kind))
+
+    accepted, problems = validated(KINDS[kind], copy.deepcopy(record))
+
+    assert canonical(accepted) == marshmallow_form(KINDS[kind], record)
+    assert bool(problems) == (accepted is None)

@@ -1,0 +1,239 @@
+"""load_snapshot: verify a snapshot directory, validate every record, store it and switch to it."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, field, replace
+from functools import partial
+from multiprocessing.pool import AsyncResult, Pool
+from operator import itemgetter
+from pathlib import Path
+from typing import Final
+
+from trust_signals.domain.snapshots import SellerSnapshot
+from trust_signals.errors import SnapshotRejected
+from trust_signals.ingest.chunks import (
+    BrokenFile,
+    ChunkJob,
+    ChunkResult,
+    canonical_sellers,
+    check_chunk,
+    read_chunks,
+)
+from trust_signals.ingest.manifest import Manifest, ManifestFile, checksum_problems, read_manifest
+from trust_signals.store.base import SnapshotCatalog, SnapshotInfo, SnapshotWriter
+from trust_signals.store.codec import seller_from_dict
+
+Progress = Callable[[int], None]
+CohortArtifacts = Callable[[Iterable[SellerSnapshot]], dict[str, bytes]]
+Check = Callable[[Iterator[ChunkJob]], Iterator[ChunkResult]]
+
+# Below this many records a worker pool costs more to start than it saves.
+_POOL_MIN_RECORDS: Final = 50_000
+_CHUNKS_IN_FLIGHT_PER_WORKER: Final = 3
+
+
+def load_snapshot(
+    directory: Path,
+    catalog: SnapshotCatalog,
+    *,
+    force: bool = False,
+    activate: bool = True,
+    retain: int | None = None,
+    max_problems: int = 100,
+    progress: Progress | None = None,
+    cohort_artifacts: CohortArtifacts | None = None,
+    workers: int | None = None,
+) -> SnapshotInfo:
+    """Load one snapshot directory; the snapshot as cataloged (active if `activate`).
+
+    Any problem raises SnapshotRejected and nothing becomes visible: the active snapshot keeps
+    serving. `retain` then prunes all but that many inactive snapshots per marketplace;
+    `workers` processes check records (default: one per core for large snapshots).
+    """
+    manifest = read_manifest(directory)
+    if problems := checksum_problems(directory, manifest):
+        raise SnapshotRejected(problems)
+    writer = catalog.begin(manifest.snapshot_id, manifest.marketplace, manifest.as_of, force=force)
+    try:
+        count = _worker_count(workers, manifest)
+        with _pool(count) as pool:
+            check = partial(_checked, pool, _CHUNKS_IN_FLIGHT_PER_WORKER * count)
+            load = _Load(directory, manifest, writer, check, ProblemLog(max_problems), progress)
+            normalized = load.run()
+        if cohort_artifacts is not None:
+            records = canonical_sellers(directory / manifest.sellers.path, revalidate=normalized)
+            for name, blob in cohort_artifacts(map(seller_from_dict, records)).items():
+                writer.put_artifact(name, blob)
+        info = writer.commit()
+    except BaseException:
+        writer.abort()
+        raise
+    if activate:
+        catalog.activate(info.snapshot_id)
+        info = replace(info, active=True)
+    if retain is not None:
+        catalog.prune(retain)
+    return info
+
+
+@dataclass(slots=True)
+class ProblemLog:
+    """Problems as 'file:line: field: problem', the first `limit` kept, all of them counted."""
+
+    limit: int
+    kept: list[str] = field(default_factory=list)
+    total: int = 0
+
+    def add(self, problem: str) -> None:
+        """Count a problem, and keep it while under the limit."""
+        self.total += 1
+        if len(self.kept) < self.limit:
+            self.kept.append(problem)
+
+    def raise_if_any(self) -> None:
+        """Raise SnapshotRejected with the problems kept and the total, if there was any."""
+        if self.total:
+            raise SnapshotRejected(self.kept, self.total)
+
+
+def _worker_count(workers: int | None, manifest: Manifest) -> int:
+    if workers is not None:
+        return workers
+    records = manifest.sellers.records + manifest.offers.records
+    return min(2, os.cpu_count() or 1) if records >= _POOL_MIN_RECORDS else 1
+
+
+def _pool(workers: int) -> AbstractContextManager[Pool | None]:
+    if workers <= 1:
+        return nullcontext()
+    # spawn: workers start clean, never as a fork of a possibly threaded process, and are
+    # this process's children (their CPU time and peak memory show in its rusage).
+    return multiprocessing.get_context("spawn").Pool(workers)
+
+
+class _Load:
+    """One load's streaming pass: sellers, then offers, checked in order and written."""
+
+    def __init__(
+        self,
+        directory: Path,
+        manifest: Manifest,
+        writer: SnapshotWriter,
+        check: Check,
+        problems: ProblemLog,
+        progress: Progress | None,
+    ) -> None:
+        self._directory = directory
+        self._manifest = manifest
+        self._writer = writer
+        self._check = check
+        self._problems = problems
+        self._progress = progress
+        self._records_read = 0
+        self._seller_lines: dict[str, int] = {}
+
+    def run(self) -> bool:
+        """Check and write both files; True if any record needed normalizing to canonical form.
+
+        Raises SnapshotRejected with every problem found (up to the limit, all counted).
+        """
+        normalized = self._file("sellers", self._manifest.sellers, None)
+        self._file("offers", self._manifest.offers, self._seller_lines)
+        self._problems.raise_if_any()
+        return normalized > 0
+
+    def _file(self, kind: str, entry: ManifestFile, sellers: dict[str, int] | None) -> int:
+        chunks = _Chunks(self._directory / entry.path, kind, entry.path, self._manifest.marketplace)
+        first_lines = self._seller_lines if sellers is None else {}
+        normalized = 0
+        sellers_file = self._manifest.sellers.path
+        for result in self._check(iter(chunks)):
+            cross = _cross_problems(result, kind, entry.path, first_lines, sellers, sellers_file)
+            for _, problem in sorted(result.problems + cross):
+                self._problems.add(problem)
+            if not self._problems.total:
+                self._write(kind, result)
+            normalized += result.normalized
+            self._records_read += result.lines
+            if self._progress is not None:
+                self._progress(self._records_read)
+        if chunks.broken is not None:
+            self._problems.add(chunks.broken)
+        elif chunks.lines != entry.records:
+            self._problems.add(
+                f"{entry.path}: has {chunks.lines} records, manifest says {entry.records}"
+            )
+        return normalized
+
+    def _write(self, kind: str, result: ChunkResult) -> None:
+        if kind == "sellers":
+            self._writer.add_sellers(result.rows)  # type: ignore[arg-type]
+        else:
+            self._writer.add_offers(result.rows)  # type: ignore[arg-type]
+
+
+def _checked(pool: Pool | None, in_flight: int, jobs: Iterator[ChunkJob]) -> Iterator[ChunkResult]:
+    """Chunk results in file order; with a pool, up to `in_flight` chunks are being checked."""
+    if pool is None:
+        yield from map(check_chunk, jobs)
+        return
+    pending: deque[AsyncResult[ChunkResult]] = deque()
+    for job in jobs:
+        pending.append(pool.apply_async(check_chunk, (job,)))
+        if len(pending) >= in_flight:
+            yield pending.popleft().get()
+    while pending:
+        yield pending.popleft().get()
+
+
+class _Chunks:
+    """A file's chunk jobs; remembers its line count, and a read failure instead of raising."""
+
+    def __init__(self, path: Path, kind: str, file: str, marketplace: str) -> None:
+        self._path = path
+        self._kind = kind
+        self._file = file
+        self._marketplace = marketplace
+        self.lines = 0
+        self.broken: str | None = None
+
+    def __iter__(self) -> Iterator[ChunkJob]:
+        try:
+            for text in read_chunks(self._path):
+                yield ChunkJob(self._kind, self._file, self._marketplace, self.lines + 1, text)
+                self.lines += text.count(b"\n") + 1
+        except BrokenFile as exc:
+            self.broken = f"{self._file}:{self.lines + 1}: {exc}"
+
+
+def _cross_problems(
+    result: ChunkResult,
+    kind: str,
+    file: str,
+    first_lines: dict[str, int],
+    sellers: dict[str, int] | None,
+    sellers_file: str,
+) -> list[tuple[int, str]]:
+    """Rules across records: ids unique in their file, offers' sellers in the seller file."""
+    id_field = "seller_id" if kind == "sellers" else "offer_id"
+    entries: Iterable[tuple[int, tuple[str, ...]]] = zip(
+        result.line_numbers, result.rows, strict=True
+    )
+    if result.invalid_ids:
+        invalid = ((line_no, (record_id,)) for line_no, record_id in result.invalid_ids)
+        entries = sorted([*entries, *invalid], key=itemgetter(0))
+    problems = []
+    for line_no, row in entries:
+        first = first_lines.setdefault(row[0], line_no)
+        if first != line_no:
+            message = f"{id_field}: duplicate {row[0]!r}, first on line {first}"
+            problems.append((line_no, f"{file}:{line_no}: {message}"))
+        if sellers is not None and len(row) == 3 and row[1] not in sellers:
+            message = f"seller_id: {row[1]!r} is not in {sellers_file}"
+            problems.append((line_no, f"{file}:{line_no}: {message}"))
+    return problems
