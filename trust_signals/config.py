@@ -1,0 +1,294 @@
+"""Configuration: the environment (`load_settings`) and the approved TOML file (`load_config`).
+
+`load_settings` is the only code that reads the environment. The TOML file holds what legal
+approved (thresholds, badges, stats, features); it is validated by the schemas of
+`config_schema` and turned into frozen objects once per load. `config_version` is a short
+hash of the parsed content, so comments and layout do not change it, any value does.
+
+Marketplaces: `[marketplaces.XX]` tables may switch badges off or change thresholds there.
+A marketplace without such a table (known or not) gets the base configuration, in which a
+badge still shows only where its own `marketplaces` list approves it: an unknown
+marketplace therefore gets stats and features but no badge.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Final
+
+from marshmallow import ValidationError
+
+from trust_signals.config_problems import error_paths
+from trust_signals.config_schema import ConfigSchema
+from trust_signals.domain.badges import (
+    BadgeRule,
+    CompiledRule,
+    compile_rules,
+    iter_conditions,
+    override_thresholds,
+)
+from trust_signals.domain.cohorts import CohortSpec, canonical_dimensions
+from trust_signals.domain.profile_stats import StatDefinition
+from trust_signals.domain.ranking_features import FeatureSchema, feature_schema
+from trust_signals.domain.signals import SignalParams
+from trust_signals.errors import ConfigError
+
+ENV_PREFIX: Final = "TRUST_SIGNALS_"
+DEFAULT_STORE: Final = "var/store"
+DEFAULT_CACHE_SIZE: Final = 100_000
+DEFAULT_CACHE_TTL_SECONDS: Final = 300.0
+DEFAULT_RELOAD_INTERVAL_SECONDS: Final = 0.5
+_STORE_SCHEMES: Final = ("redis://", "rediss://")
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Operational settings from the environment; `store` is a directory or a redis:// URL."""
+
+    store: str
+    config: Path
+    admin_token: str | None
+    cache_size: int
+    cache_ttl_seconds: float
+    reload_interval_seconds: float
+
+
+def default_config_path() -> Path:
+    """The packaged, approved default configuration."""
+    return Path(str(resources.files("trust_signals") / "default_config.toml"))
+
+
+def _number(environ: Mapping[str, str], name: str, default: float, problems: list[str]) -> float:
+    raw = environ.get(ENV_PREFIX + name)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = float("nan")
+    if not value > 0 or value == float("inf"):
+        problems.append(f"{ENV_PREFIX}{name}: must be a number of seconds > 0, got {raw!r}")
+        return default
+    return value
+
+
+def load_settings(environ: Mapping[str, str]) -> Settings:
+    """Settings from TRUST_SIGNALS_* variables, with operational defaults; ConfigError if bad."""
+    problems: list[str] = []
+    store = environ.get(ENV_PREFIX + "STORE", DEFAULT_STORE)
+    if not store.strip() or ("://" in store and not store.startswith(_STORE_SCHEMES)):
+        problems.append(f"{ENV_PREFIX}STORE: must be a directory or a redis:// URL, got {store!r}")
+    config = environ.get(ENV_PREFIX + "CONFIG")
+    if config is not None and not config.strip():
+        problems.append(f"{ENV_PREFIX}CONFIG: must be a file path, got an empty value")
+    token = environ.get(ENV_PREFIX + "ADMIN_TOKEN")
+    if token is not None and not token.strip():
+        problems.append(f"{ENV_PREFIX}ADMIN_TOKEN: must not be empty (unset it to disable admin)")
+    raw_size = environ.get(ENV_PREFIX + "CACHE_SIZE", str(DEFAULT_CACHE_SIZE))
+    cache_size = int(raw_size) if raw_size.strip().isdigit() else DEFAULT_CACHE_SIZE
+    if not raw_size.strip().isdigit():
+        problems.append(f"{ENV_PREFIX}CACHE_SIZE: must be a whole number >= 0, got {raw_size!r}")
+    ttl = _number(environ, "CACHE_TTL_SECONDS", DEFAULT_CACHE_TTL_SECONDS, problems)
+    interval = _number(
+        environ, "RELOAD_INTERVAL_SECONDS", DEFAULT_RELOAD_INTERVAL_SECONDS, problems
+    )
+    if problems:
+        raise ConfigError(problems)
+    return Settings(
+        store=store,
+        config=Path(config) if config else default_config_path(),
+        admin_token=token or None,
+        cache_size=cache_size,
+        cache_ttl_seconds=ttl,
+        reload_interval_seconds=interval,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class MarketplaceConfig:
+    """The configuration in effect in one marketplace (None: the base, without overrides)."""
+
+    marketplace: str | None
+    config_version: str
+    params: SignalParams
+    cohort_spec: CohortSpec
+    rules: tuple[CompiledRule, ...]  # display order: priority descending, then id
+    stats: tuple[StatDefinition, ...]
+    feature_schema: FeatureSchema
+    surface_caps: Mapping[str, int]  # surface -> at most this many badges
+    max_ids: Mapping[str, int]  # 'badges' / 'features' -> ids per call
+    badges_disabled: frozenset[str]
+    threshold_overrides: Mapping[str, float]  # 'badge_id.condition_id' -> threshold
+
+    def describe(self) -> dict[str, Any]:
+        """This effective configuration as plain JSON-ready data."""
+        return {
+            "marketplace": self.marketplace,
+            "surface_caps": dict(self.surface_caps),
+            "max_ids": dict(self.max_ids),
+            "badges_disabled": sorted(self.badges_disabled),
+            "threshold_overrides": dict(self.threshold_overrides),
+            "badges": [_describe_rule(c.rule) for c in self.rules],
+            "profile_stats": [
+                {"id": s.id, "signal": s.signal, "windows": list(s.windows)} for s in self.stats
+            ],
+            "feature_schema_version": self.feature_schema.version,
+            "features": self.feature_schema.names,
+        }
+
+
+def _describe_rule(rule: BadgeRule) -> dict[str, Any]:
+    return {
+        "id": rule.id,
+        "enabled": rule.enabled,
+        "level": rule.level,
+        "marketplaces": sorted(rule.marketplaces),
+        "surfaces": sorted(rule.surfaces),
+        "priority": rule.priority,
+        "effective_from": rule.effective_from.isoformat(),
+        "effective_until": rule.effective_until and rule.effective_until.isoformat(),
+        "approval_reference": rule.approval_reference,
+        "conditions": [
+            {"path": path, **dataclasses.asdict(condition)}
+            for path, condition in iter_conditions(rule.when)
+        ],
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class TrustConfig:
+    """One validated configuration file, compiled per marketplace."""
+
+    version: str
+    source: str
+    config_name: str
+    approval_reference: str
+    params: SignalParams
+    cohort_spec: CohortSpec
+    retained_snapshots: int
+    base: MarketplaceConfig
+    marketplaces: Mapping[str, MarketplaceConfig]  # those with a [marketplaces.XX] table
+    known_marketplaces: frozenset[str]
+
+    def for_marketplace(self, marketplace: str) -> MarketplaceConfig:
+        """The marketplace's effective configuration; the base one when it has no table."""
+        return self.marketplaces.get(marketplace, self.base)
+
+    def describe(self) -> dict[str, Any]:
+        """The whole configuration, base and per marketplace, as plain JSON-ready data."""
+        return {
+            "config_name": self.config_name,
+            "config_version": self.version,
+            "source": self.source,
+            "approval_reference": self.approval_reference,
+            "known_marketplaces": sorted(self.known_marketplaces),
+            "base": self.base.describe(),
+            "marketplaces": {m: c.describe() for m, c in sorted(self.marketplaces.items())},
+        }
+
+
+def config_version(parsed: Mapping[str, Any]) -> str:
+    """A short hash of the parsed content: same values, same version, whatever the layout."""
+    canonical = json.dumps(parsed, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:12]
+
+
+def _effective_rules(
+    rules: Sequence[BadgeRule], disabled: frozenset[str], thresholds: Mapping[str, float]
+) -> tuple[CompiledRule, ...]:
+    effective = []
+    for rule in rules:
+        own = {
+            key.partition(".")[2]: value
+            for key, value in thresholds.items()
+            if key.partition(".")[0] == rule.id
+        }
+        changed = override_thresholds(rule, own) if own else rule
+        if rule.id in disabled:
+            changed = dataclasses.replace(changed, enabled=False)
+        effective.append(changed)
+    return compile_rules(effective)
+
+
+def _build(data: Mapping[str, Any], version: str, source: str) -> TrustConfig:
+    params = SignalParams(
+        z=data["wilson_z"],
+        weights=MappingProxyType(
+            {f: MappingProxyType(dict(w)) for f, w in data["dsi_weights"].items()}
+        ),
+        pseudo_orders=data["shrinkage_pseudo_orders"],
+    )
+    cohort_spec = CohortSpec(
+        tuple(data["tenure_band_edges_days"]),
+        canonical_dimensions(data["shrinkage_cohort"]),
+        data["min_cohort_size"],
+    )
+    schema = feature_schema(data["ranking_features"])
+    caps = MappingProxyType({s: v["max_badges"] for s, v in data["surfaces"].items()})
+    max_ids = MappingProxyType(dict(data["max_ids"]))
+
+    def effective(marketplace: str | None, override: Mapping[str, Any]) -> MarketplaceConfig:
+        disabled = frozenset(override.get("badges_disabled", ()))
+        thresholds = MappingProxyType(dict(override.get("thresholds", {})))
+        return MarketplaceConfig(
+            marketplace,
+            version,
+            params,
+            cohort_spec,
+            _effective_rules(data["badges"], disabled, thresholds),
+            tuple(data["profile_stats"]),
+            schema,
+            caps,
+            max_ids,
+            disabled,
+            thresholds,
+        )
+
+    overrides = data["marketplaces"]
+    approved = {m for rule in data["badges"] for m in rule.marketplaces}
+    return TrustConfig(
+        version=version,
+        source=source,
+        config_name=data["config_name"],
+        approval_reference=data["approval_reference"],
+        params=params,
+        cohort_spec=cohort_spec,
+        retained_snapshots=data["retained_snapshots"],
+        base=effective(None, {}),
+        marketplaces=MappingProxyType({m: effective(m, o) for m, o in overrides.items()}),
+        known_marketplaces=frozenset(overrides) | approved,
+    )
+
+
+def parse_config(text: str, source: str) -> TrustConfig:
+    """The configuration in `text` (from `source`); ConfigError listing every problem."""
+    try:
+        parsed = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError([f"{source}: TOML syntax error: {error}"]) from error
+    try:
+        data = ConfigSchema().load(parsed)
+    except ValidationError as error:
+        raise ConfigError(error_paths(error.messages)) from error
+    try:
+        return _build(data, config_version(parsed), source)
+    except ValueError as error:  # a domain invariant the schemas did not foresee
+        raise ConfigError([f"{source}: {error}"]) from error
+
+
+def load_config(path: Path | str) -> TrustConfig:
+    """The configuration file at `path`; ConfigError when unreadable or invalid."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        reason = error.strerror if isinstance(error, OSError) else "not UTF-8 text"
+        raise ConfigError([f"{path}: cannot read: {reason}"]) from error
+    return parse_config(text, str(path))
