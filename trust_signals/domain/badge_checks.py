@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from operator import attrgetter
 from typing import Final
 
@@ -218,26 +219,36 @@ class CompiledTree:
 
 @dataclass(frozen=True, slots=True)
 class CompiledRule:
-    """A rule with its signals resolved: `earned(subject, params)` runs closures only."""
+    """A rule with its signals resolved; `earned(subject, params)` is one closure call.
+
+    `earned` covers the conditions only (the window chosen by volume included); whether
+    the rule is live (kill switch, approval, dates, surface, level) is checked by the
+    caller, before paying for any signal.
+    """
 
     rule: BadgeRule
     badge: Badge
     for_sellers: bool
     for_offers: bool
+    live_until: date  # effective_until, or date.max when open-ended (exclusive either way)
+    earned: Check
     volume: SignalFn | None  # the volume signal of window_by_volume, for explanations
-    volume_met: Check | None  # whether the volume reaches `at_least`, for evaluation
     then: CompiledTree  # the tree when there is no volume rule, or the volume is met
     otherwise: CompiledTree | None
-
-    def earned(self, subject: Subject, params: SignalParams) -> bool:
-        """Whether the subject meets the rule's conditions (approval is checked elsewhere)."""
-        return self.tree(subject, params).check(subject, params)
+    volume_met: Check | None
 
     def tree(self, subject: Subject, params: SignalParams) -> CompiledTree:
         """The condition tree for this subject, after choosing the window by volume."""
         if self.volume_met is None or self.otherwise is None:
             return self.then
         return self.then if self.volume_met(subject, params) else self.otherwise
+
+
+def _by_volume(volume_met: Check, then: Check, otherwise: Check) -> Check:
+    def check(subject: Subject, params: SignalParams) -> bool:
+        return (then if volume_met(subject, params) else otherwise)(subject, params)
+
+    return check
 
 
 def _tree(group: Group, default_window: str | None) -> CompiledTree:
@@ -251,26 +262,19 @@ def compile_rule(rule: BadgeRule) -> CompiledRule:
     if problems:
         raise ValueError(f"rule {rule.id!r}: " + "; ".join(f"{p}: {m}" for p, m in problems))
     badge = Badge(rule.id, rule.copy_key, rule.level, rule.priority, rule.approval_reference)
-    volume = rule.window_by_volume
     seller = rule.level == "seller"
+    live = (badge, seller, not seller or rule.inherit_to_offers, rule.effective_until or date.max)
+    volume = rule.window_by_volume
     if volume is None:
-        return CompiledRule(
-            rule, badge, seller, not seller or rule.inherit_to_offers, None, None,
-            _tree(rule.when, rule.window), None,
-        )  # fmt: skip
+        then = _tree(rule.when, rule.window)
+        return CompiledRule(rule, *live, then.check, None, then, None, None)
     # No data on the volume (e.g. no offer) counts as below it: the longer window.
     at_least = Condition(volume.signal, "point", ">=", volume.at_least, volume.window)
     volume_fn = compile_signal(volume.signal, volume.window)
-    return CompiledRule(
-        rule,
-        badge,
-        seller,
-        not seller or rule.inherit_to_offers,
-        volume_fn,
-        leaf_check(Leaf("window_by_volume", at_least, volume.window, volume_fn)),
-        _tree(rule.when, volume.then),
-        _tree(rule.when, volume.otherwise),
-    )
+    volume_met = leaf_check(Leaf("window_by_volume", at_least, volume.window, volume_fn))
+    then, otherwise = _tree(rule.when, volume.then), _tree(rule.when, volume.otherwise)
+    earned = _by_volume(volume_met, then.check, otherwise.check)
+    return CompiledRule(rule, *live, earned, volume_fn, then, otherwise, volume_met)
 
 
 def compile_rules(rules: Sequence[BadgeRule]) -> tuple[CompiledRule, ...]:

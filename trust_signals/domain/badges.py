@@ -129,8 +129,7 @@ def _is_live(compiled: CompiledRule, is_offer: bool, marketplace: str, on: date)
     return (
         rule.enabled
         and marketplace in rule.marketplaces
-        and rule.effective_from <= on
-        and (rule.effective_until is None or on < rule.effective_until)
+        and rule.effective_from <= on < compiled.live_until
         and (compiled.for_offers if is_offer else compiled.for_sellers)
     )
 
@@ -183,13 +182,13 @@ def evaluate_surfaces(
     for compiled in rules:
         if not still_open:
             break
-        wanted = [s for s in compiled.rule.surfaces if s in still_open]
+        surfaces = compiled.rule.surfaces
         if (
-            wanted
+            not still_open.isdisjoint(surfaces)
             and _is_live(compiled, is_offer, marketplace, on)
             and compiled.earned(subject, params)
         ):
-            for surface in wanted:
+            for surface in still_open & surfaces:
                 shown[surface].append(compiled.badge)
                 if len(shown[surface]) >= max_badges[surface]:
                     still_open.discard(surface)
