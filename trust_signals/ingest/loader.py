@@ -28,7 +28,7 @@ from trust_signals.ingest.manifest import Manifest, ManifestFile, checksum_probl
 from trust_signals.store.base import SnapshotCatalog, SnapshotInfo, SnapshotWriter
 from trust_signals.store.codec import seller_from_dict
 
-Progress = Callable[[int], None]
+Progress = Callable[[int], None]  # records read since the last call
 CohortArtifacts = Callable[[Iterable[SellerSnapshot]], dict[str, bytes]]
 Check = Callable[[Iterator[ChunkJob]], Iterator[ChunkResult]]
 
@@ -52,8 +52,9 @@ def load_snapshot(
     """Load one snapshot directory; the snapshot as cataloged (active if `activate`).
 
     Any problem raises SnapshotRejected and nothing becomes visible: the active snapshot keeps
-    serving. `retain` then prunes all but that many inactive snapshots per marketplace;
-    `workers` processes check records (default: one per core for large snapshots).
+    serving. `progress` is told the number of records read since its last call (a progress
+    bar's increment). `retain` then prunes all but that many inactive snapshots per
+    marketplace; `workers` processes check records (default: one per core when large).
     """
     manifest = read_manifest(directory)
     if problems := checksum_problems(directory, manifest):
@@ -134,7 +135,6 @@ class _Load:
         self._check = check
         self._problems = problems
         self._progress = progress
-        self._records_read = 0
         self._seller_lines: dict[str, int] = {}
 
     def run(self) -> bool:
@@ -159,9 +159,8 @@ class _Load:
             if not self._problems.total:
                 self._write(kind, result)
             normalized += result.normalized
-            self._records_read += result.lines
             if self._progress is not None:
-                self._progress(self._records_read)
+                self._progress(result.lines)
         if chunks.broken is not None:
             self._problems.add(chunks.broken)
         elif chunks.lines != entry.records:
