@@ -6,14 +6,18 @@ import hashlib
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 from trust_signals.cache import SignalCache
 from trust_signals.config import Settings, TrustConfig, parse_config
 from trust_signals.errors import ConfigError, TrustSignalsError
+from trust_signals.ingest.loader import load_snapshot
+from trust_signals.ingest.manifest import read_manifest
+from trust_signals.precompute import CohortModel, build_artifacts
 from trust_signals.service import Clock, TrustSignals
+from trust_signals.store.base import SnapshotCatalog, SnapshotInfo
 from trust_signals.store.sqlite import SqliteSnapshotStore
 
 log = logging.getLogger(__name__)
@@ -54,6 +58,38 @@ def build_trust_signals(
     """The read service over a store, with a cache sized by the settings."""
     cache = SignalCache(settings.cache_size, settings.cache_ttl_seconds, time.monotonic)
     return TrustSignals(store, config_reader(Path(settings.config)), clock, cache)
+
+
+def snapshot_dirs(paths: Iterable[Path]) -> Iterator[Path]:
+    """Snapshot directories: each path itself, or the snapshot directories inside it."""
+    for path in paths:
+        if (path / "manifest.json").exists():
+            yield path
+        else:
+            yield from sorted(p.parent for p in path.glob("*/manifest.json"))
+
+
+def load_snapshot_dir(
+    store: SnapshotCatalog,
+    directory: Path,
+    config: TrustConfig,
+    *,
+    force: bool = False,
+    activate: bool = True,
+    progress: Callable[[int], None] | None = None,
+) -> SnapshotInfo:
+    """Verify, validate and load one snapshot with its cohort artifacts for `config`."""
+    model = CohortModel(config.cohort_spec, config.params)
+    as_of = read_manifest(directory).as_of
+    return load_snapshot(
+        directory,
+        store,
+        force=force,
+        activate=activate,
+        retain=config.retained_snapshots,
+        progress=progress,
+        cohort_artifacts=lambda sellers: build_artifacts(sellers, model, as_of),
+    )
 
 
 def start_refresher(signals: TrustSignals, interval_seconds: float) -> threading.Thread:

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
 
 import click
 import orjson
 
+from trust_signals.bootstrap import load_snapshot_dir, snapshot_dirs
 from trust_signals.config import TrustConfig, load_config, load_settings
 from trust_signals.errors import ConfigError, SnapshotRejected, TrustSignalsError
 from trust_signals.ingest.generator import generate_snapshots
-from trust_signals.ingest.loader import load_snapshot
-from trust_signals.precompute import CohortModel, build_artifacts
+from trust_signals.ingest.manifest import read_manifest
 from trust_signals.store.sqlite import SqliteSnapshotStore
 
 DEMO_SIZE = {"sellers": 3_000, "offers": 30_000}
@@ -61,37 +61,23 @@ def generate(
         click.echo(str(directory))
 
 
-def snapshot_dirs(paths: Iterable[Path]) -> Iterator[Path]:
-    """Snapshot directories: each path itself, or the snapshot directories inside it."""
-    for path in paths:
-        if (path / "manifest.json").exists():
-            yield path
-        else:
-            yield from sorted(p.parent for p in path.glob("*/manifest.json"))
-
-
 def load_dirs(
     paths: Iterable[Path], config: TrustConfig, *, force: bool, activate: bool
 ) -> list[str]:
-    """Load each snapshot directory; returns the snapshot ids loaded."""
+    """Load each snapshot directory with a progress bar on a terminal; ids loaded."""
     store = _store()
-    model = CohortModel(config.cohort_spec, config.params)
     loaded = []
     for directory in snapshot_dirs(paths):
-        manifest = orjson.loads((directory / "manifest.json").read_bytes())
-        as_of = date.fromisoformat(manifest["as_of"])
-        total = sum(f.get("records", 0) for f in manifest.get("files", {}).values())
-        with click.progressbar(
-            length=total, label=f"loading {directory.name}", file=sys.stderr
-        ) as bar:
-            info = load_snapshot(
-                directory,
+        manifest = read_manifest(directory)
+        total = manifest.sellers.records + manifest.offers.records
+        with click.progressbar(length=total, label=f"loading {directory}", file=sys.stderr) as bar:
+            info = load_snapshot_dir(
                 store,
+                directory,
+                config,
                 force=force,
                 activate=activate,
-                retain=config.retained_snapshots,
                 progress=bar.update if sys.stderr.isatty() else None,
-                cohort_artifacts=lambda sellers, d=as_of: build_artifacts(sellers, model, d),
             )
         loaded.append(info.snapshot_id)
         click.echo(
