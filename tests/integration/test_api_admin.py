@@ -1,0 +1,104 @@
+"""Admin endpoints: activation, rollback and config reload (kill switch) through the API."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from tests.conftest import ADMIN_TOKEN, us_snapshot
+from trust_signals.api import create_app
+from trust_signals.bootstrap import load_snapshot_dir
+from trust_signals.config import Settings, load_config, load_settings
+from trust_signals.store.sqlite import SqliteSnapshotStore
+
+pytestmark = pytest.mark.integration
+AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+SEARCH_O3 = "/v1/badges?marketplace=US&surface=search&offer_ids=O-1,O-3"
+
+
+def o3_badges(client: FlaskClient) -> tuple[str, list[str]]:
+    body = client.get(SEARCH_O3).get_json()
+    return body["snapshot_id"], [b["id"] for b in body["offers"][1]["badges"]]
+
+
+def test_admin_is_off_without_a_configured_token(
+    tmp_path: Path, config_path: Path, store: SqliteSnapshotStore
+) -> None:
+    settings = load_settings(
+        {"TRUST_SIGNALS_STORE": str(tmp_path / "store"), "TRUST_SIGNALS_CONFIG": str(config_path)}
+    )
+    client = create_app(settings, store=store, background_refresh=False).test_client()
+    assert client.post("/admin/config/reload", headers=AUTH).status_code == 404
+
+
+def test_admin_needs_the_bearer_token(client: FlaskClient) -> None:
+    response = client.post("/admin/config/reload", headers={"Authorization": "Bearer wrong"})
+    assert response.status_code == 401
+    assert response.get_json()["code"] == "unauthorized"
+
+
+def test_activating_a_new_snapshot_serves_it_and_rollback_restores(
+    client: FlaskClient, store: SqliteSnapshotStore, settings: Settings, tmp_path: Path
+) -> None:
+    fixed = us_snapshot(tmp_path / "next", as_of="2026-11-28", o3_late=False)
+    load_snapshot_dir(store, fixed, load_config(settings.config), activate=False)
+    assert o3_badges(client) == ("US-2026-11-27", [])
+
+    response = client.post("/admin/snapshots/US-2026-11-28/activate", headers=AUTH)
+    assert response.status_code == 200
+    assert o3_badges(client) == ("US-2026-11-28", ["fast_delivery"])
+
+    client.post("/admin/snapshots/US-2026-11-27/activate", headers=AUTH)
+    assert o3_badges(client) == ("US-2026-11-27", [])
+
+
+def test_activating_an_unknown_snapshot_is_a_404(client: FlaskClient) -> None:
+    response = client.post("/admin/snapshots/US-1999-01-01/activate", headers=AUTH)
+    assert response.status_code == 404
+    assert response.get_json()["code"] == "snapshot_not_found"
+
+
+def test_kill_switch_takes_a_badge_off_at_once_even_from_the_cache(
+    client: FlaskClient, config_path: Path
+) -> None:
+    before = client.get(SEARCH_O3).get_json()
+    assert [b["id"] for b in before["offers"][0]["badges"]] == ["big_seller"]
+
+    text = config_path.read_text()
+    config_path.write_text(text.replace("enabled = true", "enabled = false", 1))
+    response = client.post("/admin/config/reload", headers=AUTH)
+    after = client.get(SEARCH_O3).get_json()
+
+    assert response.status_code == 200
+    assert after["config_version"] == response.get_json()["config_version"]
+    assert after["config_version"] != before["config_version"]
+    assert [b["id"] for b in after["offers"][0]["badges"]] == ["fast_delivery"]
+
+
+def test_invalid_config_is_refused_and_the_old_one_keeps_serving(
+    client: FlaskClient, config_path: Path
+) -> None:
+    version = client.get("/v1/status").get_json()["config_version"]
+    config_path.write_text(config_path.read_text().replace("threshold = 0.9", "threshold = 9"))
+    response = client.post("/admin/config/reload", headers=AUTH)
+    problem = response.get_json()
+    assert response.status_code == 422
+    assert "badges[1].when.all[0].threshold" in problem["detail"]
+    assert client.get(SEARCH_O3).get_json()["config_version"] == version
+
+
+def test_one_response_never_mixes_configs(app: Flask, config_path: Path) -> None:
+    # The view is read once per request: a reload between two lookups of one request
+    # cannot change what that request computes from.
+    service = app.extensions["trust_signals"].signals
+    view = service.view()
+    config_path.write_text(config_path.read_text().replace("enabled = true", "enabled = false"))
+    service.refresh()
+    market = view.market("US")
+    (offer,) = service.offers(view, market, ["O-1"])
+    assert offer is not None
+    assert [b.id for b in offer.badges["search"]] == ["big_seller"]
+    assert service.view().config.version != view.config.version
