@@ -35,13 +35,18 @@ class TickingClock:
         return self._now
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", "redis", "redis_cluster"])
 def open_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[[], Store]]:
     """Opens a store object on the same backing state each call (one process, new objects)."""
     clock = TickingClock()
     if request.param == "memory":
         store = InMemorySnapshotStore(clock=clock)
         yield lambda: store
+        return
+    if request.param.startswith("redis"):
+        # conftest.py: a fresh key prefix per test, emptied afterwards.
+        open_redis = request.getfixturevalue(f"open_{request.param}_store")
+        yield lambda: open_redis(clock=clock)
         return
     opened: list[SqliteSnapshotStore] = []
 

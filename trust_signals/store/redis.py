@@ -1,0 +1,279 @@
+"""RedisSnapshotStore: snapshots as one key per entity on a Redis server or a Redis Cluster.
+
+Key layout (prefix `ts` by default; see redis_catalog.RedisKeys):
+    ts:{ts:catalog}:snapshots   hash snapshot_id -> entry JSON (facts + the gen its keys use)
+    ts:{ts:catalog}:active      hash marketplace -> snapshot_id
+    ts:{ts:catalog}:unlisted    hash 'snapshot_id:gen' -> last touched (loads, deletions)
+    ts:snap:<id>:<gen>:s:<seller_id> · :o:<offer_id> · :a:<artifact> · :sellers (sorted ids)
+The catalog keys share one hash tag (one slot), so every catalog change is one Lua script;
+entity keys carry no tag and spread over all slots. Each load writes under a fresh gen, so a
+forced reload never touches the keys being served and commit is the one atomic switch.
+
+A read is one round trip: the catalog entry and the bodies in one pipeline (MULTI on a single
+server, so both come from one instant); a gen changed meanwhile is re-read at once. Failure:
+every redis-py error becomes StoreUnavailable, after the store timeout (a refused connection
+is retried once at once; on a cluster a timeout is too, so up to twice the timeout). With a
+cluster node down, a read touching its slots (the catalog's slot or any id's) raises
+StoreUnavailable, and a batch of ids spans every node; once the other nodes mark the node
+failed (cluster-node-timeout) the whole cluster refuses reads unless
+cluster-require-full-coverage is off, until a replica is promoted or the node returns.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import UTC, date, datetime
+from typing import Final
+
+from redis.crc import key_slot
+
+from trust_signals.domain.snapshots import OfferSnapshot, SellerSnapshot
+from trust_signals.errors import SnapshotExists, SnapshotInUse, SnapshotNotFound, StoreUnavailable
+from trust_signals.store.base import SnapshotInfo
+from trust_signals.store.codec import decode_offer, decode_seller
+from trust_signals.store.redis_catalog import (
+    ACTIVATE_SCRIPT,
+    UNLIST_SCRIPT,
+    CatalogEntry,
+    RedisKeys,
+    entry_gen,
+    entry_info,
+    purge,
+)
+from trust_signals.store.redis_connection import RedisConnector, parse_store_url, redis_errors
+from trust_signals.store.redis_writer import RedisSnapshotWriter
+from trust_signals.store.retention import newest_first, prunable
+from trust_signals.store.sqlite_writer import checked_snapshot_id
+
+# A read that finds the gen changed re-reads; more than this many changes is not a reload.
+_READ_ATTEMPTS: Final = 3
+_SELLER_PAGE: Final = 1000
+# A load that renewed its lease this long ago is taken for dead by prune().
+STALE_LOAD_SECONDS: Final = 900.0
+
+
+def utc_now() -> datetime:
+    """The current time, aware UTC."""
+    return datetime.now(UTC)
+
+
+def redis_store_from_url(
+    url: str,
+    *,
+    key_prefix: str = "ts",
+    timeout_seconds: float = 0.02,
+    clock: Callable[[], datetime] = utc_now,
+) -> RedisSnapshotStore:
+    """A store on `redis://host:port/db` or `redis+cluster://host:port,host:port` (no I/O yet)."""
+    connector = RedisConnector(parse_store_url(url), read_timeout_seconds=timeout_seconds)
+    return RedisSnapshotStore(connector, key_prefix=key_prefix, clock=clock)
+
+
+class RedisSnapshotStore:
+    """SnapshotStore and SnapshotCatalog over Redis; one connection pool per process."""
+
+    def __init__(
+        self,
+        connector: RedisConnector,
+        *,
+        key_prefix: str = "ts",
+        clock: Callable[[], datetime] = utc_now,
+        stale_load_seconds: float = STALE_LOAD_SECONDS,
+    ) -> None:
+        self._connector = connector
+        self._keys = RedisKeys(key_prefix)
+        self._clock = clock
+        self._stale_load_seconds = stale_load_seconds
+        # snapshot_id -> gen last seen; every read checks it again in its own round trip.
+        self._gens: dict[str, str] = {}
+
+    # -- catalog -----------------------------------------------------------------------------
+
+    def begin(
+        self, snapshot_id: str, marketplace: str, as_of: date, *, force: bool = False
+    ) -> RedisSnapshotWriter:
+        """Start loading under a fresh gen; refuses a known id unless forced.
+
+        Keys left by an earlier load of the same id that died are deleted first (a second
+        live load of the same id is thereby stopped: it fails instead of committing).
+        """
+        checked_snapshot_id(snapshot_id)
+        client = self._connector.bulk_client()
+        with redis_errors("begin"):
+            pipe = client.pipeline(transaction=True)
+            exists, unlisted = (
+                pipe.hexists(self._keys.snapshots, snapshot_id).hkeys(self._keys.unlisted).execute()
+            )
+        if exists and not force:
+            raise SnapshotExists(snapshot_id)
+        for member in (m.decode() for m in unlisted):
+            if member.rpartition(":")[0] == snapshot_id:
+                purge(client, self._keys, member)
+        info = SnapshotInfo(snapshot_id, marketplace, as_of, self._clock(), 0, 0, False)
+        entry = CatalogEntry(info, secrets.token_hex(8))
+        writer = RedisSnapshotWriter(
+            self._connector, self._keys, entry, force=force, clock=self._clock
+        )
+        writer.start()
+        return writer
+
+    def activate(self, snapshot_id: str) -> None:
+        """Atomically make a loaded snapshot the active one of its marketplace."""
+        keys = self._keys
+        with redis_errors("activate"):
+            found = self._connector.bulk_client().eval(
+                ACTIVATE_SCRIPT, 2, keys.snapshots, keys.active, snapshot_id
+            )
+        if not found:
+            raise SnapshotNotFound("snapshot", snapshot_id)
+
+    def delete(self, snapshot_id: str) -> None:
+        """Remove a snapshot that is not active: unlist it atomically, then purge its keys."""
+        client = self._connector.bulk_client()
+        with redis_errors("delete"):
+            status, gen = client.eval(
+                UNLIST_SCRIPT, 3, *self._keys.catalog, snapshot_id, int(time.time())
+            )
+        if status == 0:
+            raise SnapshotNotFound("snapshot", snapshot_id)
+        if status == 2:
+            raise SnapshotInUse(snapshot_id)
+        self._gens.pop(snapshot_id, None)
+        purge(client, self._keys, f"{snapshot_id}:{gen.decode()}")
+
+    def prune(self, keep: int) -> list[str]:
+        """Delete all but the newest `keep` inactive snapshots per marketplace; ids deleted.
+
+        Also purges the keys of loads and deletions that died (idle past stale_load_seconds).
+        """
+        doomed = prunable(self.list_snapshots(), keep)
+        self._purge_dead_loads()
+        for snapshot_id in doomed:
+            self.delete(snapshot_id)
+        return doomed
+
+    def active_snapshots(self) -> dict[str, SnapshotInfo]:
+        """The active snapshot per marketplace."""
+        return {info.marketplace: info for info in self._listing() if info.active}
+
+    def list_snapshots(self) -> list[SnapshotInfo]:
+        """Every retained snapshot, newest first."""
+        return newest_first(self._listing())
+
+    def ping(self) -> None:
+        """Return if the catalog's node answers within the store timeout, else StoreUnavailable."""
+        with redis_errors("ping"):
+            self._connector.request_client().exists(self._keys.active)
+
+    def close(self) -> None:
+        """Close this process's connections (reopened on next use)."""
+        self._connector.close()
+
+    # -- read side ---------------------------------------------------------------------------
+
+    def get_sellers(self, snapshot_id: str, ids: Sequence[str]) -> list[SellerSnapshot | None]:
+        """Sellers of one snapshot, aligned with `ids` (None where absent)."""
+        bodies = self._bodies(snapshot_id, "s", ids)
+        return [None if b is None else decode_seller(b) for b in bodies]
+
+    def get_offers(self, snapshot_id: str, ids: Sequence[str]) -> list[OfferSnapshot | None]:
+        """Offers of one snapshot, aligned with `ids` (None where absent)."""
+        bodies = self._bodies(snapshot_id, "o", ids)
+        return [None if b is None else decode_offer(b) for b in bodies]
+
+    def iter_sellers(self, snapshot_id: str) -> Iterable[SellerSnapshot]:
+        """Every seller of one snapshot, streamed in id order (pages on the bulk client)."""
+        gen = self._remembered_gen(snapshot_id, self._fetch(snapshot_id, [])[0])
+        return self._streamed_sellers(snapshot_id, gen)
+
+    def get_artifact(self, snapshot_id: str, name: str) -> bytes | None:
+        """A blob stored with the snapshot at load time, None if there is none by that name."""
+        return self._bodies(snapshot_id, "a", [name])[0]
+
+    def _bodies(self, snapshot_id: str, kind: str, ids: Sequence[str]) -> list[bytes | None]:
+        """Bodies aligned with `ids`, read with the catalog entry in one round trip."""
+        gen = self._gens.get(snapshot_id)
+        if gen is None:
+            # First read of this snapshot in this process: learn its gen (once per process).
+            gen = self._remembered_gen(snapshot_id, self._fetch(snapshot_id, [])[0])
+        for _ in range(_READ_ATTEMPTS):
+            prefix = f"{self._keys.namespace(f'{snapshot_id}:{gen}')}:{kind}:"
+            current, bodies = self._fetch(snapshot_id, [prefix + i for i in ids])
+            if current == gen:
+                return bodies
+            # Replaced by a forced reload (or deleted) since last seen: read again.
+            gen = self._remembered_gen(snapshot_id, current)
+        raise StoreUnavailable(f"redis store: snapshot {snapshot_id!r} keeps being replaced")
+
+    def _remembered_gen(self, snapshot_id: str, current: str | None) -> str:
+        """`current`, the gen the catalog lists, remembered; SnapshotNotFound if unlisted."""
+        if current is None:
+            self._gens.pop(snapshot_id, None)
+            raise SnapshotNotFound("snapshot", snapshot_id)
+        self._gens[snapshot_id] = current
+        return current
+
+    def _fetch(self, snapshot_id: str, keys: list[str]) -> tuple[str | None, list[bytes | None]]:
+        """The listed gen of a snapshot and the values of `keys`, in one pipeline."""
+        client = self._connector.request_client()
+        cluster = self._connector.target.is_cluster
+        groups = _slot_groups(keys) if cluster else [range(len(keys))] if keys else []
+        with redis_errors("read"):
+            # MULTI on one server: the entry and the bodies come from the same instant. A
+            # cluster cannot span slots in one transaction; its pipeline sends every node's
+            # share before reading any reply, still one round trip.
+            pipe = client.pipeline(transaction=not cluster)
+            pipe.hget(self._keys.snapshots, snapshot_id)
+            for group in groups:
+                # execute_command: a cluster pipeline refuses mget(), not a one-slot MGET.
+                pipe.execute_command("MGET", *[keys[i] for i in group])
+            raw, *replies = pipe.execute()
+        bodies: list[bytes | None] = [None] * len(keys)
+        for group, reply in zip(groups, replies, strict=True):
+            for index, body in zip(group, reply, strict=True):
+                bodies[index] = body
+        return (None if raw is None else entry_gen(raw)), bodies
+
+    def _streamed_sellers(self, snapshot_id: str, gen: str) -> Iterator[SellerSnapshot]:
+        namespace = self._keys.namespace(f"{snapshot_id}:{gen}")
+        start: bytes = b"-"
+        while True:
+            with redis_errors("sellers"):
+                ids = self._connector.bulk_client().zrange(
+                    f"{namespace}:sellers", start, "+", bylex=True, offset=0, num=_SELLER_PAGE
+                )
+            if not ids:
+                return
+            current, bodies = self._fetch(snapshot_id, [f"{namespace}:s:{i.decode()}" for i in ids])
+            if current != gen or None in bodies:
+                # Deleted or replaced mid-stream: the rest would be another snapshot's sellers.
+                raise SnapshotNotFound("snapshot", snapshot_id)
+            yield from (decode_seller(body) for body in bodies if body is not None)
+            start = b"(" + ids[-1]
+
+    def _listing(self) -> list[SnapshotInfo]:
+        with redis_errors("catalog"):
+            pipe = self._connector.request_client().pipeline(transaction=True)
+            entries, active = (
+                pipe.hgetall(self._keys.snapshots).hgetall(self._keys.active).execute()
+            )
+        return [entry_info(sid.decode(), raw, active) for sid, raw in entries.items()]
+
+    def _purge_dead_loads(self) -> None:
+        client = self._connector.bulk_client()
+        with redis_errors("prune"):
+            touched = client.hgetall(self._keys.unlisted)
+        deadline = time.time() - self._stale_load_seconds
+        for member, touched_at in touched.items():
+            if int(touched_at) < deadline:
+                purge(client, self._keys, member.decode())
+
+
+def _slot_groups(keys: list[str]) -> list[list[int]]:
+    """Indexes of `keys` grouped by cluster slot: MGET may only span one slot."""
+    groups: dict[int, list[int]] = {}
+    for index, key in enumerate(keys):
+        groups.setdefault(key_slot(key.encode()), []).append(index)
+    return list(groups.values())

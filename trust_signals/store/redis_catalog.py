@@ -1,0 +1,164 @@
+"""The Redis store's key layout, catalog entries and catalog scripts, and namespace purging."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Final
+
+import orjson
+
+from trust_signals.store.base import SnapshotInfo
+from trust_signals.store.redis_connection import Client, redis_errors
+
+# Keys are matched with SCAN globs and the catalog's slot is chosen by a {hash tag}, so the
+# prefix may hold neither glob nor brace characters.
+_PREFIX: Final = re.compile(r"[A-Za-z0-9._-]+(:[A-Za-z0-9._-]+)*")
+UNLINK_BATCH: Final = 1000
+
+# KEYS: snapshots, active, unlisted. ARGV: snapshot_id, gen, entry, marketplace, force, now.
+# Returns {status, replaced gen, active}: 1 published, 0 the load was taken over or purged
+# meanwhile (nothing published), -1 the id was loaded meanwhile and this load is not forced.
+COMMIT_SCRIPT: Final = """
+local member = ARGV[1] .. ':' .. ARGV[2]
+local old = redis.call('HGET', KEYS[1], ARGV[1])
+local old_gen = ''
+if old then old_gen = cjson.decode(old)['gen'] end
+local function active() return redis.call('HGET', KEYS[2], ARGV[4]) == ARGV[1] and 1 or 0 end
+if old_gen == ARGV[2] then return {1, '', active()} end
+if redis.call('HEXISTS', KEYS[3], member) == 0 then return {0, '', 0} end
+if old and ARGV[5] ~= '1' then return {-1, '', 0} end
+redis.call('HDEL', KEYS[3], member)
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+if old then
+  redis.call('HSET', KEYS[3], ARGV[1] .. ':' .. old_gen, ARGV[6])
+  local market = cjson.decode(old)['marketplace']
+  if market ~= ARGV[4] and redis.call('HGET', KEYS[2], market) == ARGV[1] then
+    redis.call('HDEL', KEYS[2], market)
+  end
+end
+return {1, old_gen, active()}
+"""
+# KEYS: unlisted. ARGV: 'snapshot_id:gen', now. Returns 1 renewed, 0 purged (never revived).
+RENEW_SCRIPT: Final = """
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return 1
+"""
+# KEYS: snapshots, active. ARGV: snapshot_id. Returns 1, or 0 for an unknown snapshot.
+ACTIVATE_SCRIPT: Final = """
+local entry = redis.call('HGET', KEYS[1], ARGV[1])
+if not entry then return 0 end
+redis.call('HSET', KEYS[2], cjson.decode(entry)['marketplace'], ARGV[1])
+return 1
+"""
+# KEYS: snapshots, active, unlisted. ARGV: snapshot_id, now.
+# Returns {1, gen} unlisted (its keys are now to be purged), {0, ''} unknown, {2, ''} active.
+UNLIST_SCRIPT: Final = """
+local entry = redis.call('HGET', KEYS[1], ARGV[1])
+if not entry then return {0, ''} end
+local info = cjson.decode(entry)
+if redis.call('HGET', KEYS[2], info['marketplace']) == ARGV[1] then return {2, ''} end
+redis.call('HDEL', KEYS[1], ARGV[1])
+redis.call('HSET', KEYS[3], ARGV[1] .. ':' .. info['gen'], ARGV[2])
+return {1, info['gen']}
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class RedisKeys:
+    """Every key name the store uses, under one prefix."""
+
+    prefix: str
+
+    def __post_init__(self) -> None:
+        if not _PREFIX.fullmatch(self.prefix):
+            raise ValueError(f"key_prefix {self.prefix!r}: use A-Z a-z 0-9 . _ - and ':'")
+
+    @property
+    def _catalog(self) -> str:
+        # One hash tag for the three catalog keys: one slot, so scripts may touch them all.
+        return f"{self.prefix}:{{{self.prefix}:catalog}}"
+
+    @property
+    def snapshots(self) -> str:
+        """Hash: snapshot_id -> catalog entry JSON."""
+        return f"{self._catalog}:snapshots"
+
+    @property
+    def active(self) -> str:
+        """Hash: marketplace -> active snapshot_id."""
+        return f"{self._catalog}:active"
+
+    @property
+    def unlisted(self) -> str:
+        """Hash: 'snapshot_id:gen' -> unix seconds last touched, for namespaces not listed."""
+        return f"{self._catalog}:unlisted"
+
+    @property
+    def catalog(self) -> list[str]:
+        """The keys the catalog scripts take, in their KEYS order."""
+        return [self.snapshots, self.active, self.unlisted]
+
+    def namespace(self, member: str) -> str:
+        """The key prefix of one load ('snapshot_id:gen'); no hash tag, so entities spread."""
+        return f"{self.prefix}:snap:{member}"
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogEntry:
+    """A catalog entry: the snapshot's facts and the gen (load) its keys live under."""
+
+    info: SnapshotInfo
+    gen: str
+
+    def to_json(self) -> bytes:
+        """The entry as stored in the snapshots hash (`active` is kept in its own hash)."""
+        info = self.info
+        return orjson.dumps(
+            {
+                "marketplace": info.marketplace,
+                "as_of": info.as_of.isoformat(),
+                "loaded_at": info.loaded_at.isoformat(),
+                "seller_count": info.seller_count,
+                "offer_count": info.offer_count,
+                "gen": self.gen,
+            }
+        )
+
+
+def entry_gen(raw: bytes) -> str:
+    """The gen of a stored catalog entry."""
+    return str(orjson.loads(raw)["gen"])
+
+
+def entry_info(snapshot_id: str, raw: bytes, active: dict[bytes, bytes]) -> SnapshotInfo:
+    """SnapshotInfo of a stored catalog entry, active if `active` (marketplace -> id) says so."""
+    record = orjson.loads(raw)
+    return SnapshotInfo(
+        snapshot_id=snapshot_id,
+        marketplace=record["marketplace"],
+        as_of=date.fromisoformat(record["as_of"]),
+        loaded_at=datetime.fromisoformat(record["loaded_at"]),
+        seller_count=record["seller_count"],
+        offer_count=record["offer_count"],
+        active=active.get(record["marketplace"].encode()) == snapshot_id.encode(),
+    )
+
+
+def purge(client: Client, keys: RedisKeys, member: str) -> None:
+    """Delete one unlisted namespace's keys in bounded batches, then forget the namespace."""
+    with redis_errors("purge"):
+        batch: list[bytes] = []
+        # SCAN + UNLINK in batches: a million-key snapshot never blocks the server for long,
+        # and UNLINK frees the memory off the main thread. On a cluster scan_iter visits every
+        # primary in turn.
+        for key in client.scan_iter(match=f"{keys.namespace(member)}:*", count=UNLINK_BATCH):
+            batch.append(key)
+            if len(batch) >= UNLINK_BATCH:
+                client.unlink(*batch)
+                batch.clear()
+        if batch:
+            client.unlink(*batch)
+        client.hdel(keys.unlisted, member)
