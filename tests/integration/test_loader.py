@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import os
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date
 from pathlib import Path
@@ -212,6 +213,36 @@ def test_cohort_artifacts_get_every_seller_and_are_stored(
 
     assert seen == [seller_from_dict(record) for record in sellers(3)]
     assert store.get_artifact(info.snapshot_id, "cohorts") == b"S-0,S-1,S-2"
+
+
+def seller_ids_and_pid(sellers: Iterable[SellerSnapshot]) -> dict[str, bytes]:
+    """A picklable cohort_artifacts: the loader may run it in a worker process."""
+    ids = ",".join(seller.seller_id for seller in sellers)
+    return {"ids": ids.encode(), "pid": str(os.getpid()).encode()}
+
+
+def test_picklable_cohort_artifacts_run_in_a_worker_beside_the_offer_check(
+    tmp_path: Path, store: SqliteSnapshotStore
+) -> None:
+    directory = snapshot(tmp_path, offers(3000), sellers=sellers(5))
+
+    info = load_snapshot(directory, store, workers=2, cohort_artifacts=seller_ids_and_pid)
+
+    assert store.get_artifact(info.snapshot_id, "ids") == b"S-0,S-1,S-2,S-3,S-4"
+    assert store.get_artifact(info.snapshot_id, "pid") != str(os.getpid()).encode()
+
+
+def test_rejected_offers_discard_cohort_artifacts_computed_beside(
+    tmp_path: Path, store: SqliteSnapshotStore
+) -> None:
+    lines = offers(3000)
+    lines[2999]["handling_days"] = 99
+    directory = snapshot(tmp_path, lines)
+
+    (problem,) = problems_of(directory, store, workers=2, cohort_artifacts=seller_ids_and_pid)
+
+    assert problem.startswith("offers.jsonl:3000: handling_days: ")
+    assert store.list_snapshots() == []
 
 
 def test_invalid_json_line_is_reported(tmp_path: Path, store: SqliteSnapshotStore) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import pickle
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, nullcontext
@@ -20,13 +21,12 @@ from trust_signals.ingest.chunks import (
     BrokenFile,
     ChunkJob,
     ChunkResult,
-    canonical_sellers,
     check_chunk,
+    cohort_blobs,
     read_chunks,
 )
 from trust_signals.ingest.manifest import Manifest, ManifestFile, checksum_problems, read_manifest
 from trust_signals.store.base import SnapshotCatalog, SnapshotInfo, SnapshotWriter
-from trust_signals.store.codec import seller_from_dict
 
 Progress = Callable[[int], None]  # records read since the last call
 CohortArtifacts = Callable[[Iterable[SellerSnapshot]], dict[str, bytes]]
@@ -61,15 +61,9 @@ def load_snapshot(
         raise SnapshotRejected(problems)
     writer = catalog.begin(manifest.snapshot_id, manifest.marketplace, manifest.as_of, force=force)
     try:
-        count = _worker_count(workers, manifest)
-        with _pool(count) as pool:
-            check = partial(_checked, pool, _CHUNKS_IN_FLIGHT_PER_WORKER * count)
-            load = _Load(directory, manifest, writer, check, ProblemLog(max_problems), progress)
-            normalized = load.run()
-        if cohort_artifacts is not None:
-            records = canonical_sellers(directory / manifest.sellers.path, revalidate=normalized)
-            for name, blob in cohort_artifacts(map(seller_from_dict, records)).items():
-                writer.put_artifact(name, blob)
+        load = _Load(directory, manifest, writer, ProblemLog(max_problems), progress)
+        for name, blob in load.run(_worker_count(workers, manifest), cohort_artifacts).items():
+            writer.put_artifact(name, blob)
         info = writer.commit()
     except BaseException:
         writer.abort()
@@ -113,8 +107,16 @@ def _pool(workers: int) -> AbstractContextManager[Pool | None]:
     if workers <= 1:
         return nullcontext()
     # spawn: workers start clean, never as a fork of a possibly threaded process, and are
-    # this process's children (their CPU time and peak memory show in its rusage).
+    # this process's children (their CPU time shows in its rusage).
     return multiprocessing.get_context("spawn").Pool(workers)
+
+
+def _picklable(value: object) -> bool:
+    try:
+        pickle.dumps(value)
+    except (pickle.PicklingError, TypeError, AttributeError):
+        return False
+    return True
 
 
 class _Load:
@@ -125,27 +127,40 @@ class _Load:
         directory: Path,
         manifest: Manifest,
         writer: SnapshotWriter,
-        check: Check,
         problems: ProblemLog,
         progress: Progress | None,
     ) -> None:
         self._directory = directory
         self._manifest = manifest
         self._writer = writer
-        self._check = check
+        self._check: Check = partial(_checked, None, 0)
         self._problems = problems
         self._progress = progress
         self._seller_lines: dict[str, int] = {}
 
-    def run(self) -> bool:
-        """Check and write both files; True if any record needed normalizing to canonical form.
+    def run(self, workers: int, cohort_artifacts: CohortArtifacts | None) -> dict[str, bytes]:
+        """Check and write both files; the cohort artifacts, if asked for.
 
-        Raises SnapshotRejected with every problem found (up to the limit, all counted).
+        Raises SnapshotRejected with every problem found (up to the limit, all counted). With
+        a pool, a picklable `cohort_artifacts` runs in a worker of its own while the offers
+        are checked: it needs only the sellers, and it is the longest single step.
         """
-        normalized = self._file("sellers", self._manifest.sellers, None)
-        self._file("offers", self._manifest.offers, self._seller_lines)
-        self._problems.raise_if_any()
-        return normalized > 0
+        sellers_path = self._directory / self._manifest.sellers.path
+        beside = workers > 1 and cohort_artifacts is not None and _picklable(cohort_artifacts)
+        with _pool(workers + int(beside)) as pool:
+            self._check = partial(_checked, pool, _CHUNKS_IN_FLIGHT_PER_WORKER * workers)
+            normalized = self._file("sellers", self._manifest.sellers, None) > 0
+            pending: AsyncResult[dict[str, bytes]] | None = None
+            if beside and pool is not None and not self._problems.total:
+                args = (cohort_artifacts, sellers_path, normalized)
+                pending = pool.apply_async(cohort_blobs, args)
+            self._file("offers", self._manifest.offers, self._seller_lines)
+            self._problems.raise_if_any()
+            if pending is not None:
+                return pending.get()
+        if cohort_artifacts is None:
+            return {}
+        return cohort_blobs(cohort_artifacts, sellers_path, normalized)
 
     def _file(self, kind: str, entry: ManifestFile, sellers: dict[str, int] | None) -> int:
         chunks = _Chunks(self._directory / entry.path, kind, entry.path, self._manifest.marketplace)
