@@ -27,6 +27,7 @@ import redis
 
 from tests.builders import offer_record
 from trust_signals.store.base import SnapshotCatalog, SnapshotStore
+from trust_signals.store.codec import decode_offer
 from trust_signals.store.redis import RedisSnapshotStore, redis_store_from_url
 from trust_signals.store.sqlite import SqliteSnapshotStore
 
@@ -94,6 +95,18 @@ def latencies_ms(store: Store, count: int, size: int, calls: int, seed: int) -> 
     return times
 
 
+def decode_latencies_ms(size: int, calls: int) -> list[float]:
+    """Milliseconds to decode `size` offer bodies: the floor every store's get_offers pays."""
+    bodies = [body for _, _, body in next(offer_batches(size))]
+    times = []
+    for _ in range(calls):
+        started = time.perf_counter()
+        for body in bodies:
+            decode_offer(body)
+        times.append((time.perf_counter() - started) * 1000)
+    return times
+
+
 def summary(times: list[float]) -> tuple[float, float]:
     """(median, p99) of the times."""
     return statistics.median(times), statistics.quantiles(times, n=100)[98]
@@ -137,21 +150,26 @@ def report(args: argparse.Namespace, stores: dict[str, Store]) -> None:
         print(f"load {args.offers:,} offers into {name}: {load_seconds(store, args.offers):.2f} s")
     if args.load_only:
         return
-    header = "".join(f"{name + ' med/p99 ms':>24}" for name in stores)
+    header = "".join(f"{name + ' med/p99 ms':>24}" for name in ["decode only", *stores])
     print(f"{'ids':>5}{header}{'ratio med (vs sqlite)':>28}")
     for size in (int(s) for s in args.sizes.split(",")):
-        row = {n: summary(latencies_ms(s, args.offers, size, args.calls, args.seed))
-               for n, s in stores.items()}  # fmt: skip
+        row = {"decode": summary(decode_latencies_ms(size, args.calls))}
+        row |= {n: summary(latencies_ms(s, args.offers, size, args.calls, args.seed))
+                for n, s in stores.items()}  # fmt: skip
         cells = "".join(f"{med:>13.3f} / {p99:>7.3f}" for med, p99 in row.values())
         base = row.get("sqlite", (float("nan"),))[0]
-        ratios = " ".join(f"{n}={row[n][0] / base:.2f}" for n in row if n != "sqlite")
+        ratios = " ".join(
+            f"{n}={row[n][0] / base:.2f}" for n in row if n not in ("sqlite", "decode")
+        )
         print(f"{size:>5}{cells}   {ratios}")
 
 
 def cleanup(stores: dict[str, Store]) -> None:
-    """Delete the benchmark snapshot from every store."""
-    for store in stores.values():
+    """Delete the benchmark snapshot from every store, printing how long each took."""
+    for name, store in stores.items():
+        started = time.perf_counter()
         store.delete(SNAPSHOT_ID)
+        print(f"delete the snapshot from {name}: {time.perf_counter() - started:.2f} s")
         store.close()
 
 

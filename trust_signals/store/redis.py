@@ -10,13 +10,16 @@ entity keys carry no tag and spread over all slots. Each load writes under a fre
 forced reload never touches the keys being served and commit is the one atomic switch.
 
 A read is one round trip: the catalog entry and the bodies in one pipeline (MULTI on a single
-server, so both come from one instant); a gen changed meanwhile is re-read at once. Failure:
+server, so both come from one instant); a gen changed meanwhile is re-read at once, and a
+process's first read of a snapshot first learns its gen (one more round trip). Failure:
 every redis-py error becomes StoreUnavailable, after the store timeout (a refused connection
 is retried once at once; on a cluster a timeout is too, so up to twice the timeout). With a
-cluster node down, a read touching its slots (the catalog's slot or any id's) raises
-StoreUnavailable, and a batch of ids spans every node; once the other nodes mark the node
-failed (cluster-node-timeout) the whole cluster refuses reads unless
-cluster-require-full-coverage is off, until a replica is promoted or the node returns.
+cluster node down (no replica), a read touching its slots (the catalog's slot or any id's)
+raises StoreUnavailable, so a batch of 48 ids almost surely does; reads wholly on the other
+nodes still answer until they mark the node failed (cluster-node-timeout), after which every
+read raises StoreUnavailable (CLUSTERDOWN) unless cluster-require-full-coverage is off, until
+a replica is promoted or the node returns. A cluster read is not atomic across nodes: one
+racing the purge after a forced reload of the snapshot it reads may see some ids as absent.
 """
 
 from __future__ import annotations
@@ -42,7 +45,12 @@ from trust_signals.store.redis_catalog import (
     entry_info,
     purge,
 )
-from trust_signals.store.redis_connection import RedisConnector, parse_store_url, redis_errors
+from trust_signals.store.redis_connection import (
+    Client,
+    RedisConnector,
+    parse_store_url,
+    redis_errors,
+)
 from trust_signals.store.redis_writer import RedisSnapshotWriter
 from trust_signals.store.retention import newest_first, prunable
 from trust_signals.store.sqlite_writer import checked_snapshot_id
@@ -215,9 +223,14 @@ class RedisSnapshotStore:
         self._gens[snapshot_id] = current
         return current
 
-    def _fetch(self, snapshot_id: str, keys: list[str]) -> tuple[str | None, list[bytes | None]]:
-        """The listed gen of a snapshot and the values of `keys`, in one pipeline."""
-        client = self._connector.request_client()
+    def _fetch(
+        self, snapshot_id: str, keys: list[str], client: Client | None = None
+    ) -> tuple[str | None, list[bytes | None]]:
+        """The listed gen of a snapshot and the values of `keys`, in one pipeline.
+
+        On the request client (the store timeout) unless another `client` is given.
+        """
+        client = self._connector.request_client() if client is None else client
         cluster = self._connector.target.is_cluster
         groups = _slot_groups(keys) if cluster else [range(len(keys))] if keys else []
         with redis_errors("read"):
@@ -240,13 +253,17 @@ class RedisSnapshotStore:
         namespace = self._keys.namespace(f"{snapshot_id}:{gen}")
         start: bytes = b"-"
         while True:
+            # The bulk client: pages of a thousand sellers are megabytes, read off the request
+            # path (a refresh), where the read budget of a request does not apply.
+            client = self._connector.bulk_client()
             with redis_errors("sellers"):
-                ids = self._connector.bulk_client().zrange(
+                ids = client.zrange(
                     f"{namespace}:sellers", start, "+", bylex=True, offset=0, num=_SELLER_PAGE
                 )
             if not ids:
                 return
-            current, bodies = self._fetch(snapshot_id, [f"{namespace}:s:{i.decode()}" for i in ids])
+            keys = [f"{namespace}:s:{i.decode()}" for i in ids]
+            current, bodies = self._fetch(snapshot_id, keys, client)
             if current != gen or None in bodies:
                 # Deleted or replaced mid-stream: the rest would be another snapshot's sellers.
                 raise SnapshotNotFound("snapshot", snapshot_id)

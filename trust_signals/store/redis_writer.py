@@ -58,8 +58,7 @@ class RedisSnapshotWriter:
             batch = sellers[start : start + PIPELINE_BATCH]
             with redis_errors("sellers"):
                 pipe = self._pipeline()
-                for seller_id, body in batch:
-                    pipe.set(f"{self._namespace}:s:{seller_id}", body)
+                self._set_all(pipe, {f"{self._namespace}:s:{i}": body for i, body in batch})
                 # Equal scores order a sorted set by member bytes, which for UTF-8 is the code
                 # point order of Python's sorted(): iter_sellers pages through it in id order.
                 pipe.zadd(f"{self._namespace}:sellers", {seller_id: 0 for seller_id, _ in batch})
@@ -73,8 +72,8 @@ class RedisSnapshotWriter:
         for start in range(0, len(offers), PIPELINE_BATCH):
             with redis_errors("offers"):
                 pipe = self._pipeline()
-                for offer_id, _, body in offers[start : start + PIPELINE_BATCH]:
-                    pipe.set(f"{self._namespace}:o:{offer_id}", body)
+                batch = offers[start : start + PIPELINE_BATCH]
+                self._set_all(pipe, {f"{self._namespace}:o:{i}": body for i, _, body in batch})
                 renewed = pipe.execute()[0]
             self._check_renewed(renewed)
         self._counts[1] += len(offers)
@@ -129,6 +128,16 @@ class RedisSnapshotWriter:
             "EVAL", RENEW_SCRIPT, 1, self._keys.unlisted, self._member, int(time.time())
         )
         return pipe
+
+    def _set_all(self, pipe: Pipeline, bodies: dict[str, bytes]) -> None:
+        if self._connector.target.is_cluster:
+            # Keys spread over slots and one MSET may not span slots: one SET each, which the
+            # cluster pipeline groups by node.
+            for key, body in bodies.items():
+                pipe.set(key, body)
+        else:
+            # One MSET per batch: a third of the client CPU of as many SETs.
+            pipe.mset(bodies)
 
     def _check_renewed(self, renewed: int) -> None:
         if not renewed:
