@@ -185,10 +185,12 @@ class _Load:
         return normalized
 
     def _write(self, kind: str, result: ChunkResult) -> None:
+        ids, bodies = result.record_ids(), result.record_bodies()
         if kind == "sellers":
-            self._writer.add_sellers(result.rows)  # type: ignore[arg-type]
+            self._writer.add_sellers(list(zip(ids, bodies, strict=True)))
         else:
-            self._writer.add_offers(result.rows)  # type: ignore[arg-type]
+            rows = zip(ids, result.record_seller_ids(), bodies, strict=True)
+            self._writer.add_offers(list(rows))
 
 
 def _checked(pool: Pool | None, in_flight: int, jobs: Iterator[ChunkJob]) -> Iterator[ChunkResult]:
@@ -234,20 +236,36 @@ def _cross_problems(
     sellers_file: str,
 ) -> list[tuple[int, str]]:
     """Rules across records: ids unique in their file, offers' sellers in the seller file."""
+    ids, seller_ids = result.record_ids(), result.record_seller_ids()
+    if not result.invalid_ids and _all_new_and_known(result, ids, seller_ids, first_lines, sellers):
+        return []
     id_field = "seller_id" if kind == "sellers" else "offer_id"
-    entries: Iterable[tuple[int, tuple[str, ...]]] = zip(
-        result.line_numbers, result.rows, strict=True
-    )
-    if result.invalid_ids:
-        invalid = ((line_no, (record_id,)) for line_no, record_id in result.invalid_ids)
-        entries = sorted([*entries, *invalid], key=itemgetter(0))
+    valid = zip(result.line_numbers, ids, seller_ids or [None] * len(ids), strict=True)
+    invalid = ((line_no, record_id, None) for line_no, record_id in result.invalid_ids)
     problems = []
-    for line_no, row in entries:
-        first = first_lines.setdefault(row[0], line_no)
+    for line_no, record_id, seller_id in sorted([*valid, *invalid], key=itemgetter(0)):
+        first = first_lines.setdefault(record_id, line_no)
         if first != line_no:
-            message = f"{id_field}: duplicate {row[0]!r}, first on line {first}"
+            message = f"{id_field}: duplicate {record_id!r}, first on line {first}"
             problems.append((line_no, f"{file}:{line_no}: {message}"))
-        if sellers is not None and len(row) == 3 and row[1] not in sellers:
-            message = f"seller_id: {row[1]!r} is not in {sellers_file}"
+        if sellers is not None and seller_id is not None and seller_id not in sellers:
+            message = f"seller_id: {seller_id!r} is not in {sellers_file}"
             problems.append((line_no, f"{file}:{line_no}: {message}"))
     return problems
+
+
+def _all_new_and_known(
+    result: ChunkResult,
+    ids: list[str],
+    seller_ids: list[str],
+    first_lines: dict[str, int],
+    sellers: dict[str, int] | None,
+) -> bool:
+    """The common case, checked in C: new ids, known sellers; records the ids if so."""
+    chunk = dict(zip(ids, result.line_numbers, strict=True))
+    if len(chunk) != len(ids) or not first_lines.keys().isdisjoint(chunk):
+        return False
+    if sellers is not None and not all(map(sellers.__contains__, seller_ids)):
+        return False
+    first_lines.update(chunk)
+    return True
