@@ -207,3 +207,88 @@ def test_validated_keeps_exactly_what_marshmallow_keeps(kind: str, data: st.Data
 
     assert canonical(accepted) == marshmallow_form(KINDS[kind], record)
     assert bool(problems) == (accepted is None)
+
+
+def _seller_window(change: Any) -> Record:
+    record = {
+        "seller_id": "S-1",
+        "marketplace": "US",
+        "tenure_days": 10,
+        "first_sale_date": None,
+        "location": "US",
+        "category_group": "toys",
+        "fulfillment_channel": "fba",
+        "cs_provider": "csba",
+        "first_party": False,
+        "windows": {w: {n: 0 for n in SELLER_COUNT_FIELDS} for w in WINDOWS},
+    }
+    for window in record["windows"].values():
+        window.update(sales_amount=0.0, domestic_sales_amount=0.0, ratings=[0, 0, 0, 0, 0])
+    change(record["windows"]["90d"])
+    return record
+
+
+def _swap_ratings_for_unknown(window: Record) -> None:
+    del window["ratings"]
+    window["refunds"] = 0
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        _swap_ratings_for_unknown,
+        lambda w: w.update(ratings=[0, 0, 0, 0]),
+        lambda w: w.update(ratings=[0, 0, 0, 0, True]),
+        lambda w: w.update(orders=True),
+        lambda w: w.update(sales_amount=float("nan")),
+        lambda w: w.update(sales_amount=1.0, domestic_sales_amount=2.0),
+        lambda w: w.update(shipments=1),
+    ],
+    ids=[
+        "unknown for ratings",
+        "4 ratings",
+        "bool rating",
+        "bool count",
+        "nan",
+        "domestic",
+        "bound",
+    ],
+)
+def test_fast_check_refuses_seller_counts_marshmallow_refuses(change: Any) -> None:
+    record = _seller_window(change)
+
+    assert (SELLERS.is_valid(record), marshmallow_form(SELLERS, record)) == (False, None)
+
+
+@pytest.mark.parametrize(
+    "window",
+    [[0] * 7, "orders", None, {"orders": 0}],
+    ids=["list", "string", "null", "too few counts"],
+)
+def test_fast_check_refuses_a_window_that_is_not_an_object_of_counts(window: Any) -> None:
+    record = {
+        "offer_id": "O-1",
+        "seller_id": "S-1",
+        "product_id": "P-1",
+        "marketplace": "US",
+        "fulfillment_channel": "fba",
+        "handling_days": 1,
+        "return_window_days": 30,
+        "free_returns": True,
+        "windows": {w: dict.fromkeys(OFFER_COUNT_FIELDS, 0) for w in WINDOWS},
+    }
+    record["windows"]["30d"] = window
+
+    assert (OFFERS.is_valid(record), marshmallow_form(OFFERS, record)) == (False, None)
+
+
+def test_record_marshmallow_accepts_in_another_form_is_stored_in_canonical_form() -> None:
+    record = _seller_window(lambda w: w.update(sales_amount=12, domestic_sales_amount=0))
+    record["first_sale_date"] = "20251001"  # ISO 8601 basic format: fromisoformat takes it
+
+    accepted, problems = validated(SELLERS, record)
+
+    assert (SELLERS.is_valid(record), problems) == (False, [])
+    assert accepted is not None and accepted["first_sale_date"] == "2025-10-01"
+    assert accepted["windows"]["90d"]["sales_amount"] == 12.0
+    assert type(accepted["windows"]["90d"]["sales_amount"]) is float

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 from itertools import chain
-from operator import itemgetter
+from operator import add, itemgetter, le
 from typing import Any, Final
 
 import orjson
@@ -46,7 +46,7 @@ class _WindowCounts:
     set, min, max): this runs for every record of every load.
     """
 
-    __slots__ = ("_keys", "_ints", "_amounts", "_scalars", "_groups", "_sums", "_ratings")
+    __slots__ = ("_size", "_get", "_ints", "_amounts", "_ratings", "_groups", "_sums")
 
     def __init__(
         self,
@@ -54,44 +54,54 @@ class _WindowCounts:
         bounds: tuple[tuple[str, str], ...],
         sums: tuple[tuple[str, str, str], ...] = (),
     ) -> None:
-        ints = tuple(n for n in names if n not in _AMOUNTS and n != "ratings")
-        amounts = tuple(n for n in names if n in _AMOUNTS)
-        scalars = ints + amounts
-        self._keys = frozenset(names)
-        self._ints = itemgetter(*ints)
+        self._size = len(names)
+        self._get = itemgetter(*names)
+        at = [{name: base + i for i, name in enumerate(names)} for base in self._bases(names)]
+        ints = [p[n] for p in at for n in names if n not in _AMOUNTS and n != "ratings"]
+        self._ints = None if len(ints) == len(names) * len(WINDOWS) else itemgetter(*ints)
+        amounts = [p[n] for p in at for n in names if n in _AMOUNTS]
         self._amounts = itemgetter(*amounts) if amounts else None
-        self._scalars = itemgetter(*scalars)
-        self._ratings = "ratings" in names
+        ratings = [p["ratings"] for p in at if "ratings" in p]
+        self._ratings = itemgetter(*ratings) if ratings else None
         groups: dict[int, list[int]] = {}
-        self._sums: list[tuple[int, int, int]] = []
-        for base in range(0, len(scalars) * len(WINDOWS), len(scalars)):
-            at = {name: base + i for i, name in enumerate(scalars)}
+        for p in at:
             for event, opportunity in bounds:
-                groups.setdefault(at[opportunity], []).append(at[event])
-            self._sums += [(at[a], at[b], at[total]) for a, b, total in sums]
+                groups.setdefault(p[opportunity], []).append(p[event])
         self._groups = tuple((o, itemgetter(*found, found[0])) for o, found in groups.items())
+        # a + b <= total, as three getters over `values` (the first index repeated at the end
+        # so that each returns a tuple even for a single rule).
+        columns = zip(*((p[a], p[b], p[total]) for p in at for a, b, total in sums), strict=True)
+        self._sums = tuple(itemgetter(*column, column[0]) for column in columns) or None
+
+    @staticmethod
+    def _bases(names: tuple[str, ...]) -> range:
+        return range(0, len(names) * len(WINDOWS), len(names))
 
     def __call__(self, windows: object) -> bool:
         if type(windows) is not dict or windows.keys() != _WINDOW_KEYS:
             return False
         counts = tuple(windows.values())
+        try:  # a missing field (KeyError) or a window that is not an object (TypeError)
+            values = tuple(chain.from_iterable(map(self._get, counts)))
+        except (KeyError, TypeError):
+            return False
         for window in counts:
-            if type(window) is not dict or window.keys() != self._keys:
+            if len(window) != self._size:  # every field present, so any more are unknown
                 return False
-        ints = tuple(chain.from_iterable(map(self._ints, counts)))
+        ints = values if self._ints is None else self._ints(values)
         if set(map(type, ints)) != _INT_ONLY or min(ints) < 0:
             return False
-        values = ints
-        if self._amounts is not None:
-            if not all(map(_is_amount, chain.from_iterable(map(self._amounts, counts)))):
-                return False
-            values = tuple(chain.from_iterable(map(self._scalars, counts)))
-        if self._ratings and not all(_ratings_ok(window["ratings"]) for window in counts):
+        if self._amounts is not None and not all(map(_is_amount, self._amounts(values))):
+            return False
+        if self._ratings is not None and not all(map(_ratings_ok, self._ratings(values))):
             return False
         for opportunity, get_events in self._groups:
             if max(get_events(values)) > values[opportunity]:
                 return False
-        return all(values[a] + values[b] <= values[total] for a, b, total in self._sums)
+        if self._sums is None:
+            return True
+        first, second, total = self._sums
+        return all(map(le, map(add, first(values), second(values)), total(values)))
 
 
 def _is_amount(value: object) -> bool:
