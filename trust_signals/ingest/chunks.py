@@ -175,8 +175,8 @@ _RATINGS: Final = SELLER_COUNT_FIELDS.index("ratings")
 
 
 def _valid_seller(record: dict[str, Any]) -> SellerSnapshot:
-    # Counts built with NamedTuple._make, which skips SellerCounts' own invariant checks (a
-    # third of a seller's decoding time): the record passed the same rules moments ago.
+    # Counts built with NamedTuple._make, which skips SellerCounts' own invariant checks (most
+    # of a seller's decoding time): the record passed the same rules moments ago.
     windows = {}
     for window, counts in record["windows"].items():
         values = list(_get_counts(counts))
