@@ -35,6 +35,9 @@ _ID: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}").fullmatch
 _TWO_LETTERS: Final = re.compile(r"[A-Z]{2}").fullmatch
 _ISO_DATE: Final = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}").fullmatch
 _INT_ONLY: Final = frozenset({int})
+_FLOAT_ONLY: Final = frozenset({float})
+_LIST_ONLY: Final = frozenset({list})
+_FIVE: Final = frozenset({5})
 _WINDOW_KEYS: Final = frozenset(WINDOWS)
 _AMOUNTS: Final = ("sales_amount", "domestic_sales_amount")
 
@@ -42,11 +45,11 @@ _AMOUNTS: Final = ("sales_amount", "domestic_sales_amount")
 class _WindowCounts:
     """Checks every window's counts at once: exact fields, types, >= 0, events <= opportunities.
 
-    Works on one tuple of all windows' values, so the per-value work stays in C (itemgetter,
-    set, min, max): this runs for every record of every load.
+    Works on one tuple of all windows' values and keeps the per-value work in C (itemgetter,
+    map, set, min): this runs for every record of every load.
     """
 
-    __slots__ = ("_size", "_get", "_ints", "_amounts", "_ratings", "_groups", "_sums")
+    __slots__ = ("_size", "_get", "_ints", "_amounts", "_ratings", "_bounds", "_sums")
 
     def __init__(
         self,
@@ -56,26 +59,16 @@ class _WindowCounts:
     ) -> None:
         self._size = len(names)
         self._get = itemgetter(*names)
-        at = [{name: base + i for i, name in enumerate(names)} for base in self._bases(names)]
+        width = len(names)
+        at = [{n: base + i for i, n in enumerate(names)} for base in range(0, width * 3, width)]
         ints = [p[n] for p in at for n in names if n not in _AMOUNTS and n != "ratings"]
-        self._ints = None if len(ints) == len(names) * len(WINDOWS) else itemgetter(*ints)
-        amounts = [p[n] for p in at for n in names if n in _AMOUNTS]
-        self._amounts = itemgetter(*amounts) if amounts else None
-        ratings = [p["ratings"] for p in at if "ratings" in p]
-        self._ratings = itemgetter(*ratings) if ratings else None
-        groups: dict[int, list[int]] = {}
-        for p in at:
-            for event, opportunity in bounds:
-                groups.setdefault(p[opportunity], []).append(p[event])
-        self._groups = tuple((o, itemgetter(*found, found[0])) for o, found in groups.items())
-        # a + b <= total, as three getters over `values` (the first index repeated at the end
-        # so that each returns a tuple even for a single rule).
-        columns = zip(*((p[a], p[b], p[total]) for p in at for a, b, total in sums), strict=True)
-        self._sums = tuple(itemgetter(*column, column[0]) for column in columns) or None
-
-    @staticmethod
-    def _bases(names: tuple[str, ...]) -> range:
-        return range(0, len(names) * len(WINDOWS), len(names))
+        self._ints = None if len(ints) == len(names) * len(at) else _getter(ints)
+        self._amounts = _getter([p[n] for p in at for n in names if n in _AMOUNTS])
+        self._ratings = _getter([p["ratings"] for p in at if "ratings" in p])
+        pairs = [(p[event], p[opportunity]) for p in at for event, opportunity in bounds]
+        self._bounds = tuple(_getter(list(column)) for column in zip(*pairs, strict=True))
+        triples = [(p[a], p[b], p[total]) for p in at for a, b, total in sums]
+        self._sums = tuple(_getter(list(column)) for column in zip(*triples, strict=True))
 
     def __call__(self, windows: object) -> bool:
         if type(windows) is not dict or windows.keys() != _WINDOW_KEYS:
@@ -91,32 +84,37 @@ class _WindowCounts:
         ints = values if self._ints is None else self._ints(values)
         if set(map(type, ints)) != _INT_ONLY or min(ints) < 0:
             return False
-        if self._amounts is not None and not all(map(_is_amount, self._amounts(values))):
+        if self._amounts is not None and not _amounts_ok(self._amounts(values)):
             return False
-        if self._ratings is not None and not all(map(_ratings_ok, self._ratings(values))):
+        if self._ratings is not None and not _ratings_ok(self._ratings(values)):
             return False
-        for opportunity, get_events in self._groups:
-            if max(get_events(values)) > values[opportunity]:
-                return False
-        if self._sums is None:
+        events, opportunities = self._bounds
+        if not all(map(le, events(values), opportunities(values))):
+            return False
+        if not self._sums:
             return True
         first, second, total = self._sums
         return all(map(le, map(add, first(values), second(values)), total(values)))
 
 
-def _is_amount(value: object) -> bool:
+def _getter(indexes: list[int]) -> Callable[[tuple[Any, ...]], tuple[Any, ...]] | None:
+    # The first index repeated at the end: itemgetter of one index returns no tuple.
+    return itemgetter(*indexes, indexes[0]) if indexes else None
+
+
+def _amounts_ok(amounts: tuple[Any, ...]) -> bool:
     # Only floats: an integer amount is valid but its canonical form is a float, which the
     # marshmallow path produces.
-    return type(value) is float and 0.0 <= value < math.inf
+    if set(map(type, amounts)) != _FLOAT_ONLY or not all(map(math.isfinite, amounts)):
+        return False
+    return min(amounts) >= 0.0
 
 
-def _ratings_ok(ratings: object) -> bool:
-    return (
-        type(ratings) is list
-        and len(ratings) == 5
-        and set(map(type, ratings)) == _INT_ONLY
-        and min(ratings) >= 0
-    )
+def _ratings_ok(ratings: tuple[Any, ...]) -> bool:
+    if set(map(type, ratings)) != _LIST_ONLY or set(map(len, ratings)) != _FIVE:
+        return False
+    stars = tuple(chain.from_iterable(ratings))
+    return set(map(type, stars)) == _INT_ONLY and min(stars) >= 0
 
 
 _seller_windows_ok: Final = _WindowCounts(
