@@ -71,8 +71,6 @@ class SqliteSnapshotStore:
         self._clock = clock
         self._local = _Connections()
 
-    # -- catalog -----------------------------------------------------------------------------
-
     def begin(
         self, snapshot_id: str, marketplace: str, as_of: date, *, force: bool = False
     ) -> SqliteSnapshotWriter:
@@ -150,8 +148,6 @@ class SqliteSnapshotStore:
             self._local.catalog.close()
             self._local.catalog = None
 
-    # -- read side ---------------------------------------------------------------------------
-
     def get_sellers(self, snapshot_id: str, ids: Sequence[str]) -> list[SellerSnapshot | None]:
         """Sellers of one snapshot, aligned with `ids` (None where absent)."""
         bodies = self._bodies(snapshot_id, "sellers", "seller_id", ids)
@@ -185,8 +181,6 @@ class SqliteSnapshotStore:
                 sql = f"SELECT {key}, body FROM {table} WHERE {key} IN ({marks})"
                 found.update(conn.execute(sql, chunk).fetchall())
         return [found.get(i) for i in ids]
-
-    # -- connections -------------------------------------------------------------------------
 
     def _catalog(self) -> sqlite3.Connection:
         conn = self._local.catalog
