@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -435,6 +436,7 @@ class TrustSignals:
         """Active snapshots, retained ones, config version and cache statistics."""
         view = self.view()
         return {
+            "pid": os.getpid(),
             "config_version": view.config.version,
             "config_error": self.last_config_error,
             "active": {m: k.snapshot for m, k in view.markets.items()},
