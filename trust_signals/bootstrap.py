@@ -17,7 +17,8 @@ from trust_signals.ingest.loader import load_snapshot
 from trust_signals.ingest.manifest import read_manifest
 from trust_signals.precompute import CohortModel, build_artifacts
 from trust_signals.service import Clock, TrustSignals
-from trust_signals.store.base import SnapshotCatalog, SnapshotInfo
+from trust_signals.store.base import ServingStore, SnapshotCatalog, SnapshotInfo
+from trust_signals.store.redis import redis_store_from_url
 from trust_signals.store.sqlite import SqliteSnapshotStore
 
 log = logging.getLogger(__name__)
@@ -28,8 +29,11 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def build_store(settings: Settings) -> SqliteSnapshotStore:
-    """The snapshot store named by TRUST_SIGNALS_STORE (a SQLite directory)."""
+def build_store(settings: Settings) -> ServingStore:
+    """The store TRUST_SIGNALS_STORE names: a redis:// or redis+cluster:// URL, else a
+    SQLite directory. The one place that chooses a backend."""
+    if settings.store.startswith(("redis://", "rediss://", "redis+cluster://")):
+        return redis_store_from_url(settings.store)
     return SqliteSnapshotStore(Path(settings.store))
 
 
@@ -53,7 +57,7 @@ def config_reader(path: Path) -> Callable[[], TrustConfig]:
 
 
 def build_trust_signals(
-    settings: Settings, store: SqliteSnapshotStore, clock: Clock = utc_now
+    settings: Settings, store: ServingStore, clock: Clock = utc_now
 ) -> TrustSignals:
     """The read service over a store, with a cache sized by the settings."""
     cache = SignalCache(settings.cache_size, settings.cache_ttl_seconds, time.monotonic)

@@ -11,12 +11,12 @@ from pathlib import Path
 import click
 import orjson
 
-from trust_signals.bootstrap import load_snapshot_dir, snapshot_dirs
+from trust_signals.bootstrap import build_store, load_snapshot_dir, snapshot_dirs
 from trust_signals.config import TrustConfig, load_config, load_settings
 from trust_signals.errors import ConfigError, SnapshotRejected, TrustSignalsError
 from trust_signals.ingest.generator import generate_snapshots
 from trust_signals.ingest.manifest import read_manifest
-from trust_signals.store.sqlite import SqliteSnapshotStore
+from trust_signals.store.base import ServingStore
 
 DEMO_SIZE = {"sellers": 3_000, "offers": 30_000}
 
@@ -26,8 +26,8 @@ def _settings_config(config_file: str | None) -> TrustConfig:
     return load_config(Path(config_file or settings.config))
 
 
-def _store() -> SqliteSnapshotStore:
-    return SqliteSnapshotStore(Path(load_settings(os.environ).store))
+def _store() -> ServingStore:
+    return build_store(load_settings(os.environ))
 
 
 @click.group()

@@ -46,7 +46,7 @@ DEFAULT_STORE: Final = "var/store"
 DEFAULT_CACHE_SIZE: Final = 100_000
 DEFAULT_CACHE_TTL_SECONDS: Final = 300.0
 DEFAULT_RELOAD_INTERVAL_SECONDS: Final = 0.5
-_STORE_SCHEMES: Final = ("redis://", "rediss://")
+_STORE_SCHEMES: Final = ("redis://", "rediss://", "redis+cluster://")
 
 
 @dataclass(frozen=True, slots=True)

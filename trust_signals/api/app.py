@@ -14,7 +14,7 @@ from trust_signals.api.extension import Services, install, trust_signals
 from trust_signals.api.metrics import Metrics
 from trust_signals.config import Settings, load_settings
 from trust_signals.service import Clock
-from trust_signals.store.sqlite import SqliteSnapshotStore
+from trust_signals.store.base import ServingStore
 
 MAX_BODY_BYTES = 256 * 1024  # 1,000 ids of 64 characters fit in ~70 KB
 
@@ -22,7 +22,7 @@ MAX_BODY_BYTES = 256 * 1024  # 1,000 ids of 64 characters fit in ~70 KB
 def create_app(
     settings: Settings | None = None,
     *,
-    store: SqliteSnapshotStore | None = None,
+    store: ServingStore | None = None,
     clock: Clock = bootstrap.utc_now,
     background_refresh: bool = True,
 ) -> Flask:

@@ -99,3 +99,7 @@ class SnapshotCatalog(Protocol):
     def prune(self, keep: int) -> list[str]:
         """Delete all but the newest `keep` inactive snapshots per marketplace; ids deleted."""
         ...
+
+
+class ServingStore(SnapshotStore, SnapshotCatalog, Protocol):
+    """A store that serves reads and administers its snapshots (every backend here does)."""
