@@ -15,7 +15,7 @@ RUN pip install --no-cache-dir . \
     && mkdir -p /data \
     && chown trust /data
 
-USER trust
+USER 10001
 EXPOSE 8080
 HEALTHCHECK --interval=10s --timeout=2s --start-period=60s --retries=3 \
     CMD ["python", "-c", "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:8080/readyz', timeout=2).status != 200)"]

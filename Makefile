@@ -29,7 +29,8 @@ run: demo
 	$(BIN)/gunicorn --config gunicorn.conf.py 'trust_signals.api:create_app()'
 
 test: dev-venv
-	$(BIN)/ruff check trust_signals tests bench load_tests
+	$(BIN)/ruff check .
+	$(BIN)/hadolint Dockerfile
 	$(BIN)/pytest
 
 bench: venv
