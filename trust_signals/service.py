@@ -14,7 +14,12 @@ import orjson
 
 from trust_signals.cache import SignalCache
 from trust_signals.config import MarketplaceConfig, TrustConfig
-from trust_signals.domain.badges import Badge, evaluate_badges, explain_badges
+from trust_signals.domain.badges import (
+    Badge,
+    earned_seller_rules,
+    evaluate_surfaces,
+    explain_badges,
+)
 from trust_signals.domain.cohorts import (
     BENCHMARK_METRICS,
     CohortBenchmark,
@@ -25,8 +30,8 @@ from trust_signals.domain.cohorts import (
 )
 from trust_signals.domain.indices import quality_index, weighted_defect_rate
 from trust_signals.domain.profile_stats import ProfileStat, profile_stats
-from trust_signals.domain.ranking_features import feature_vector
-from trust_signals.domain.signals import Subject
+from trust_signals.domain.ranking_features import assemble_vector, level_values
+from trust_signals.domain.signals import Subject, seller_fq_rates
 from trust_signals.domain.snapshots import OfferSnapshot, SellerSnapshot
 from trust_signals.errors import SnapshotNotFound, TrustSignalsError
 from trust_signals.precompute import (
@@ -87,6 +92,9 @@ class SellerSignals:
     subject: Subject
     badges: Mapping[str, tuple[Badge, ...]]  # surface -> badges (seller-level rules)
     stats: tuple[ProfileStat, ...]
+    features: Mapping[int, float | None]  # seller-level ranking features by schema position
+    inherited: frozenset[str]  # seller rules earned, for its offers
+    offer_prior_rates: Mapping[str, Mapping[str, float]]  # its offers' shrinkage prior
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,21 +271,22 @@ class TrustSignals:
         config = market.config
         subject = self._subject(market, seller, None)
         params = config.params
-        badges = {
-            surface: tuple(
-                evaluate_badges(
-                    config.rules,
-                    subject,
-                    params,
-                    surface=surface,
-                    marketplace=market.snapshot.marketplace,
-                    on=on,
-                    max_badges=cap,
-                )
-            )
-            for surface, cap in config.surface_caps.items()
-        }
-        return SellerSignals(subject, badges, tuple(profile_stats(config.stats, subject, params)))
+        badges = evaluate_surfaces(
+            config.rules,
+            subject,
+            params,
+            max_badges=config.surface_caps,
+            marketplace=market.snapshot.marketplace,
+            on=on,
+        )
+        return SellerSignals(
+            subject,
+            {surface: tuple(shown) for surface, shown in badges.items()},
+            tuple(profile_stats(config.stats, subject, params)),
+            level_values(config.feature_schema, "seller", subject, params),
+            earned_seller_rules(config.rules, subject, params),
+            seller_fq_rates(subject, params),
+        )
 
     def offers(self, view: View, market: Market, ids: Sequence[str]) -> list[OfferSignals | None]:
         """Offer signals aligned with `ids` (None for unknown ids), from cache or store."""
@@ -296,7 +305,7 @@ class TrustSignals:
                 computed[offer_id] = (
                     _MISSING
                     if offer is None or seller is None
-                    else self._offer_signals(market, offer, seller.subject.seller, on)
+                    else self._offer_signals(market, offer, seller, on)
                 )
             self._cache.put_many([(("offer", *key, i), v) for i, v in computed.items()])
             cached = [
@@ -305,26 +314,37 @@ class TrustSignals:
         return [None if c is _MISSING else c for c in cached]
 
     def _offer_signals(
-        self, market: Market, offer: OfferSnapshot, seller: SellerSnapshot, on: date
+        self, market: Market, offer: OfferSnapshot, seller: SellerSignals, on: date
     ) -> OfferSignals:
         config = market.config
-        subject = self._subject(market, seller, offer)
-        badges = {
-            surface: tuple(
-                evaluate_badges(
-                    config.rules,
-                    subject,
-                    config.params,
-                    surface=surface,
-                    marketplace=market.snapshot.marketplace,
-                    on=on,
-                    max_badges=config.surface_caps[surface],
-                )
-            )
-            for surface in BADGE_SURFACES
-        }
-        values, missing = feature_vector(config.feature_schema, subject, config.params)
-        return OfferSignals(offer.offer_id, offer.seller_id, badges, tuple(values), tuple(missing))
+        subject = Subject(
+            seller.subject.seller, offer, market.snapshot.as_of, seller.subject.prior_rates
+        )
+        badges = evaluate_surfaces(
+            config.rules,
+            subject,
+            config.params,
+            max_badges=self._badge_caps(config),
+            marketplace=market.snapshot.marketplace,
+            on=on,
+        )
+        schema = config.feature_schema
+        values, missing = assemble_vector(
+            schema,
+            seller.features,
+            level_values(schema, "offer", subject, config.params),
+        )
+        return OfferSignals(
+            offer.offer_id,
+            offer.seller_id,
+            {surface: tuple(shown) for surface, shown in badges.items()},
+            tuple(values),
+            tuple(missing),
+        )
+
+    @staticmethod
+    def _badge_caps(config: MarketplaceConfig) -> dict[str, int]:
+        return {surface: config.surface_caps[surface] for surface in BADGE_SURFACES}
 
     def offer(
         self, view: View, market: Market, offer_id: str

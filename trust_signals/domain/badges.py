@@ -10,7 +10,7 @@ audit.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Container, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -59,6 +59,7 @@ __all__ = [
     "compile_rule",
     "compile_rules",
     "evaluate_badges",
+    "earned_seller_rules",
     "evaluate_surfaces",
     "explain_badges",
     "explain_rule",
@@ -174,25 +175,49 @@ def evaluate_surfaces(
     max_badges: Mapping[str, int],
     marketplace: str,
     on: date,
+    inherited: Container[str] | None = None,
 ) -> dict[str, list[Badge]]:
-    """`evaluate_badges` for several surfaces at once (surface -> cap), each rule run once."""
+    """`evaluate_badges` for several surfaces at once (surface -> cap), each rule run once.
+
+    `inherited`, for an offer subject, holds the ids of the seller-level rules its seller
+    earned (`earned_seller_rules`): a seller rule uses seller signals only, so its outcome is
+    the same for every offer of the seller and is computed once per seller, not per offer.
+    """
     shown: dict[str, list[Badge]] = {surface: [] for surface in max_badges}
     still_open = {surface for surface, cap in max_badges.items() if cap > 0}
     is_offer = subject.offer is not None
     for compiled in rules:
         if not still_open:
             break
-        surfaces = compiled.rule.surfaces
+        rule = compiled.rule
         if (
-            not still_open.isdisjoint(surfaces)
+            not still_open.isdisjoint(rule.surfaces)
             and _is_live(compiled, is_offer, marketplace, on)
-            and compiled.earned(subject, params)
+            and (
+                rule.id in inherited
+                if inherited is not None and is_offer and rule.level == "seller"
+                else compiled.earned(subject, params)
+            )
         ):
-            for surface in still_open & surfaces:
+            for surface in still_open & rule.surfaces:
                 shown[surface].append(compiled.badge)
                 if len(shown[surface]) >= max_badges[surface]:
                     still_open.discard(surface)
     return shown
+
+
+def earned_seller_rules(
+    rules: Sequence[CompiledRule], seller: Subject, params: SignalParams
+) -> frozenset[str]:
+    """Ids of the seller-level rules inherited by offers whose conditions the seller meets.
+
+    Liveness (kill switch, approval, dates, surface) is still judged per offer evaluation.
+    """
+    return frozenset(
+        c.rule.id
+        for c in rules
+        if c.rule.level == "seller" and c.rule.inherit_to_offers and c.earned(seller, params)
+    )
 
 
 def _withheld_reason(

@@ -15,10 +15,15 @@ def wilson_interval(events: int, trials: int, z: float) -> tuple[float, float]:
     """
     p = events / trials
     z2 = z * z
-    denominator = 1.0 + z2 / trials
-    centre = p + z2 / (2.0 * trials)
-    margin = z * sqrt(p * (1.0 - p) / trials + z2 / (4.0 * trials * trials))
+    inverse = 1.0 / trials
+    denominator = 1.0 + z2 * inverse
+    centre = p + 0.5 * z2 * inverse
+    margin = z * sqrt(p * (1.0 - p) * inverse + 0.25 * z2 * inverse * inverse)
     lower = (centre - margin) / denominator
     upper = (centre + margin) / denominator
     # Rounding can push the bounds a hair past the estimate or outside [0, 1].
-    return max(0.0, min(lower, p)), min(1.0, max(upper, p))
+    if lower > p:
+        lower = p
+    if upper < p:
+        upper = p
+    return (lower if lower > 0.0 else 0.0), (upper if upper < 1.0 else 1.0)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from math import log1p
 
-from trust_signals.domain.signals import SignalFn, SignalParams, Subject
+from trust_signals.domain.signals import LEVELS, SignalFn, SignalParams, Subject
 
 TRANSFORMS = ("identity", "log1p", "clip")
 
@@ -34,6 +34,9 @@ class FeatureSchema:
 
     features: tuple[FeatureDefinition, ...]
     version: str
+    # Precomputed at config load: (position, feature) per signal level, and the defaults.
+    by_level: Mapping[str, tuple[tuple[int, FeatureDefinition], ...]]
+    defaults: tuple[float, ...]
 
     @property
     def names(self) -> list[str]:
@@ -57,7 +60,12 @@ def feature_schema(features: Sequence[FeatureDefinition]) -> FeatureSchema:
         for f in features
     ]
     digest = hashlib.sha256(json.dumps(canonical).encode()).hexdigest()[:16]
-    return FeatureSchema(tuple(features), f"fs-{digest}")
+    by_level = {
+        level: tuple((i, f) for i, f in enumerate(features) if f.signal.startswith(level + "."))
+        for level in LEVELS
+    }
+    defaults = tuple(float(f.default) for f in features)
+    return FeatureSchema(tuple(features), f"fs-{digest}", by_level, defaults)
 
 
 def _number(value: float | None) -> float | None:
@@ -78,18 +86,42 @@ def _transform(feature: FeatureDefinition, value: float) -> float:
     return value
 
 
+def level_values(
+    schema: FeatureSchema, level: str, subject: Subject, params: SignalParams
+) -> dict[int, float | None]:
+    """Transformed values of the features on one level's signals, by schema position.
+
+    Seller-level features are the same for every offer of a seller: computing them once per
+    seller and assembling each offer's vector from both parts halves the work per offer.
+    None marks a missing value.
+    """
+    values: dict[int, float | None] = {}
+    for position, feature in schema.by_level[level]:
+        raw = feature.compiled(subject, params).bound(feature.bound)
+        values[position] = None if raw is None else _transform(feature, float(raw))
+    return values
+
+
+def assemble_vector(
+    schema: FeatureSchema, *parts: dict[int, float | None]
+) -> tuple[list[float], list[bool]]:
+    """The vector in schema order and its missing mask (True where the default was used)."""
+    values = list(schema.defaults)
+    missing = [True] * len(values)
+    for part in parts:
+        for position, value in part.items():
+            if value is not None:
+                values[position] = value
+                missing[position] = False
+    return values, missing
+
+
 def feature_vector(
     schema: FeatureSchema, subject: Subject, params: SignalParams
 ) -> tuple[list[float], list[bool]]:
     """The vector in schema order and its missing mask (True where the default was used)."""
-    values: list[float] = []
-    missing: list[bool] = []
-    for feature in schema.features:
-        raw = feature.compiled(subject, params).bound(feature.bound)
-        if raw is None:
-            values.append(feature.default)
-            missing.append(True)
-        else:
-            values.append(_transform(feature, float(raw)))
-            missing.append(False)
-    return values, missing
+    return assemble_vector(
+        schema,
+        level_values(schema, "seller", subject, params),
+        level_values(schema, "offer", subject, params),
+    )

@@ -43,13 +43,16 @@ class Subject:
     """What signals are computed on: a seller, maybe one of its offers, and the priors.
 
     `prior_rates[window]` holds the seller's cohort defect rates per type, the target of
-    shrinkage; an offer is shrunk toward its seller's own (shrunk) rates.
+    shrinkage; an offer is shrunk toward its seller's own (shrunk) FQ rates, which
+    `offer_prior_rates` may carry precomputed (see `seller_fq_rates`) so that the offers of
+    one seller do not each recompute them.
     """
 
     seller: SellerSnapshot
     offer: OfferSnapshot | None
     as_of: date
     prior_rates: Mapping[str, Mapping[str, float]]
+    offer_prior_rates: Mapping[str, Mapping[str, float]] | None = None
 
 
 SignalFn = Callable[[Subject, SignalParams], Measure]
@@ -154,11 +157,18 @@ def average_rating(ratings: tuple[int, ...], z: float) -> Measure:
 
 def _seller_shrunk_rates(
     subject: Subject, params: SignalParams, family: str, window: str
-) -> dict[str, float]:
+) -> Mapping[str, float]:
+    if subject.offer_prior_rates is not None:
+        return subject.offer_prior_rates[window]
     counts = subject.seller.windows[window]
     defects = {kind: count(counts) for kind, count in SELLER_DEFECTS[family].items()}
     prior = subject.prior_rates.get(window, {})
     return shrunk_rates(defects, counts.orders, prior, params.pseudo_orders) or {}
+
+
+def seller_fq_rates(subject: Subject, params: SignalParams) -> dict[str, Mapping[str, float]]:
+    """The seller's shrunk FQ defect rates per window: the prior of its offers' FQ index."""
+    return {window: _seller_shrunk_rates(subject, params, "fq", window) for window in WINDOWS}
 
 
 def _index_fn(level: str, family: str, window: str) -> SignalFn:
@@ -201,7 +211,7 @@ def _windowed_fn(level: str, name: str, window: str) -> SignalFn | None:
             if found is None:
                 return NO_DATA
             c = found.windows[window]
-            return rate(int(events(c)), int(opportunities(c)), params.z)
+            return rate(events(c), opportunities(c), params.z)
 
         return rate_fn
     if name in counts:
