@@ -22,12 +22,11 @@ from datetime import date
 from pathlib import Path
 from typing import Protocol
 
-import orjson
 import redis
 
 from tests.builders import offer_record
 from trust_signals.store.base import SnapshotCatalog, SnapshotStore
-from trust_signals.store.codec import decode_offer
+from trust_signals.store.codec import decode_offer, offer_body
 from trust_signals.store.redis import RedisSnapshotStore, redis_store_from_url
 from trust_signals.store.sqlite import SqliteSnapshotStore
 
@@ -63,7 +62,7 @@ def offer_batches(count: int) -> Iterator[list[tuple[str, str, bytes]]]:
         batch = []
         for n in range(start, min(start + BATCH, count)):
             record = {**template, "offer_id": f"O-{n:08d}", "handling_days": n % 30}
-            batch.append((record["offer_id"], "S-1", orjson.dumps(record)))
+            batch.append((record["offer_id"], "S-1", offer_body(record)))
         yield batch
 
 

@@ -8,7 +8,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import orjson
 import pytest
 from redis.crc import key_slot
 
@@ -23,6 +22,7 @@ from tests.integration.redis_cluster import (
 )
 from trust_signals.errors import StoreUnavailable
 from trust_signals.ingest.loader import load_snapshot
+from trust_signals.store.codec import offer_body, seller_body
 from trust_signals.store.redis import RedisSnapshotStore, redis_store_from_url
 from trust_signals.store.redis_catalog import RedisKeys
 from trust_signals.store.redis_connection import RedisConnector, parse_store_url
@@ -57,7 +57,7 @@ def opener(request: pytest.FixtureRequest) -> RedisStoreOpener:
 
 def load_offers(store: RedisSnapshotStore, snapshot_id: str = "US-1") -> None:
     writer = store.begin(snapshot_id, "US", date(2026, 11, 27))
-    writer.add_offers([(i, "S-1", orjson.dumps(offer_record(offer_id=i))) for i in OFFER_IDS])
+    writer.add_offers([(i, "S-1", offer_body(offer_record(offer_id=i))) for i in OFFER_IDS])
     writer.commit()
     store.activate(snapshot_id)
 
@@ -101,7 +101,7 @@ def test_load_that_died_is_unlisted_and_its_keys_go_at_the_next_begin(
 ) -> None:
     store = open_redis_store()
     dead = store.begin("US-1", "US", date(2026, 11, 27))
-    dead.add_offers([(i, "S-1", orjson.dumps(offer_record(offer_id=i))) for i in OFFER_IDS])
+    dead.add_offers([(i, "S-1", offer_body(offer_record(offer_id=i))) for i in OFFER_IDS])
 
     assert (store.list_snapshots(), bool(open_redis_store.keys())) == ([], True)
     store.begin("US-1", "US", date(2026, 11, 27)).abort()
@@ -126,10 +126,10 @@ def test_second_begin_of_the_same_id_stops_the_first_load(
     store = open_redis_store()
     first = store.begin("US-1", "US", date(2026, 11, 27))
     second = store.begin("US-1", "US", date(2026, 11, 27))
-    second.add_sellers([("S-2", orjson.dumps(seller_record(seller_id="S-2")))])
+    second.add_sellers([("S-2", seller_body(seller_record(seller_id="S-2")))])
 
     with pytest.raises(StoreUnavailable, match="purged"):
-        first.add_sellers([("S-1", orjson.dumps(seller_record()))])
+        first.add_sellers([("S-1", seller_body(seller_record()))])
     info = second.commit()
 
     assert store.list_snapshots() == [info]
@@ -139,12 +139,12 @@ def test_second_begin_of_the_same_id_stops_the_first_load(
 def test_server_stopped_mid_load_raises_store_unavailable(server: LocalRedis) -> None:
     store = redis_store_from_url(server.url, key_prefix="ts", timeout_seconds=READ_TIMEOUT_SECONDS)
     writer = store.begin("US-1", "US", date(2026, 11, 27))
-    writer.add_offers([("O-1", "S-1", orjson.dumps(offer_record()))])
+    writer.add_offers([("O-1", "S-1", offer_body(offer_record()))])
 
     server.stop()
 
     with pytest.raises(StoreUnavailable):
-        writer.add_offers([("O-2", "S-1", orjson.dumps(offer_record(offer_id="O-2")))])
+        writer.add_offers([("O-2", "S-1", offer_body(offer_record(offer_id="O-2")))])
 
 
 def test_reads_against_a_stopped_server_raise_store_unavailable_at_once(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from datetime import date
 
-import orjson
 import pytest
 import redis
 
@@ -14,6 +13,7 @@ from tests.integration.conftest import RedisStoreOpener
 from tests.integration.redis_cluster import free_port
 from trust_signals.errors import SnapshotNotFound, StoreUnavailable
 from trust_signals.store.base import SnapshotInfo
+from trust_signals.store.codec import offer_body, seller_body
 from trust_signals.store.redis import RedisSnapshotStore, redis_store_from_url
 from trust_signals.store.redis_connection import parse_store_url
 
@@ -30,7 +30,7 @@ def load(
 ) -> SnapshotInfo:
     writer = store.begin("US-1", "US", date(2026, 11, 27), force=force)
     records = [offer_record(offer_id=f"O-{n}", handling_days=handling_days) for n in range(offers)]
-    writer.add_offers([(r["offer_id"], "S-1", orjson.dumps(r)) for r in records])
+    writer.add_offers([(r["offer_id"], "S-1", offer_body(r)) for r in records])
     return writer.commit()
 
 
@@ -60,7 +60,7 @@ def test_iter_sellers_pages_through_every_seller_in_id_order(opener: RedisStoreO
     store = opener()
     ids = [f"S-{n:05d}" for n in range(2500, 0, -1)]
     writer = store.begin("US-1", "US", date(2026, 11, 27))
-    writer.add_sellers([(i, orjson.dumps(seller_record(seller_id=i))) for i in ids])
+    writer.add_sellers([(i, seller_body(seller_record(seller_id=i))) for i in ids])
     writer.commit()
 
     assert [s.seller_id for s in store.iter_sellers("US-1")] == sorted(ids)

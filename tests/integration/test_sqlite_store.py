@@ -7,12 +7,11 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
 
-import orjson
 import pytest
 
 from tests.builders import seller_record
 from trust_signals.errors import SnapshotNotFound, StoreUnavailable
-from trust_signals.store.codec import seller_from_dict
+from trust_signals.store.codec import seller_body, seller_from_dict
 from trust_signals.store.sqlite import SqliteSnapshotStore
 
 pytestmark = pytest.mark.integration
@@ -27,7 +26,7 @@ def store(tmp_path: Path) -> Iterator[SqliteSnapshotStore]:
 
 def load_one_seller(store: SqliteSnapshotStore, snapshot_id: str = "US-1") -> None:
     writer = store.begin(snapshot_id, "US", date(2026, 11, 27))
-    writer.add_sellers([("S-1", orjson.dumps(seller_record()))])
+    writer.add_sellers([("S-1", seller_body(seller_record()))])
     writer.commit()
 
 

@@ -7,13 +7,12 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
-import orjson
 import pytest
 
 from tests.builders import offer_record, seller_record
 from trust_signals.errors import SnapshotExists, SnapshotInUse, SnapshotNotFound
 from trust_signals.store.base import SnapshotCatalog, SnapshotInfo, SnapshotStore
-from trust_signals.store.codec import offer_from_dict, seller_from_dict
+from trust_signals.store.codec import offer_body, offer_from_dict, seller_body, seller_from_dict
 from trust_signals.store.memory import InMemorySnapshotStore
 from trust_signals.store.sqlite import SqliteSnapshotStore
 
@@ -75,8 +74,8 @@ def load(
     force: bool = False,
 ) -> SnapshotInfo:
     writer = store.begin(snapshot_id, marketplace, as_of, force=force)
-    writer.add_sellers([(s["seller_id"], orjson.dumps(s)) for s in sellers])
-    writer.add_offers([(o["offer_id"], o["seller_id"], orjson.dumps(o)) for o in offers])
+    writer.add_sellers([(s["seller_id"], seller_body(s)) for s in sellers])
+    writer.add_offers([(o["offer_id"], o["seller_id"], offer_body(o)) for o in offers])
     return writer.commit()
 
 
@@ -256,7 +255,7 @@ def test_forced_reload_replaces_the_snapshot_and_keeps_it_active(store: Store) -
 
 def test_abort_leaves_nothing_visible(store: Store) -> None:
     writer = store.begin("US-1", "US", date(2026, 11, 27))
-    writer.add_sellers([("S-1", orjson.dumps(seller_record()))])
+    writer.add_sellers([("S-1", seller_body(seller_record()))])
 
     writer.abort()
 
@@ -271,7 +270,7 @@ def test_writer_refuses_use_after_commit(store: Store) -> None:
     writer.commit()
 
     with pytest.raises(ValueError, match="committed or aborted"):
-        writer.add_sellers([("S-1", orjson.dumps(seller_record()))])
+        writer.add_sellers([("S-1", seller_body(seller_record()))])
 
 
 def test_reopened_store_sees_the_same_state(open_store: Callable[[], Store]) -> None:

@@ -108,7 +108,7 @@ def check_chunk(job: ChunkJob) -> ChunkResult:
             ids.append(record[kind.id_field])
             if kind is OFFERS:
                 seller_ids.append(record["seller_id"])
-            bodies.append(orjson.dumps(record))
+            bodies.append(kind.body(record))
             result.line_numbers.append(line_no)
     result.ids = _ID_SEPARATOR.join(ids)
     result.seller_ids = _ID_SEPARATOR.join(seller_ids)

@@ -25,7 +25,7 @@ from trust_signals.domain.snapshots import (
     WINDOWS,
 )
 from trust_signals.ingest.records import OfferRecordSchema, SellerRecordSchema
-from trust_signals.store.codec import offer_to_dict, seller_to_dict
+from trust_signals.store.codec import offer_body, offer_to_dict, seller_body, seller_to_dict
 
 Record = dict[str, Any]
 
@@ -204,10 +204,15 @@ class RecordKind:
     is_valid: Callable[[object], bool]
     schema: Schema
     to_dict: Callable[[Any], Record]
+    body: Callable[[Record], bytes]  # the stored form of a valid record
 
 
-SELLERS: Final = RecordKind("seller_id", seller_is_valid, SellerRecordSchema(), seller_to_dict)
-OFFERS: Final = RecordKind("offer_id", offer_is_valid, OfferRecordSchema(), offer_to_dict)
+SELLERS: Final = RecordKind(
+    "seller_id", seller_is_valid, SellerRecordSchema(), seller_to_dict, seller_body
+)
+OFFERS: Final = RecordKind(
+    "offer_id", offer_is_valid, OfferRecordSchema(), offer_to_dict, offer_body
+)
 
 
 def validated(kind: RecordKind, record: object) -> tuple[Record | None, list[str]]:

@@ -1,53 +1,83 @@
-"""Snapshot record <-> canonical JSON bytes (the snapshot file's own record form)."""
+"""Snapshot records <-> the bytes stores keep (positional JSON) and the file's keyed form."""
 
 from __future__ import annotations
 
 from dataclasses import fields
 from datetime import date
+from typing import Final
 
 import orjson
 
-from trust_signals.domain.snapshots import OfferCounts, OfferSnapshot, SellerCounts, SellerSnapshot
+from trust_signals.domain.snapshots import (
+    OFFER_COUNT_FIELDS,
+    SELLER_COUNT_FIELDS,
+    WINDOWS,
+    OfferCounts,
+    OfferSnapshot,
+    SellerCounts,
+    SellerSnapshot,
+)
+
+_SELLER_ATTRIBUTES: Final = tuple(f.name for f in fields(SellerSnapshot))[:-1]
+_OFFER_ATTRIBUTES: Final = tuple(f.name for f in fields(OfferSnapshot))[:-1]
 
 
 def seller_from_dict(record: dict) -> SellerSnapshot:  # type: ignore[type-arg]
-    """A SellerSnapshot from an already-validated record dict."""
-    first_sale = record["first_sale_date"]
-    return SellerSnapshot(
-        seller_id=record["seller_id"],
-        marketplace=record["marketplace"],
-        tenure_days=record["tenure_days"],
-        first_sale_date=date.fromisoformat(first_sale) if first_sale else None,
-        location=record["location"],
-        category_group=record["category_group"],
-        fulfillment_channel=record["fulfillment_channel"],
-        cs_provider=record["cs_provider"],
-        first_party=record["first_party"],
-        windows={
-            window: SellerCounts(**{**counts, "ratings": tuple(counts["ratings"])})
-            for window, counts in record["windows"].items()
-        },
-    )
+    """A SellerSnapshot from an already-validated record dict (the file's keyed form)."""
+    return decode_seller(seller_body(record))
 
 
 def offer_from_dict(record: dict) -> OfferSnapshot:  # type: ignore[type-arg]
-    """An OfferSnapshot from an already-validated record dict."""
-    return OfferSnapshot(
-        **{
-            **record,
-            "windows": {w: OfferCounts(**c) for w, c in record["windows"].items()},
-        }
+    """An OfferSnapshot from an already-validated record dict (the file's keyed form)."""
+    return decode_offer(offer_body(record))
+
+
+def seller_body(record: dict) -> bytes:  # type: ignore[type-arg]
+    """The stored form of a validated seller record: positional, not keyed.
+
+    Records are decoded on every cold-cache read; arrays in field order decode about three
+    times faster than the file's keyed objects (no key strings, no keyword arguments).
+    """
+    windows = record["windows"]
+    return orjson.dumps(
+        [record[name] for name in _SELLER_ATTRIBUTES]
+        + [[[windows[w][name] for name in SELLER_COUNT_FIELDS] for w in WINDOWS]]
+    )
+
+
+def offer_body(record: dict) -> bytes:  # type: ignore[type-arg]
+    """The stored form of a validated offer record: positional, like seller_body."""
+    windows = record["windows"]
+    return orjson.dumps(
+        [record[name] for name in _OFFER_ATTRIBUTES]
+        + [[[windows[w][name] for name in OFFER_COUNT_FIELDS] for w in WINDOWS]]
     )
 
 
 def decode_seller(blob: bytes) -> SellerSnapshot:
-    """A SellerSnapshot from its canonical JSON."""
-    return seller_from_dict(orjson.loads(blob))
+    """A SellerSnapshot from its stored form."""
+    (seller_id, marketplace, tenure, first_sale, location, category, channel, provider,
+     first_party, windows) = orjson.loads(blob)  # fmt: skip
+    return SellerSnapshot(
+        seller_id,
+        marketplace,
+        tenure,
+        date.fromisoformat(first_sale) if first_sale else None,
+        location,
+        category,
+        channel,
+        provider,
+        first_party,
+        {w: SellerCounts(*c[:-1], tuple(c[-1])) for w, c in zip(WINDOWS, windows, strict=True)},
+    )
 
 
 def decode_offer(blob: bytes) -> OfferSnapshot:
-    """An OfferSnapshot from its canonical JSON."""
-    return offer_from_dict(orjson.loads(blob))
+    """An OfferSnapshot from its stored form."""
+    *attributes, windows = orjson.loads(blob)
+    return OfferSnapshot(
+        *attributes, {w: OfferCounts(*c) for w, c in zip(WINDOWS, windows, strict=True)}
+    )
 
 
 def seller_to_dict(seller: SellerSnapshot) -> dict:  # type: ignore[type-arg]
@@ -65,10 +95,10 @@ def offer_to_dict(offer: OfferSnapshot) -> dict:  # type: ignore[type-arg]
 
 
 def encode_seller(seller: SellerSnapshot) -> bytes:
-    """Canonical JSON of a seller."""
-    return orjson.dumps(seller_to_dict(seller))
+    """The stored form of a seller."""
+    return seller_body(seller_to_dict(seller))
 
 
 def encode_offer(offer: OfferSnapshot) -> bytes:
-    """Canonical JSON of an offer."""
-    return orjson.dumps(offer_to_dict(offer))
+    """The stored form of an offer."""
+    return offer_body(offer_to_dict(offer))
