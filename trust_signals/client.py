@@ -202,6 +202,18 @@ class TrustSignalsClient:
     `degraded=True`: no badges, no stats, feature defaults marked missing. 4xx always raises
     `RequestRejected` (`NotFound` for 404). `strict=True` raises `ServiceUnavailable` or
     `MalformedResponse` instead of degrading.
+
+    Degraded features: the default vector comes from what earlier good answers taught the
+    client for that marketplace (names, schema version, and each default, read off masked
+    positions, which the service fills with the configured default), else from the
+    `feature_defaults` name -> default mapping, else the vectors are empty tuples.
+
+    Id lists longer than `max_badge_ids` / `max_feature_ids` go out in batches, merged in
+    the order asked. A batch that fails in fail-open mode gives its ids the degraded answer
+    while the other batches keep theirs (`degraded=True`; `snapshot_id` names the answered
+    batches and is None only when none answered).
+
+    One client is meant to be shared by a process's threads (one pool, one breaker).
     """
 
     def __init__(

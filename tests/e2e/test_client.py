@@ -25,14 +25,17 @@ from trust_signals.bootstrap import load_snapshot_dir
 from trust_signals.client import (
     Badge,
     BadgesResult,
+    Benchmark,
     Cohort,
     FeaturesResult,
     MalformedResponse,
     NotFound,
     OfferResult,
+    Programs,
     RequestRejected,
     SellerProfile,
     ServiceUnavailable,
+    Status,
     TrustSignalsClient,
 )
 from trust_signals.config import load_config
@@ -40,8 +43,11 @@ from trust_signals.store.sqlite import SqliteSnapshotStore
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
-# Generous for the real server on a shared 2-core machine; the stubs use the default budget.
+# Generous for the real server on a shared 2-core machine. Stubs answer at once or after
+# SLOW_SECONDS, so a 0.25 s read budget tells a slow stub from a loaded machine.
 REAL_TIMEOUT = (1.0, 5.0)
+STUB_TIMEOUT = (1.0, 0.25)
+SLOW_SECONDS = 0.6
 BIG_SELLER = Badge("big_seller", "badge.big_seller", "seller")
 FAST_DELIVERY = Badge("fast_delivery", "badge.fast_delivery", "offer")
 
@@ -211,6 +217,11 @@ def closed_port_url() -> str:
     return f"http://127.0.0.1:{free_port()}"
 
 
+def stub_client(base_url: str, **options: Any) -> TrustSignalsClient:
+    """A client of a stub server, with the stub read budget."""
+    return TrustSignalsClient(base_url, timeout=STUB_TIMEOUT, **options)
+
+
 class FakeClock:
     """A monotonic clock the test moves by hand."""
 
@@ -244,7 +255,7 @@ PROBLEM_503 = json.dumps(
     }
 ).encode()
 TROUBLE = {
-    "slow": lambda seen: Reply(body=badges_body(seen), delay_seconds=0.3),
+    "slow": lambda seen: Reply(body=badges_body(seen), delay_seconds=SLOW_SECONDS),
     "503": lambda seen: Reply(503, PROBLEM_503, "application/problem+json"),
     "garbage": lambda seen: Reply(200, b"<html>upstream says hi</html>", "text/html"),
     "fields_missing": lambda seen: Reply(200, b'{"snapshot_id": "US-A"}'),
@@ -399,7 +410,7 @@ def test_closed_port_raises_service_unavailable_in_strict_mode(closed_port_url: 
 @pytest.mark.parametrize("trouble", list(TROUBLE))
 def test_service_trouble_gives_no_badges_in_fail_open_mode(stub: Any, trouble: str) -> None:
     server = stub(TROUBLE[trouble])
-    with TrustSignalsClient(server.base_url) as client:
+    with stub_client(server.base_url) as client:
         assert client.badges("US", "search", ["O-1", "O-2"]) == NO_BADGES
 
 
@@ -407,7 +418,7 @@ def test_service_trouble_gives_no_badges_in_fail_open_mode(stub: Any, trouble: s
 def test_service_trouble_raises_a_typed_error_in_strict_mode(stub: Any, trouble: str) -> None:
     server = stub(TROUBLE[trouble])
     with (
-        TrustSignalsClient(server.base_url, strict=True) as client,
+        stub_client(server.base_url, strict=True) as client,
         pytest.raises(STRICT_ERROR[trouble]),
     ):
         client.badges("US", "search", ["O-1", "O-2"])
@@ -429,7 +440,7 @@ def test_only_connection_errors_and_gateway_statuses_are_retried(
     stub: Any, reply: Callable[[Seen], Reply], requests_made: int
 ) -> None:
     server = stub(reply)
-    with TrustSignalsClient(server.base_url, retries=1) as client:
+    with stub_client(server.base_url, retries=1) as client:
         client.badges("US", "search", ["O-1"])
     assert len(server.seen) == requests_made
 
@@ -437,7 +448,7 @@ def test_only_connection_errors_and_gateway_statuses_are_retried(
 def test_a_rejected_request_is_not_retried_and_raises_in_fail_open_mode(stub: Any) -> None:
     problem = {"status": 400, "code": "invalid_request", "detail": "surface: bad"}
     server = stub(lambda s: Reply(400, json.dumps(problem).encode(), "application/problem+json"))
-    with TrustSignalsClient(server.base_url) as client, pytest.raises(RequestRejected):
+    with stub_client(server.base_url) as client, pytest.raises(RequestRejected):
         client.badges("US", "search", ["O-1"])
     assert len(server.seen) == 1
 
@@ -445,7 +456,7 @@ def test_a_rejected_request_is_not_retried_and_raises_in_fail_open_mode(stub: An
 def test_strict_error_carries_the_problem_detail(stub: Any) -> None:
     server = stub(TROUBLE["503"])
     with (
-        TrustSignalsClient(server.base_url, strict=True, retries=0) as client,
+        stub_client(server.base_url, strict=True, retries=0) as client,
         pytest.raises(ServiceUnavailable) as raised,
     ):
         client.offer("US", "O-1")
@@ -457,11 +468,22 @@ def test_strict_error_carries_the_problem_detail(stub: Any) -> None:
 
 def test_offer_and_profile_fail_open_without_badges_or_stats(stub: Any) -> None:
     server = stub(TROUBLE["503"])
-    with TrustSignalsClient(server.base_url) as client:
+    with stub_client(server.base_url) as client:
         offer = client.offer("US", "O-1")
         profile = client.seller_profile("US", "S-1")
     assert offer == OfferResult(None, None, "US", "O-1", None, (), (), degraded=True)
     assert profile == SellerProfile(None, None, "US", "S-1", (), (), degraded=True)
+
+
+def test_seller_facing_calls_fail_open_empty(stub: Any) -> None:
+    server = stub(TROUBLE["503"])
+    with stub_client(server.base_url) as client:
+        bench = client.benchmark("US", "S-1", ["category"])
+        programs = client.programs("marketplace")
+        status = client.status()
+    assert bench == Benchmark(None, None, "US", "S-1", ("category",), None, {}, (), (), True)
+    assert programs == Programs({}, None, "marketplace", "90d", (), degraded=True)
+    assert status == Status(None, None, {}, (), None, degraded=True)
 
 
 def test_features_fail_open_with_the_defaults_learned_from_a_good_answer(
@@ -474,7 +496,7 @@ def test_features_fail_open_with_the_defaults_learned_from_a_good_answer(
     )
     answers = iter([Reply(body=good.content)])
     server = stub(lambda seen: next(answers, Reply(503, PROBLEM_503)))
-    with TrustSignalsClient(server.base_url) as client:
+    with stub_client(server.base_url) as client:
         learned = client.features("US", ["O-1", "ghost"])
         result = client.features("US", ["O-2", "O-9"])
     assert result == FeaturesResult(
@@ -493,7 +515,7 @@ def test_features_fail_open_with_the_defaults_learned_from_a_good_answer(
 def test_features_fail_open_with_constructor_defaults_before_any_answer(stub: Any) -> None:
     server = stub(TROUBLE["503"])
     defaults = {"orders_log": 0.0, "on_time": 0.5}
-    with TrustSignalsClient(server.base_url, feature_defaults=defaults) as client:
+    with stub_client(server.base_url, feature_defaults=defaults) as client:
         result = client.features("US", ["O-1"])
     assert (result.feature_names, result.vectors, result.missing_mask) == (
         ("orders_log", "on_time"),
@@ -505,7 +527,7 @@ def test_features_fail_open_with_constructor_defaults_before_any_answer(stub: An
 
 def test_features_fail_open_with_empty_vectors_when_no_schema_is_known(stub: Any) -> None:
     server = stub(TROUBLE["garbage"])
-    with TrustSignalsClient(server.base_url) as client:
+    with stub_client(server.base_url) as client:
         result = client.features("US", ["O-1"])
     assert result == FeaturesResult(
         None, None, "US", None, (), {"O-1": ()}, {"O-1": ()}, (), degraded=True
@@ -518,7 +540,7 @@ def test_features_fail_open_with_empty_vectors_when_no_schema_is_known(stub: Any
 def test_seven_ids_with_a_limit_of_five_make_two_calls_merged_in_order(stub: Any) -> None:
     server = stub(ok)
     ids = [f"O-{n}" for n in range(7)]
-    with TrustSignalsClient(server.base_url, max_badge_ids=5) as client:
+    with stub_client(server.base_url, max_badge_ids=5) as client:
         result = client.badges("US", "search", ids)
     assert [s.body["offer_ids"] for s in server.seen] == [ids[:5], ids[5:]]
     assert list(result.badges) == ids
@@ -528,7 +550,7 @@ def test_seven_ids_with_a_limit_of_five_make_two_calls_merged_in_order(stub: Any
 def test_a_failed_batch_keeps_the_answered_ones_and_marks_the_result_degraded(stub: Any) -> None:
     server = stub(lambda s: ok(s) if len(s.body["offer_ids"]) == 2 else Reply(503))
     ids = ["O-1", "O-2", "O-3"]
-    with TrustSignalsClient(server.base_url, max_badge_ids=2, retries=0) as client:
+    with stub_client(server.base_url, max_badge_ids=2, retries=0) as client:
         result = client.badges("US", "search", ids)
     assert {i: len(b) for i, b in result.badges.items()} == {"O-1": 1, "O-2": 1, "O-3": 0}
     assert (result.snapshot_id, result.degraded) == ("US-A", True)
@@ -540,7 +562,7 @@ def test_batches_answered_from_two_snapshots_are_fetched_again_once(stub: Any) -
 
     server = stub(reply)
     ids = [f"O-{n}" for n in range(7)]
-    with TrustSignalsClient(server.base_url, max_badge_ids=5) as client:
+    with stub_client(server.base_url, max_badge_ids=5) as client:
         result = client.badges("US", "search", ids)
     assert [len(s.body["offer_ids"]) for s in server.seen] == [5, 2, 5]
     assert (result.snapshot_id, list(result.badges), result.degraded) == ("US-B", ids, False)
@@ -548,7 +570,7 @@ def test_batches_answered_from_two_snapshots_are_fetched_again_once(stub: Any) -
 
 def test_requests_name_the_client_and_carry_the_api_key(stub: Any) -> None:
     server = stub(ok)
-    with TrustSignalsClient(server.base_url, api_key="k-123") as client:
+    with stub_client(server.base_url, api_key="k-123") as client:
         client.badges("US", "search", ["O-1"])
     headers = server.seen[0].headers
     assert headers["User-Agent"] == f"trust-signals-client/{trust_signals.__version__}"
@@ -557,7 +579,7 @@ def test_requests_name_the_client_and_carry_the_api_key(stub: Any) -> None:
 
 def test_calls_reuse_one_kept_alive_connection(stub: Any) -> None:
     server = stub(ok)
-    with TrustSignalsClient(server.base_url) as client:
+    with stub_client(server.base_url) as client:
         for _ in range(3):
             client.badges("US", "search", ["O-1"])
     assert len({s.client_port for s in server.seen}) == 1
@@ -568,9 +590,7 @@ def test_calls_reuse_one_kept_alive_connection(stub: Any) -> None:
 
 def test_breaker_opens_after_consecutive_failures_and_stops_calling(stub: Any) -> None:
     server = stub(TROUBLE["503"])
-    with TrustSignalsClient(
-        server.base_url, retries=0, breaker_failures=3, clock=FakeClock()
-    ) as client:
+    with stub_client(server.base_url, retries=0, breaker_failures=3, clock=FakeClock()) as client:
         results = [client.badges("US", "search", ["O-1", "O-2"]) for _ in range(6)]
     assert len(server.seen) == 3
     assert client.breaker.state == "open"
@@ -579,7 +599,7 @@ def test_breaker_opens_after_consecutive_failures_and_stops_calling(stub: Any) -
 
 def test_open_breaker_raises_service_unavailable_in_strict_mode(stub: Any) -> None:
     server = stub(TROUBLE["503"])
-    with TrustSignalsClient(
+    with stub_client(
         server.base_url, strict=True, retries=0, breaker_failures=1, clock=FakeClock()
     ) as client:
         with pytest.raises(ServiceUnavailable):
@@ -592,7 +612,7 @@ def test_open_breaker_raises_service_unavailable_in_strict_mode(stub: Any) -> No
 def test_breaker_lets_one_probe_through_after_the_reset_and_closes_on_success(stub: Any) -> None:
     server = stub(TROUBLE["503"])
     clock = FakeClock()
-    with TrustSignalsClient(
+    with stub_client(
         server.base_url, retries=0, breaker_failures=2, breaker_reset_seconds=5, clock=clock
     ) as client:
         for _ in range(3):
@@ -611,7 +631,7 @@ def test_breaker_lets_one_probe_through_after_the_reset_and_closes_on_success(st
 def test_a_failed_probe_opens_the_breaker_again(stub: Any) -> None:
     server = stub(TROUBLE["503"])
     clock = FakeClock()
-    with TrustSignalsClient(
+    with stub_client(
         server.base_url, retries=0, breaker_failures=2, breaker_reset_seconds=5, clock=clock
     ) as client:
         for _ in range(2):
