@@ -1,0 +1,1 @@
+"""Load tests and their tooling: Locust traffic mix, server lifecycle, reports (not pytest)."""
