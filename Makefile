@@ -38,3 +38,14 @@ bench: venv
 
 clean:
 	rm -rf $(VENV) var
+
+.PHONY: load bench-http
+
+# Locust against the 1M-offer benchmark snapshot under the production gunicorn settings;
+# TRUST_SIGNALS_LOAD_SECONDS, _USERS, _USER_RPS and _SHAPE=step override (load_tests/run_load.py).
+load: dev-venv
+	$(BIN)/python -m load_tests.run_load
+
+# Our endpoints against a minimal Flask app under the same gunicorn settings and wrk load.
+bench-http: dev-venv
+	PYTHONPATH=. $(BIN)/python bench/http_ratio.py

@@ -1,0 +1,353 @@
+"""HTTP ratio benchmark: our endpoints against a framework ceiling, same gunicorn, same wrk.
+
+Run from the repository root: `PYTHONPATH=. .venv/bin/python bench/http_ratio.py` (or
+`make bench-http`). Needs wrk (`apt-get install -y wrk`). In one run, with the production
+gunicorn.conf.py, the same worker count and wrk at the same concurrency, it measures:
+
+  ceiling            bench/ceiling_app.py: Flask returning a real 48-offer search response
+  ceiling_42k        the same app returning a static 42 KB body (the issue's reference)
+  search_warm        GET /v1/badges?surface=search, the same 48 ids every time
+  search_cold        a random page of 48 ids per request, from every offer of the snapshot
+  features_48/500    POST /v1/features, random ids per request
+  features_500_warm  POST /v1/features, the same 500 ids every time
+
+Each case runs --repeats times (interleaved) and the medians are reported, with the ratio to
+the ceiling, the searches again at half their peak rate (p99 there), and each worker's share
+of the CPU (does the load spread over every worker?).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import urllib.request
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+import orjson
+
+from load_tests.bench_store import SNAPSHOT_DIR, STORE_DIR, ensure_loaded, ensure_snapshot
+from load_tests.report import table
+from load_tests.server import ROOT, Server, sample_workers, server_env, serving
+
+WORK_DIR: Final = ROOT / "var/bench-http"
+LUA: Final = ROOT / "bench/wrk_requests.lua"
+SEARCH_IDS: Final = 48
+WARMUP_SECONDS: Final = 2
+PILOT_SECONDS: Final = 3
+# The issue's feature-store baselines (req/s) and the multiples we are asked to reach.
+FEATURE_STORE_RPS: Final = {"features_48": (255, 15), "features_500": (18, 50)}
+CEILING_TARGETS: Final = {"search_warm": 0.7, "search_cold": 0.4}
+HALF_PEAK_P99_MS: Final = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class Case:
+    """One measurement: which server, which request file, whether to warm the cache first."""
+
+    name: str
+    server: str  # "ours" or "ceiling"
+    requests_file: Path
+    warm_up: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """One wrk run: rate, latency (ms), errors, and each worker's share of the CPU used."""
+
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+    cpu_split: tuple[float, ...]
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=10, help="per wrk run")
+    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers, both servers")
+    parser.add_argument("--gunicorn-arg", action="append", default=[], help="e.g. --threads=4")
+    parser.add_argument("--only", default="", help="comma-separated case names")
+    parser.add_argument("--seed", type=int, default=1)
+    return parser.parse_args(argv)
+
+
+def offer_ids(directory: Path) -> tuple[str, list[str]]:
+    """A snapshot directory's marketplace and every offer id, in file order."""
+    manifest = orjson.loads((directory / "manifest.json").read_bytes())
+    path = directory / manifest["files"]["offers"]["path"]
+    opener: Callable[..., Any] = gzip.open if path.suffix == ".gz" else open
+    prefix = b'{"offer_id":"'
+    with opener(path, "rb") as lines:
+        ids = [
+            line[len(prefix) : line.index(b'"', len(prefix))].decode()
+            if line.startswith(prefix)
+            else orjson.loads(line)["offer_id"]
+            for line in lines
+        ]
+    return manifest["marketplace"], ids
+
+
+def _pages(ids: list[str], size: int, rng: random.Random) -> Iterator[list[str]]:
+    shuffled = ids[:]
+    rng.shuffle(shuffled)
+    for start in range(0, len(shuffled) - size + 1, size):
+        yield shuffled[start : start + size]
+
+
+def badges_line(marketplace: str, ids: Sequence[str]) -> str:
+    """A GET /v1/badges request line for the Lua script."""
+    return f"GET\t/v1/badges?marketplace={marketplace}&surface=search&offer_ids={','.join(ids)}"
+
+
+def features_line(marketplace: str, ids: Sequence[str]) -> str:
+    """A POST /v1/features request line for the Lua script."""
+    body = orjson.dumps({"marketplace": marketplace, "offer_ids": list(ids)}).decode()
+    return f"POST\t/v1/features\t{body}"
+
+
+def write_request_files(markets: dict[str, list[str]], seed: int) -> dict[str, Path]:
+    """One request file per case: a fixed request (warm) or one per random page (cold)."""
+    WORK_DIR.mkdir(parents=True, exist_ok=True)
+    rng = random.Random(seed)
+    first = next(iter(markets))
+    lines = {
+        "search_warm": [badges_line(first, markets[first][:SEARCH_IDS])],
+        "features_500_warm": [features_line(first, markets[first][:500])],
+        "search_cold": [],
+        "features_48": [],
+        "features_500": [],
+    }
+    for marketplace, ids in markets.items():
+        lines["search_cold"] += [badges_line(marketplace, p) for p in _pages(ids, SEARCH_IDS, rng)]
+        lines["features_48"] += [features_line(marketplace, p) for p in _pages(ids, 48, rng)]
+        lines["features_500"] += [features_line(marketplace, p) for p in _pages(ids, 500, rng)]
+    lines["ceiling"] = lines["search_warm"]
+    lines["ceiling_42k"] = ["GET\t/v1/static42k"]
+    files = {}
+    for name, content in lines.items():
+        files[name] = WORK_DIR / f"{name}.txt"
+        files[name].write_text("\n".join(content) + "\n")
+    return files
+
+
+def run_wrk(
+    server: Server, requests_file: Path, args: argparse.Namespace, seconds: int, delay_ms: int = 0
+) -> Result:
+    """One wrk run against `server`; the worker CPU split is sampled around it."""
+    command = ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{seconds}s"]
+    command += ["--timeout", "5s", "-s", str(LUA), server.base_url, "--", str(requests_file)]
+    env = {**os.environ, "WRK_DELAY_MS": str(delay_ms)}
+    before = sample_workers(server.pid)
+    done = subprocess.run(
+        command, env=env, capture_output=True, text=True, timeout=seconds + 30, check=True
+    )
+    after = sample_workers(server.pid)
+    used = [after[p].cpu_seconds - before[p].cpu_seconds for p in sorted(set(before) & set(after))]
+    stats = orjson.loads([x for x in done.stdout.splitlines() if x.startswith("{")][-1])
+    errors = sum(stats[k] for k in ("connect_errors", "read_errors", "write_errors"))
+    errors += stats["status_errors"] + stats["timeouts"]
+    return Result(
+        stats["requests"] / (stats["duration_us"] / 1e6),
+        stats["p50_us"] / 1000,
+        stats["p99_us"] / 1000,
+        errors,
+        tuple(u / (sum(used) or 1.0) for u in used),
+    )
+
+
+def median_result(results: Sequence[Result]) -> Result:
+    """Medians of rate and latencies over repeats; errors summed; the first run's CPU split."""
+    return Result(
+        statistics.median(r.rps for r in results),
+        statistics.median(r.p50_ms for r in results),
+        statistics.median(r.p99_ms for r in results),
+        sum(r.errors for r in results),
+        results[0].cpu_split,
+    )
+
+
+def measure(
+    cases: Sequence[Case], servers: dict[str, Server], args: argparse.Namespace
+) -> dict[str, Result]:
+    """Every case `repeats` times, interleaved so drifts in machine load hit all alike."""
+    runs: dict[str, list[Result]] = {c.name: [] for c in cases}
+    for repeat in range(args.repeats):
+        for case in cases:
+            server = servers[case.server]
+            if case.warm_up:
+                run_wrk(server, case.requests_file, args, WARMUP_SECONDS)
+            runs[case.name].append(run_wrk(server, case.requests_file, args, args.seconds))
+            got = runs[case.name][-1]
+            print(f"  {repeat + 1}/{args.repeats} {case.name}: {got.rps:,.0f} req/s", flush=True)
+    return {name: median_result(results) for name, results in runs.items()}
+
+
+def paced_delay_ms(connections: int, target_rps: float, latency_ms: float) -> int:
+    """wrk's per-connection pause (whole ms) for `target_rps` when a request takes `latency_ms`."""
+    return max(1, round(1000 * connections / target_rps - latency_ms))
+
+
+def paced(server: Server, case: Case, args: argparse.Namespace, target_rps: float) -> Result:
+    """The case at about `target_rps`: a pilot run measures latency there, then the repeats."""
+    guess = paced_delay_ms(args.connections, target_rps, 1.0)
+    pilot = run_wrk(server, case.requests_file, args, PILOT_SECONDS, guess)
+    # A connection's cycle is its pause plus a request's latency at this rate.
+    latency_ms = max(0.0, 1000 * args.connections / pilot.rps - guess)
+    delay = paced_delay_ms(args.connections, target_rps, latency_ms)
+    runs = [
+        run_wrk(server, case.requests_file, args, args.seconds, delay) for _ in range(args.repeats)
+    ]
+    return median_result(runs)
+
+
+def half_peak(
+    cases: Sequence[Case],
+    servers: dict[str, Server],
+    peaks: dict[str, Result],
+    args: argparse.Namespace,
+) -> dict[str, Result]:
+    """The search cases paced to about half their peak rate: p99 under ordinary load."""
+    return {
+        case.name: paced(servers[case.server], case, args, peaks[case.name].rps / 2)
+        for case in cases
+        if case.name.startswith("search") and case.name in peaks
+    }
+
+
+def fetch(url: str) -> bytes:
+    """The body of a GET (for the ceiling's body)."""
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return bytes(response.read())
+
+
+def _ratio_row(name: str, result: Result, ceiling: Result | None) -> list[str]:
+    ratio = f"{result.rps / ceiling.rps:.2f}x" if ceiling and name != "ceiling" else "-"
+    return [
+        name,
+        f"{result.rps:,.0f}",
+        f"{result.p50_ms:.2f}",
+        f"{result.p99_ms:.2f}",
+        str(result.errors),
+        ratio,
+        "/".join(f"{share:.0%}" for share in result.cpu_split),
+    ]
+
+
+def verdicts(peaks: dict[str, Result], paced: dict[str, Result]) -> list[str]:
+    """Each target from the issue with the measured figure and whether it was met."""
+    lines = []
+    ceiling = peaks.get("ceiling")
+    for name, share in CEILING_TARGETS.items():
+        if ceiling and name in peaks:
+            got = peaks[name].rps / ceiling.rps
+            lines.append(f"{name} >= {share}x ceiling: {got:.2f}x {_met(got >= share)}")
+    for name, result in paced.items():
+        ok = result.p99_ms <= HALF_PEAK_P99_MS
+        lines.append(
+            f"{name} p99 <= {HALF_PEAK_P99_MS:.0f} ms at half peak (target "
+            f"{peaks[name].rps / 2:,.0f}, ran {result.rps:,.0f} req/s): {result.p99_ms:.2f} ms "
+            f"{_met(ok)}"
+        )
+    for name, (baseline, multiple) in FEATURE_STORE_RPS.items():
+        if name in peaks:
+            got = peaks[name].rps / baseline
+            lines.append(
+                f"{name} >= {multiple}x a feature store's {baseline} req/s: {got:.1f}x "
+                f"{_met(got >= multiple)}"
+            )
+    errors = sum(r.errors for r in [*peaks.values(), *paced.values()])
+    lines.append(f"errors: {errors} {_met(errors == 0)}")
+    return lines
+
+
+def _met(ok: bool) -> str:
+    return "(met)" if ok else "(MISSED)"
+
+
+def report(args: argparse.Namespace, peaks: dict[str, Result], paced: dict[str, Result]) -> str:
+    """The whole report as text."""
+    header = ["case", "req/s", "p50 ms", "p99 ms", "errors", "ours/ceiling", "worker cpu"]
+    ceiling = peaks.get("ceiling")
+    rows = [_ratio_row(name, result, ceiling) for name, result in peaks.items()]
+    rows += [_ratio_row(f"{n} @ half peak", r, None) for n, r in paced.items()]
+    load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    return "\n\n".join(
+        [
+            f"wrk -t{args.threads} -c{args.connections}, {args.seconds} s x {args.repeats} "
+            f"(medians), {args.workers} workers {' '.join(args.gunicorn_arg)}; "
+            f"nproc {os.cpu_count()}; load average {load}",
+            table(header, rows),
+            "\n".join(verdicts(peaks, paced)),
+        ]
+    )
+
+
+def build_cases(files: dict[str, Path], only: str) -> list[Case]:
+    """The cases to run, ceiling first."""
+    chosen = {n.strip() for n in only.split(",") if n.strip()}
+    cases = [
+        Case("ceiling", "ceiling", files["ceiling"], warm_up=True),
+        Case("ceiling_42k", "ceiling", files["ceiling_42k"], warm_up=True),
+        Case("search_warm", "ours", files["search_warm"], warm_up=True),
+        Case("search_cold", "ours", files["search_cold"], warm_up=False),
+        Case("features_48", "ours", files["features_48"], warm_up=False),
+        Case("features_500", "ours", files["features_500"], warm_up=False),
+        Case("features_500_warm", "ours", files["features_500_warm"], warm_up=True),
+    ]
+    return [c for c in cases if not chosen or c.name in chosen]
+
+
+def run_cases(
+    args: argparse.Namespace, files: dict[str, Path], cases: Sequence[Case]
+) -> tuple[dict[str, Result], dict[str, Result]]:
+    """Both servers up side by side (an idle one costs nothing); peaks and half-peak runs."""
+    options = {"workers": args.workers, "extra_args": args.gunicorn_arg}
+    with serving(server_env(STORE_DIR), WORK_DIR / "ours.log", **options) as ours:
+        warm_path = files["search_warm"].read_text().split("\t")[1].strip()
+        body_file = WORK_DIR / "ceiling_body.json"
+        body_file.write_bytes(fetch(ours.base_url + warm_path))
+        print(f"ours at {ours.base_url}; ceiling body {body_file.stat().st_size:,} bytes")
+        with serving(
+            server_env(STORE_DIR, {"TRUST_SIGNALS_CEILING_BODY": str(body_file)}),
+            WORK_DIR / "ceiling.log",
+            app="bench.ceiling_app:create_app()",
+            ready_path="/v1/badges",
+            **options,
+        ) as ceiling:
+            servers = {"ours": ours, "ceiling": ceiling}
+            peaks = measure(cases, servers, args)
+            return peaks, half_peak(cases, servers, peaks, args)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    if shutil.which("wrk") is None:
+        print(
+            "wrk not found on PATH: install it (apt-get install -y wrk), then rerun",
+            file=sys.stderr,
+        )
+        return 2
+    dirs = ensure_snapshot(SNAPSHOT_DIR)
+    ensure_loaded(SNAPSHOT_DIR, STORE_DIR)
+    files = write_request_files(dict(offer_ids(d) for d in dirs), args.seed)
+    peaks, paced = run_cases(args, files, build_cases(files, args.only))
+    text = report(args, peaks, paced)
+    print(text)
+    (WORK_DIR / "last-report.txt").write_text(text + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
