@@ -73,7 +73,7 @@ class ChunkResult:
     lines: int
     ids: str = ""  # the valid records' ids, NUL-joined
     seller_ids: str = ""  # offers only: each valid offer's seller_id, NUL-joined
-    bodies: bytes = b""  # their canonical JSON, newline-joined (JSON text holds no raw newline)
+    bodies: bytes = b""  # their stored form (JSON), newline-joined: JSON holds no raw newline
     line_numbers: list[int] = field(default_factory=list)
     problems: list[tuple[int, str]] = field(default_factory=list)
     normalized: int = 0  # valid records whose canonical form differs from the file's
@@ -90,7 +90,7 @@ class ChunkResult:
         return self.seller_ids.split(_ID_SEPARATOR) if self.seller_ids else []
 
     def record_bodies(self) -> list[bytes]:
-        """The valid records' canonical JSON, aligned with record_ids."""
+        """The valid records' stored bodies, aligned with record_ids."""
         return self.bodies.split(b"\n") if self.line_numbers else []
 
 
