@@ -13,8 +13,7 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import date
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -23,10 +22,9 @@ from typing import Any
 import orjson
 
 from trust_signals.config import default_config_path, load_config
-from trust_signals.domain.snapshots import SellerSnapshot
 from trust_signals.ingest.generator import generate_snapshots
 from trust_signals.ingest.loader import load_snapshot
-from trust_signals.precompute import CohortModel, build_artifacts
+from trust_signals.precompute import ArtifactBuilder, CohortModel
 from trust_signals.store.sqlite import SqliteSnapshotStore
 
 AS_OF = date(2026, 11, 27)
@@ -84,23 +82,6 @@ def parse_baseline(directories: Sequence[Path]) -> float:
     return time.perf_counter() - started
 
 
-@dataclass(frozen=True, slots=True)
-class DefaultConfigCohorts:
-    """The production cohort artifacts, under the packaged default configuration.
-
-    Loads the config where it runs: the config objects do not pickle (mappingproxy), and a
-    picklable callable is what lets the loader compute the artifacts in a worker process
-    while it checks the offers.
-    """
-
-    as_of: date
-
-    def __call__(self, sellers: Iterable[SellerSnapshot]) -> dict[str, bytes]:
-        config = load_config(default_config_path())
-        model = CohortModel(config.cohort_spec, config.params)
-        return build_artifacts(sellers, model, self.as_of)
-
-
 class WorkerPeak:
     """Samples the peak RSS (VmHWM) of this process's children while it runs."""
 
@@ -137,6 +118,8 @@ def load_all(
     """Load every directory into a fresh store; send timings and this process's rusage."""
     peak = WorkerPeak()
     store = SqliteSnapshotStore(root)
+    config = load_config(default_config_path())
+    artifacts = ArtifactBuilder.of(CohortModel(config.cohort_spec, config.params), AS_OF)
     timings = []
     started = time.perf_counter()
     for directory in directories:
@@ -145,7 +128,7 @@ def load_all(
             directory,
             store,
             workers=workers,
-            cohort_artifacts=DefaultConfigCohorts(AS_OF) if cohorts else None,
+            cohort_artifacts=artifacts if cohorts else None,
         )
         timings.append(
             (info.snapshot_id, info.seller_count, info.offer_count, time.perf_counter() - t0)

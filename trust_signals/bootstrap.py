@@ -15,7 +15,7 @@ from trust_signals.config import Settings, TrustConfig, parse_config
 from trust_signals.errors import ConfigError, TrustSignalsError
 from trust_signals.ingest.loader import load_snapshot
 from trust_signals.ingest.manifest import read_manifest
-from trust_signals.precompute import CohortModel, build_artifacts
+from trust_signals.precompute import ArtifactBuilder, CohortModel
 from trust_signals.service import Clock, TrustSignals
 from trust_signals.store.base import ServingStore, SnapshotCatalog, SnapshotInfo
 from trust_signals.store.redis import redis_store_from_url
@@ -92,7 +92,7 @@ def load_snapshot_dir(
         activate=activate,
         retain=config.retained_snapshots,
         progress=progress,
-        cohort_artifacts=lambda sellers: build_artifacts(sellers, model, as_of),
+        cohort_artifacts=ArtifactBuilder.of(model, as_of),
     )
 
 

@@ -41,8 +41,8 @@ from trust_signals.domain.ranking_features import TRANSFORMS, FeatureDefinition
 from trust_signals.domain.signals import GOOD_RATES, LEVELS, compile_signal, signal_catalogue
 from trust_signals.domain.snapshots import WINDOWS
 
-ID_PATTERN: Final = r"^[a-z][a-z0-9_]{0,63}$"
-MARKETPLACE_PATTERN: Final = r"^[A-Z]{2}$"
+ID_PATTERN: Final = r"^[a-z][a-z0-9_]{0,63}\Z"
+MARKETPLACE_PATTERN: Final = r"^[A-Z]{2}\Z"
 STAT_FORMATS: Final = ("percent", "count", "rating")
 _ID_ERROR: Final = "must be 1-64 characters of a-z 0-9 _, starting with a letter"
 

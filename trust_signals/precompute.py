@@ -172,3 +172,26 @@ def build_artifacts(
     for key, cohort in cohort_benchmarks(rows, model.spec.min_cohort_size).items():
         artifacts[f"benchmark:{version}:{key}"] = encode_benchmark(cohort)
     return artifacts
+
+
+@dataclass(frozen=True, slots=True)
+class ArtifactBuilder:
+    """A picklable `build_artifacts` for one snapshot, so the loader can run it in a worker
+    process while it checks the offers (the config's read-only mappings do not pickle)."""
+
+    spec: CohortSpec
+    z: float
+    pseudo_orders: float
+    weights: tuple[tuple[str, tuple[tuple[str, float], ...]], ...]
+    as_of: date
+
+    @classmethod
+    def of(cls, model: CohortModel, as_of: date) -> ArtifactBuilder:
+        """The builder for a cohort model and a snapshot date."""
+        params = model.params
+        weights = tuple((f, tuple(w.items())) for f, w in params.weights.items())
+        return cls(model.spec, params.z, params.pseudo_orders, weights, as_of)
+
+    def __call__(self, sellers: Iterable[SellerSnapshot]) -> dict[str, bytes]:
+        params = SignalParams(self.z, {f: dict(w) for f, w in self.weights}, self.pseudo_orders)
+        return build_artifacts(sellers, CohortModel(self.spec, params), self.as_of)

@@ -46,6 +46,7 @@ SEARCH = "/v1/badges?marketplace=US&surface=search&offer_ids="
         ),
         ("get", SEARCH + "a,b,c,d,e,f", None, 400, "too_many_ids", "6 ids asked; at most 5"),
         ("get", SEARCH + "O-1,bad%20id", None, 400, "invalid_request", "1 malformed id(s)"),
+        ("get", SEARCH + "O-1%0A", None, 400, "invalid_request", "1 malformed id(s)"),
         ("get", SEARCH + "O-1&extra=1", None, 400, "invalid_request", "extra: Unknown field"),
         ("get", SEARCH, None, 400, "invalid_request", "offer_ids"),
         ("post", "/v1/badges", b"{not json", 400, "invalid_json", "malformed JSON body"),

@@ -29,8 +29,8 @@ from trust_signals.domain.snapshots import (
     SellerSnapshot,
 )
 
-ID_PATTERN: Final = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
-MARKETPLACE_PATTERN: Final = r"^[A-Z]{2}$"
+ID_PATTERN: Final = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}\Z"  # \Z: "$" would allow a final "\n"
+MARKETPLACE_PATTERN: Final = r"^[A-Z]{2}\Z"
 _AMOUNT_FIELDS: Final = ("sales_amount", "domestic_sales_amount")
 
 
