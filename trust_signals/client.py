@@ -21,6 +21,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 import trust_signals
+from trust_signals.breaker import CircuitBreaker
 from trust_signals.client_results import (
     Badge,
     BadgesResult,
@@ -90,59 +91,6 @@ class _Versioned(Protocol):
     def snapshot_id(self) -> str | None: ...
     @property
     def config_version(self) -> str | None: ...
-
-
-class CircuitBreaker:
-    """Opens after `failures` consecutive failures; fails fast for `reset_seconds`; one probe.
-
-    Thread-safe. While open, `allow()` is False without touching the network; once
-    `reset_seconds` have passed it lets exactly one call through (half-open): a success
-    closes the breaker, a failure opens it for another `reset_seconds`.
-    """
-
-    def __init__(self, failures: int, reset_seconds: float, clock: Clock = time.monotonic) -> None:
-        if failures < 1 or reset_seconds < 0:
-            raise ValueError("breaker needs failures >= 1 and reset_seconds >= 0")
-        self._failures = failures
-        self._reset_seconds = reset_seconds
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._consecutive = 0
-        self._opened_at: float | None = None
-        self._probing = False
-
-    @property
-    def state(self) -> str:
-        """'closed', 'open' or 'half_open' (a probe is in flight)."""
-        with self._lock:
-            if self._opened_at is None:
-                return "closed"
-            return "half_open" if self._probing else "open"
-
-    def allow(self) -> bool:
-        """Whether a call may go to the network now (claims the probe when half-open)."""
-        with self._lock:
-            if self._opened_at is None:
-                return True
-            if self._probing or self._clock() - self._opened_at < self._reset_seconds:
-                return False
-            self._probing = True
-            return True
-
-    def record_success(self) -> None:
-        """The service answered (a 4xx counts: the service is up): close."""
-        with self._lock:
-            self._consecutive = 0
-            self._opened_at = None
-            self._probing = False
-
-    def record_failure(self) -> None:
-        """No usable answer: count it, and open when the count is reached or a probe failed."""
-        with self._lock:
-            self._consecutive += 1
-            if self._probing or self._consecutive >= self._failures:
-                self._opened_at = self._clock()
-                self._probing = False
 
 
 @dataclass(frozen=True, slots=True)
