@@ -22,6 +22,7 @@ from trust_signals.api import create_app
 from trust_signals.bootstrap import load_snapshot_dir
 from trust_signals.config import Settings, load_config, load_settings
 from trust_signals.domain.snapshots import WINDOWS
+from trust_signals.store.base import ServingStore
 from trust_signals.store.sqlite import SqliteSnapshotStore
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -101,18 +102,22 @@ def settings(tmp_path: Path, config_path: Path) -> Settings:
     )
 
 
-@pytest.fixture
-def store(settings: Settings, tmp_path: Path) -> SqliteSnapshotStore:
-    """A SQLite store with the US and DE snapshots loaded and active."""
-    sqlite_store = SqliteSnapshotStore(Path(settings.store))
+@pytest.fixture(params=["sqlite", "redis"])
+def store(request: pytest.FixtureRequest, settings: Settings, tmp_path: Path) -> ServingStore:
+    """A store with the US and DE snapshots loaded and active: every API test runs on a
+    SQLite directory and on the local Redis (a fresh key prefix, emptied afterwards)."""
+    if request.param == "sqlite":
+        chosen: ServingStore = SqliteSnapshotStore(Path(settings.store))
+    else:
+        chosen = request.getfixturevalue("open_redis_store")()
     config = load_config(settings.config)
-    load_snapshot_dir(sqlite_store, us_snapshot(tmp_path / "snap-us"), config)
-    load_snapshot_dir(sqlite_store, de_snapshot(tmp_path / "snap-de"), config)
-    return sqlite_store
+    load_snapshot_dir(chosen, us_snapshot(tmp_path / "snap-us"), config)
+    load_snapshot_dir(chosen, de_snapshot(tmp_path / "snap-de"), config)
+    return chosen
 
 
 @pytest.fixture
-def app(settings: Settings, store: SqliteSnapshotStore) -> Iterator[Flask]:
+def app(settings: Settings, store: ServingStore) -> Iterator[Flask]:
     """The real app over the real store, at a fixed time, refreshed by the test."""
     yield create_app(settings, store=store, clock=lambda: FIXED_NOW, background_refresh=False)
 

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+from trust_signals.breaker import CircuitBreaker
 from trust_signals.cache import SignalCache
 from trust_signals.config import Settings, TrustConfig, parse_config
 from trust_signals.errors import ConfigError, TrustSignalsError
@@ -33,7 +34,7 @@ def build_store(settings: Settings) -> ServingStore:
     """The store TRUST_SIGNALS_STORE names: a redis:// or redis+cluster:// URL, else a
     SQLite directory. The one place that chooses a backend."""
     if settings.store.startswith(("redis://", "rediss://", "redis+cluster://")):
-        return redis_store_from_url(settings.store)
+        return redis_store_from_url(settings.store, timeout_seconds=settings.store_timeout_seconds)
     return SqliteSnapshotStore(Path(settings.store))
 
 
@@ -61,7 +62,8 @@ def build_trust_signals(
 ) -> TrustSignals:
     """The read service over a store, with a cache sized by the settings."""
     cache = SignalCache(settings.cache_size, settings.cache_ttl_seconds, time.monotonic)
-    return TrustSignals(store, config_reader(Path(settings.config)), clock, cache)
+    breaker = CircuitBreaker(settings.breaker_failures, settings.breaker_reset_seconds)
+    return TrustSignals(store, config_reader(Path(settings.config)), clock, cache, breaker)
 
 
 def snapshot_dirs(paths: Iterable[Path]) -> Iterator[Path]:

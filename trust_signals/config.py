@@ -46,6 +46,10 @@ DEFAULT_STORE: Final = "var/store"
 DEFAULT_CACHE_SIZE: Final = 100_000
 DEFAULT_CACHE_TTL_SECONDS: Final = 300.0
 DEFAULT_RELOAD_INTERVAL_SECONDS: Final = 0.5
+# Search waits a few ms at p99: a store slower than this is treated as down (fail open).
+DEFAULT_STORE_TIMEOUT_SECONDS: Final = 0.02
+DEFAULT_BREAKER_FAILURES: Final = 5
+DEFAULT_BREAKER_RESET_SECONDS: Final = 1.0
 _STORE_SCHEMES: Final = ("redis://", "rediss://", "redis+cluster://")
 
 
@@ -59,6 +63,10 @@ class Settings:
     cache_size: int
     cache_ttl_seconds: float
     reload_interval_seconds: float
+    store_timeout_seconds: float = DEFAULT_STORE_TIMEOUT_SECONDS
+    breaker_failures: int = DEFAULT_BREAKER_FAILURES
+    breaker_reset_seconds: float = DEFAULT_BREAKER_RESET_SECONDS
+    metrics_dir: str | None = None  # prometheus_client's multiprocess directory
 
 
 def default_config_path() -> Path:
@@ -100,6 +108,13 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     interval = _number(
         environ, "RELOAD_INTERVAL_SECONDS", DEFAULT_RELOAD_INTERVAL_SECONDS, problems
     )
+    store_timeout = _number(
+        environ, "STORE_TIMEOUT_SECONDS", DEFAULT_STORE_TIMEOUT_SECONDS, problems
+    )
+    breaker_failures = _number(environ, "BREAKER_FAILURES", DEFAULT_BREAKER_FAILURES, problems)
+    breaker_reset = _number(
+        environ, "BREAKER_RESET_SECONDS", DEFAULT_BREAKER_RESET_SECONDS, problems
+    )
     if problems:
         raise ConfigError(problems)
     return Settings(
@@ -109,6 +124,11 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         cache_size=cache_size,
         cache_ttl_seconds=ttl,
         reload_interval_seconds=interval,
+        store_timeout_seconds=store_timeout,
+        breaker_failures=max(1, int(breaker_failures)),
+        breaker_reset_seconds=breaker_reset,
+        # prometheus_client reads this name itself; it is read here too, and only here.
+        metrics_dir=environ.get("PROMETHEUS_MULTIPROC_DIR") or None,
     )
 
 

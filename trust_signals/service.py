@@ -6,12 +6,13 @@ import logging
 import os
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import orjson
 
+from trust_signals.breaker import CircuitBreaker
 from trust_signals.cache import SignalCache
 from trust_signals.config import MarketplaceConfig, TrustConfig
 from trust_signals.domain.badges import (
@@ -33,7 +34,7 @@ from trust_signals.domain.profile_stats import ProfileStat, profile_stats
 from trust_signals.domain.ranking_features import assemble_vector, level_values
 from trust_signals.domain.signals import Subject, seller_fq_rates
 from trust_signals.domain.snapshots import OfferSnapshot, SellerSnapshot
-from trust_signals.errors import SnapshotNotFound, TrustSignalsError
+from trust_signals.errors import SnapshotNotFound, StoreUnavailable, TrustSignalsError
 from trust_signals.precompute import (
     CohortModel,
     build_artifacts,
@@ -108,18 +109,34 @@ class OfferSignals:
     missing: tuple[bool, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class Batch:
-    """A batch answer: per-id results aligned with the ids asked, and the unknown ids."""
-
-    view: View
-    market: Market
-    results: list[OfferSignals | None]
-    missing: list[str] = field(default_factory=list)
-
-
 _ABSENT = object()
 _MISSING = object()  # cached marker: the id is not in the snapshot
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Lookup(Generic[T]):
+    """A batch lookup's answer: items aligned with the ids asked, None where unknown.
+
+    With `fail_open`, ids the store could not be asked (it is down or too slow) are in
+    `unanswered` (their items are None too) instead of failing the whole call: search, PDP
+    and ranking then show no badge / default features rather than an error.
+    """
+
+    items: list[T | None]
+    unanswered: frozenset[str]
+
+    @property
+    def degraded(self) -> bool:
+        """Whether part of the answer is missing because the store failed."""
+        return bool(self.unanswered)
+
+
+def _answered(
+    ids: Sequence[str], cached: list[Any], computed: Mapping[str, Any], unanswered: frozenset[str]
+) -> Lookup[Any]:
+    items = [computed.get(i, c) if c is _ABSENT else c for i, c in zip(ids, cached, strict=True)]
+    return Lookup([None if c is _MISSING or c is _ABSENT else c for c in items], unanswered)
 
 
 class TrustSignals:
@@ -136,7 +153,9 @@ class TrustSignals:
         read_config: Callable[[], TrustConfig],
         clock: Clock,
         cache: SignalCache,
+        breaker: CircuitBreaker,
     ) -> None:
+        self._breaker = breaker
         self._store = store
         self._read_config = read_config
         self._clock = clock
@@ -227,7 +246,7 @@ class TrustSignals:
             return market.artifacts[name]
         if market.artifacts and name.split(":", 1)[0] in ("benchmark", "priors"):
             return None  # computed in-process: absent means suppressed
-        return self._store.get_artifact(market.snapshot.snapshot_id, name)
+        return self._ask_store(self._store.get_artifact, market.snapshot.snapshot_id, name)
 
     def now(self) -> datetime:
         """The injected clock's time (aware UTC)."""
@@ -249,23 +268,28 @@ class TrustSignals:
         prior = seller_prior(seller, market.priors, market.config.cohort_spec)
         return Subject(seller, offer, market.snapshot.as_of, prior)
 
-    def sellers(self, view: View, market: Market, ids: Sequence[str]) -> list[SellerSignals | None]:
-        """Seller signals aligned with `ids` (None for unknown ids), from cache or store."""
+    def sellers(
+        self, view: View, market: Market, ids: Sequence[str], *, fail_open: bool = False
+    ) -> Lookup[SellerSignals]:
+        """Seller signals aligned with `ids`, from cache or store (see `Lookup`)."""
         on = self.today()
         key = (market.snapshot.snapshot_id, view.config.version, on)
         cached = self._cache.get_many([("seller", *key, i) for i in ids], _ABSENT)
         todo = list(dict.fromkeys(i for i, c in zip(ids, cached, strict=True) if c is _ABSENT))
-        if todo:
-            found = self._store.get_sellers(market.snapshot.snapshot_id, todo)
-            computed = {
-                seller_id: _MISSING if s is None else self._seller_signals(market, s, on)
-                for seller_id, s in zip(todo, found, strict=True)
-            }
-            self._cache.put_many([(("seller", *key, i), v) for i, v in computed.items()])
-            cached = [
-                computed.get(i, c) if c is _ABSENT else c for i, c in zip(ids, cached, strict=True)
-            ]
-        return [None if c is _MISSING else c for c in cached]
+        if not todo:
+            return Lookup([None if c is _MISSING else c for c in cached], frozenset())
+        try:
+            found = self._ask_store(self._store.get_sellers, market.snapshot.snapshot_id, todo)
+        except StoreUnavailable:
+            if not fail_open:
+                raise
+            return _answered(ids, cached, {}, frozenset(todo))
+        computed = {
+            seller_id: _MISSING if s is None else self._seller_signals(market, s, on)
+            for seller_id, s in zip(todo, found, strict=True)
+        }
+        self._cache.put_many([(("seller", *key, i), v) for i, v in computed.items()])
+        return _answered(ids, cached, computed, frozenset())
 
     def _seller_signals(self, market: Market, seller: SellerSnapshot, on: date) -> SellerSignals:
         config = market.config
@@ -288,30 +312,52 @@ class TrustSignals:
             seller_fq_rates(subject, params),
         )
 
-    def offers(self, view: View, market: Market, ids: Sequence[str]) -> list[OfferSignals | None]:
-        """Offer signals aligned with `ids` (None for unknown ids), from cache or store."""
+    def offers(
+        self, view: View, market: Market, ids: Sequence[str], *, fail_open: bool = False
+    ) -> Lookup[OfferSignals]:
+        """Offer signals aligned with `ids`, from cache or store (see `Lookup`)."""
         on = self.today()
         key = (market.snapshot.snapshot_id, view.config.version, on)
         cached = self._cache.get_many([("offer", *key, i) for i in ids], _ABSENT)
         todo = list(dict.fromkeys(i for i, c in zip(ids, cached, strict=True) if c is _ABSENT))
-        if todo:
-            found = self._store.get_offers(market.snapshot.snapshot_id, todo)
-            present = [o for o in found if o is not None]
-            seller_ids = list(dict.fromkeys(o.seller_id for o in present))
-            sellers = dict(zip(seller_ids, self.sellers(view, market, seller_ids), strict=True))
-            computed: dict[str, Any] = {}
-            for offer_id, offer in zip(todo, found, strict=True):
-                seller = sellers.get(offer.seller_id) if offer is not None else None
-                computed[offer_id] = (
-                    _MISSING
-                    if offer is None or seller is None
-                    else self._offer_signals(market, offer, seller, on)
-                )
-            self._cache.put_many([(("offer", *key, i), v) for i, v in computed.items()])
-            cached = [
-                computed.get(i, c) if c is _ABSENT else c for i, c in zip(ids, cached, strict=True)
-            ]
-        return [None if c is _MISSING else c for c in cached]
+        if not todo:
+            return Lookup([None if c is _MISSING else c for c in cached], frozenset())
+        try:
+            found = self._ask_store(self._store.get_offers, market.snapshot.snapshot_id, todo)
+        except StoreUnavailable:
+            if not fail_open:
+                raise
+            return _answered(ids, cached, {}, frozenset(todo))
+        seller_ids = list(dict.fromkeys(o.seller_id for o in found if o is not None))
+        sellers = self.sellers(view, market, seller_ids, fail_open=fail_open)
+        by_id = dict(zip(seller_ids, sellers.items, strict=True))
+        computed: dict[str, Any] = {}
+        unanswered = set()
+        for offer_id, offer in zip(todo, found, strict=True):
+            if offer is not None and offer.seller_id in sellers.unanswered:
+                unanswered.add(offer_id)
+                continue
+            seller = by_id.get(offer.seller_id) if offer is not None else None
+            computed[offer_id] = (
+                _MISSING
+                if offer is None or seller is None
+                else self._offer_signals(market, offer, seller, on)
+            )
+        self._cache.put_many([(("offer", *key, i), v) for i, v in computed.items()])
+        return _answered(ids, cached, computed, frozenset(unanswered))
+
+    def _ask_store(self, call: Callable[..., T], *args: Any) -> T:
+        """One store call behind the circuit breaker: a dead store is not asked again and
+        again; after the reset time one probe finds out whether it is back."""
+        if not self._breaker.allow():
+            raise StoreUnavailable("the snapshot store is failing; its circuit breaker is open")
+        try:
+            result = call(*args)
+        except StoreUnavailable:
+            self._breaker.record_failure()
+            raise
+        self._breaker.record_success()
+        return result
 
     def _offer_signals(
         self, market: Market, offer: OfferSnapshot, seller: SellerSignals, on: date
@@ -347,19 +393,25 @@ class TrustSignals:
         return {surface: config.surface_caps[surface] for surface in BADGE_SURFACES}
 
     def offer(
-        self, view: View, market: Market, offer_id: str
-    ) -> tuple[OfferSignals, SellerSignals]:
-        """One offer and its seller (the PDP call); SnapshotNotFound when unknown."""
-        found = self.offers(view, market, [offer_id])[0]
-        if found is None:
+        self, view: View, market: Market, offer_id: str, *, fail_open: bool = False
+    ) -> tuple[OfferSignals | None, SellerSignals | None, bool]:
+        """The PDP call: (offer, its seller, degraded); SnapshotNotFound when unknown.
+
+        With `fail_open`, a failing store gives what the cache holds (maybe nothing) and
+        degraded=True instead of an error.
+        """
+        found = self.offers(view, market, [offer_id], fail_open=fail_open)
+        offer = found.items[0]
+        if found.degraded:
+            return None, None, True
+        if offer is None:
             raise SnapshotNotFound("offer", offer_id)
-        seller = self.sellers(view, market, [found.seller_id])[0]
-        assert seller is not None  # offers whose seller is unknown are treated as missing
-        return found, seller
+        seller = self.sellers(view, market, [offer.seller_id], fail_open=fail_open)
+        return offer, seller.items[0], seller.degraded
 
     def seller(self, view: View, market: Market, seller_id: str) -> SellerSignals:
         """One seller (the SPP call); SnapshotNotFound when unknown."""
-        found = self.sellers(view, market, [seller_id])[0]
+        found = self.sellers(view, market, [seller_id]).items[0]
         if found is None:
             raise SnapshotNotFound("seller", seller_id)
         return found
@@ -367,8 +419,11 @@ class TrustSignals:
     def explain(self, view: View, market: Market, kind: str, entity_id: str) -> list:  # type: ignore[type-arg]
         """Every badge rule evaluated condition by condition for one seller or offer."""
         if kind == "offer":
-            offer, seller = self.offer(view, market, entity_id)
-            record = self._store.get_offers(market.snapshot.snapshot_id, [entity_id])[0]
+            offer, seller, _ = self.offer(view, market, entity_id)
+            assert offer is not None and seller is not None  # not fail-open: found or raised
+            record = self._ask_store(
+                self._store.get_offers, market.snapshot.snapshot_id, [entity_id]
+            )[0]
             subject = self._subject(market, seller.subject.seller, record)
         else:
             subject = self.seller(view, market, entity_id).subject
@@ -393,7 +448,7 @@ class TrustSignals:
         params = market.config.params
         own = seller_metrics(seller.subject, params)
         first_party = []
-        for fp in self.sellers(view, market, self._first_party_ids(market)):
+        for fp in self.sellers(view, market, self._first_party_ids(market)).items:
             if fp is not None:
                 first_party.append(
                     (fp.subject.seller.seller_id, seller_metrics(fp.subject, params))
@@ -453,14 +508,25 @@ class TrustSignals:
         self.refresh()
 
     def status(self) -> dict[str, Any]:
-        """Active snapshots, retained ones, config version and cache statistics."""
+        """Active snapshots, retained ones, config version, cache and store health.
+
+        Status must answer while the store is down (it is how operators see that it is):
+        the retained list is then reported as unknown, with the reason.
+        """
         view = self.view()
+        try:
+            retained: list[SnapshotInfo] | None = self._store.list_snapshots()
+            store_error = None
+        except StoreUnavailable as error:
+            retained, store_error = None, str(error)
         return {
             "pid": os.getpid(),
             "config_version": view.config.version,
             "config_error": self.last_config_error,
             "active": {m: k.snapshot for m, k in view.markets.items()},
-            "snapshots": self._store.list_snapshots(),
+            "snapshots": retained,
+            "store_error": store_error,
+            "store_breaker": self._breaker.state,
             "cache": self._cache.stats(),
         }
 

@@ -12,7 +12,7 @@ from tests.conftest import ADMIN_TOKEN, us_snapshot
 from trust_signals.api import create_app
 from trust_signals.bootstrap import load_snapshot_dir
 from trust_signals.config import Settings, load_config, load_settings
-from trust_signals.store.sqlite import SqliteSnapshotStore
+from trust_signals.store.base import ServingStore
 
 pytestmark = pytest.mark.integration
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
@@ -25,7 +25,7 @@ def o3_badges(client: FlaskClient) -> tuple[str, list[str]]:
 
 
 def test_admin_is_off_without_a_configured_token(
-    tmp_path: Path, config_path: Path, store: SqliteSnapshotStore
+    tmp_path: Path, config_path: Path, store: ServingStore
 ) -> None:
     settings = load_settings(
         {"TRUST_SIGNALS_STORE": str(tmp_path / "store"), "TRUST_SIGNALS_CONFIG": str(config_path)}
@@ -41,7 +41,7 @@ def test_admin_needs_the_bearer_token(client: FlaskClient) -> None:
 
 
 def test_activating_a_new_snapshot_serves_it_and_rollback_restores(
-    client: FlaskClient, store: SqliteSnapshotStore, settings: Settings, tmp_path: Path
+    client: FlaskClient, store: ServingStore, settings: Settings, tmp_path: Path
 ) -> None:
     fixed = us_snapshot(tmp_path / "next", as_of="2026-11-28", o3_late=False)
     load_snapshot_dir(store, fixed, load_config(settings.config), activate=False)
@@ -98,7 +98,7 @@ def test_one_response_never_mixes_configs(app: Flask, config_path: Path) -> None
     config_path.write_text(config_path.read_text().replace("enabled = true", "enabled = false"))
     service.refresh()
     market = view.market("US")
-    (offer,) = service.offers(view, market, ["O-1"])
+    (offer,) = service.offers(view, market, ["O-1"]).items
     assert offer is not None
     assert [b.id for b in offer.badges["search"]] == ["big_seller"]
     assert service.view().config.version != view.config.version

@@ -10,7 +10,7 @@ from flask import Flask, Response, g, request
 from trust_signals import bootstrap
 from trust_signals.api import admin, badges, health, profiles, ranking
 from trust_signals.api.errors import register_error_handlers
-from trust_signals.api.extension import Services, install, trust_signals
+from trust_signals.api.extension import DEGRADED_HEADER, Services, install, trust_signals
 from trust_signals.api.metrics import Metrics
 from trust_signals.config import Settings, load_settings
 from trust_signals.service import Clock
@@ -32,7 +32,7 @@ def create_app(
     signals = bootstrap.build_trust_signals(settings, store, clock)
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
-    metrics = Metrics(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
+    metrics = Metrics(settings.metrics_dir)
     install(app, Services(signals, store, settings, metrics))
     for module in (badges, profiles, ranking, health, admin):
         app.register_blueprint(module.bp)
@@ -46,7 +46,13 @@ def create_app(
     def record(response: Response) -> Response:
         endpoint = request.url_rule.rule if request.url_rule else "unmatched"
         elapsed = time.perf_counter() - g.get("started", time.perf_counter())
-        metrics.observe(endpoint, response.status_code, elapsed, trust_signals().cache_stats())
+        metrics.observe(
+            endpoint,
+            response.status_code,
+            elapsed,
+            trust_signals().cache_stats(),
+            degraded=DEGRADED_HEADER in response.headers,
+        )
         return response
 
     if background_refresh:

@@ -32,7 +32,8 @@ def _badges(args: dict[str, Any]) -> Response:
     ids = args["offer_ids"]
     check_id_count(ids, market.config.max_ids["badges"])
     surface = args["surface"]
-    results = service.offers(view, market, ids)
+    found = service.offers(view, market, ids, fail_open=True)
+    results = found.items
     return json_response(
         {
             "snapshot_id": market.snapshot.snapshot_id,
@@ -40,12 +41,17 @@ def _badges(args: dict[str, Any]) -> Response:
             "marketplace": market.snapshot.marketplace,
             "surface": surface,
             "offers": [
-                {"offer_id": offer_id, "badges": badge_list(found.badges[surface])}
-                for offer_id, found in zip(ids, results, strict=True)
-                if found is not None
+                {"offer_id": offer_id, "badges": badge_list(offer.badges[surface]) if offer else []}
+                for offer_id, offer in zip(ids, results, strict=True)
+                if offer is not None or offer_id in found.unanswered
             ],
-            "missing": [i for i, found in zip(ids, results, strict=True) if found is None],
-        }
+            "missing": [
+                i
+                for i, offer in zip(ids, results, strict=True)
+                if offer is None and i not in found.unanswered
+            ],
+        },
+        degraded=found.degraded,
     )
 
 
@@ -68,17 +74,24 @@ def get_offer(offer_id: str) -> Response:
     service = trust_signals()
     view = service.view()
     market = view.market(args["marketplace"])
-    offer, seller = service.offer(view, market, check_path_id(offer_id, "offer id"))
+    offer, seller, degraded = service.offer(
+        view, market, check_path_id(offer_id, "offer id"), fail_open=True
+    )
     return json_response(
         {
             "snapshot_id": market.snapshot.snapshot_id,
             "config_version": view.config.version,
             "marketplace": market.snapshot.marketplace,
-            "offer_id": offer.offer_id,
-            "badges": badge_list(offer.badges["pdp"]),
+            "offer_id": offer_id,
+            "badges": badge_list(offer.badges["pdp"]) if offer else [],
             "seller": {
-                "seller_id": offer.seller_id,
-                "stats": [stat_body(s) for s in seller.stats if s.withheld_reason is None],
+                "seller_id": offer.seller_id if offer else None,
+                "stats": [
+                    stat_body(s)
+                    for s in (seller.stats if seller else ())
+                    if s.withheld_reason is None
+                ],
             },
-        }
+        },
+        degraded=degraded,
     )

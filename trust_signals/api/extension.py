@@ -44,9 +44,21 @@ def trust_signals() -> TrustSignals:
     return services().signals
 
 
-def json_response(body: Any, status: int = 200) -> Response:
-    """A JSON response serialised with orjson (several times faster than the stdlib)."""
-    return Response(orjson.dumps(body), status=status, mimetype="application/json")
+DEGRADED_HEADER = "X-Trust-Signals-Degraded"
+
+
+def json_response(body: Any, status: int = 200, *, degraded: bool = False) -> Response:
+    """A JSON response serialised with orjson (several times faster than the stdlib).
+
+    A degraded answer (the store failed; what the cache could not answer is left out) says
+    so in its body and in a header that proxies and dashboards can see.
+    """
+    if degraded:
+        body["degraded"] = True
+    response = Response(orjson.dumps(body), status=status, mimetype="application/json")
+    if degraded:
+        response.headers[DEGRADED_HEADER] = "true"
+    return response
 
 
 def json_body() -> Any:

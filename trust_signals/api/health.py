@@ -49,7 +49,11 @@ def status() -> Response:
         {
             **found,
             "active": {m: asdict(info) for m, info in found["active"].items()},
-            "snapshots": [asdict(info) for info in found["snapshots"]],
+            "snapshots": (
+                None
+                if found["snapshots"] is None
+                else [asdict(info) for info in found["snapshots"]]
+            ),
         }
     )
 

@@ -32,6 +32,12 @@ class Metrics:
             buckets=LATENCY_BUCKETS,
             registry=self.registry,
         )
+        self.degraded = Counter(
+            "trust_signals_degraded_responses",
+            "Responses answered without the store (fail open), by endpoint.",
+            ["endpoint"],
+            registry=self.registry,
+        )
         self.cache = Gauge(
             "trust_signals_cache_lookups",
             "Signal cache lookups since the worker started, by result.",
@@ -47,9 +53,18 @@ class Metrics:
             registry=self.registry,
         )
 
-    def observe(self, endpoint: str, status: int, seconds: float, cache: Mapping[str, int]) -> None:
+    def observe(
+        self,
+        endpoint: str,
+        status: int,
+        seconds: float,
+        cache: Mapping[str, int],
+        degraded: bool = False,
+    ) -> None:
         """Record one request and the worker's cache counters."""
         self.requests.labels(endpoint, str(status)).inc()
+        if degraded:
+            self.degraded.labels(endpoint).inc()
         self.latency.labels(endpoint).observe(seconds)
         self.cache.labels("hit").set(cache["hits"])
         self.cache.labels("miss").set(cache["misses"])

@@ -23,7 +23,8 @@ def post_features() -> Response:
     schema = market.config.feature_schema
     defaults = [f.default for f in schema.features]
     all_missing = [True] * len(defaults)
-    results = service.offers(view, market, ids)
+    found = service.offers(view, market, ids, fail_open=True)
+    results = found.items
     return json_response(
         {
             "snapshot_id": market.snapshot.snapshot_id,
@@ -34,6 +35,11 @@ def post_features() -> Response:
             "offer_ids": ids,
             "vectors": [defaults if r is None else r.features for r in results],
             "missing_mask": [all_missing if r is None else r.missing for r in results],
-            "missing": [i for i, r in zip(ids, results, strict=True) if r is None],
-        }
+            "missing": [
+                i
+                for i, r in zip(ids, results, strict=True)
+                if r is None and i not in found.unanswered
+            ],
+        },
+        degraded=found.degraded,
     )

@@ -155,6 +155,7 @@ class OfferBadgesSchema(Schema):
 
 class BadgesResponseSchema(VersionedSchema):
     surface = fields.String(required=True)
+    degraded = fields.Boolean()
     offers = fields.List(fields.Nested(OfferBadgesSchema), required=True)
     missing = fields.List(fields.String(), required=True)
 
@@ -170,12 +171,13 @@ class StatSchema(Schema):
 
 
 class SellerSummarySchema(Schema):
-    seller_id = fields.String(required=True)
+    seller_id = fields.String(required=True, allow_none=True)
     stats = fields.List(fields.Nested(StatSchema), required=True)
 
 
 class OfferResponseSchema(VersionedSchema):
     offer_id = fields.String(required=True)
+    degraded = fields.Boolean()
     badges = fields.List(fields.Nested(BadgeSchema), required=True)
     seller = fields.Nested(SellerSummarySchema, required=True)
 
@@ -188,6 +190,7 @@ class ProfileResponseSchema(VersionedSchema):
 
 class FeaturesResponseSchema(VersionedSchema):
     schema_version = fields.String(required=True)
+    degraded = fields.Boolean()
     feature_names = fields.List(fields.String(), required=True)
     offer_ids = fields.List(fields.String(), required=True)
     vectors = fields.List(fields.List(fields.Float()), required=True)

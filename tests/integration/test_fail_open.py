@@ -1,0 +1,126 @@
+"""Failing open: a hung or dead Redis store never turns search, PDP or ranking into errors."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask.testing import FlaskClient
+
+from tests.conftest import FIXED_NOW, de_snapshot, us_snapshot
+from tests.integration.redis_cluster import LocalRedis, redis_binaries_present, running_server
+from trust_signals.api import create_app
+from trust_signals.bootstrap import build_store, load_snapshot_dir
+from trust_signals.config import Settings, load_config, load_settings
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(not redis_binaries_present(), reason="redis-server not installed"),
+]
+SEARCH = "/v1/badges?marketplace=US&surface=search&offer_ids=O-1,O-2"
+BREAKER_RESET_SECONDS = 0.05
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[LocalRedis]:
+    with running_server(tmp_path / "redis") as server:
+        yield server
+
+
+def load_both(settings: Settings, tmp_path: Path) -> None:
+    store = build_store(settings)
+    config = load_config(settings.config)
+    load_snapshot_dir(store, us_snapshot(tmp_path / "us"), config, force=True)
+    load_snapshot_dir(store, de_snapshot(tmp_path / "de"), config, force=True)
+
+
+@pytest.fixture
+def settings(redis_server: LocalRedis, config_path: Path, tmp_path: Path) -> Settings:
+    found = load_settings(
+        {
+            "TRUST_SIGNALS_STORE": redis_server.url,
+            "TRUST_SIGNALS_CONFIG": str(config_path),
+            "TRUST_SIGNALS_STORE_TIMEOUT_SECONDS": "0.05",
+            "TRUST_SIGNALS_BREAKER_FAILURES": "2",
+            "TRUST_SIGNALS_BREAKER_RESET_SECONDS": str(BREAKER_RESET_SECONDS),
+        }
+    )
+    load_both(found, tmp_path)
+    return found
+
+
+@pytest.fixture
+def client(settings: Settings) -> FlaskClient:
+    app = create_app(settings, clock=lambda: FIXED_NOW, background_refresh=False)
+    client = app.test_client()
+    assert client.get(SEARCH.replace(",O-2", "")).status_code == 200  # O-1 now cached
+    return client
+
+
+def badges(body: dict) -> dict[str, list[str]]:  # type: ignore[type-arg]
+    return {o["offer_id"]: [b["id"] for b in o["badges"]] for o in body["offers"]}
+
+
+def test_hung_store_search_answers_from_cache_and_says_degraded(
+    client: FlaskClient, redis_server: LocalRedis
+) -> None:
+    redis_server.pause()
+    try:
+        response = client.get(SEARCH)
+    finally:
+        redis_server.resume()
+    body = response.get_json()
+    assert response.status_code == 200
+    assert badges(body) == {"O-1": ["big_seller"], "O-2": []}
+    assert body["missing"] == []
+    assert body["degraded"] is True
+    assert response.headers["X-Trust-Signals-Degraded"] == "true"
+
+
+def test_dead_store_gives_default_features_and_an_empty_pdp_never_a_5xx(
+    client: FlaskClient, redis_server: LocalRedis
+) -> None:
+    redis_server.stop()
+    features = client.post("/v1/features", json={"marketplace": "US", "offer_ids": ["O-2"]})
+    pdp = client.get("/v1/offers/O-2?marketplace=US")
+    assert features.status_code == 200
+    assert features.get_json()["vectors"] == [[0.0, 0.5, 0.0]]
+    assert features.get_json()["missing_mask"] == [[True, True, True]]
+    assert features.get_json()["degraded"] is True
+    assert pdp.status_code == 200
+    assert pdp.get_json()["badges"] == []
+    assert pdp.get_json()["degraded"] is True
+
+
+def test_dead_store_makes_the_service_not_ready_and_spp_a_503(
+    client: FlaskClient, redis_server: LocalRedis
+) -> None:
+    redis_server.stop()
+    ready = client.get("/readyz")
+    profile = client.get("/v1/sellers/S-SMALL/profile?marketplace=US")
+    assert ready.status_code == 503
+    assert profile.status_code == 503
+    assert profile.get_json()["code"] == "store_unavailable"
+    assert profile.headers["Retry-After"] == "1"
+
+
+def test_breaker_opens_after_failures_and_closes_when_the_store_is_back(
+    client: FlaskClient, redis_server: LocalRedis, settings: Settings, tmp_path: Path
+) -> None:
+    redis_server.stop()
+    for _ in range(2):
+        client.get(SEARCH)
+    assert client.get("/v1/status").get_json()["store_breaker"] == "open"
+    degraded_count = client.get("/metrics").get_data(as_text=True)
+    assert 'trust_signals_degraded_responses_total{endpoint="/v1/badges"} 2.0' in degraded_count
+
+    redis_server.start()  # a new, empty server on the same port
+    load_both(settings, tmp_path)
+    time.sleep(BREAKER_RESET_SECONDS * 2)  # the breaker's reset time, in real time
+    body = client.get(SEARCH).get_json()
+    assert "degraded" not in body
+    assert badges(body) == {"O-1": ["big_seller"], "O-2": ["fast_delivery"]}
+    assert client.get("/v1/status").get_json()["store_breaker"] == "closed"
+    assert client.get("/readyz").status_code == 200
