@@ -69,6 +69,11 @@ class Market:
     priors: Mapping[str, Mapping[str, Mapping[str, float]]]
     artifacts: Mapping[str, bytes]  # only when computed in-process (config changed since load)
 
+    @property
+    def offer_badge_caps(self) -> dict[str, int]:
+        """Badge caps of the surfaces that show offers."""
+        return {surface: self.config.surface_caps[surface] for surface in BADGE_SURFACES}
+
 
 @dataclass(frozen=True, slots=True)
 class View:
@@ -88,24 +93,36 @@ class View:
 
 @dataclass(frozen=True, slots=True)
 class SellerSignals:
-    """Everything served about one seller, computed once per snapshot and config."""
+    """What every read of a seller or of its offers needs: computed once per snapshot,
+    config and day, and cached."""
 
     subject: Subject
-    badges: Mapping[str, tuple[Badge, ...]]  # surface -> badges (seller-level rules)
-    stats: tuple[ProfileStat, ...]
-    features: Mapping[int, float | None]  # seller-level ranking features by schema position
-    inherited: frozenset[str]  # seller rules earned, for its offers
+    inherited: frozenset[str]  # ids of the seller rules it earned, shown on its offers
     offer_prior_rates: Mapping[str, Mapping[str, float]]  # its offers' shrinkage prior
 
 
 @dataclass(frozen=True, slots=True)
+class SellerPage:
+    """A seller as its profile page and the PDP seller line show it."""
+
+    badges: Mapping[str, tuple[Badge, ...]]  # surface -> badges (seller-level rules)
+    stats: tuple[ProfileStat, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class OfferSignals:
-    """Everything served about one offer, computed once per snapshot and config."""
+    """An offer's badges per surface: what the search page and the PDP read."""
 
     offer_id: str
     seller_id: str
-    badges: Mapping[str, tuple[Badge, ...]]  # surface -> badges
-    features: tuple[float, ...]
+    badges: Mapping[str, tuple[Badge, ...]]
+
+
+@dataclass(frozen=True, slots=True)
+class FeatureRow:
+    """An offer's ranking vector in schema order and its missing mask."""
+
+    values: tuple[float, ...]
     missing: tuple[bool, ...]
 
 
@@ -268,83 +285,150 @@ class TrustSignals:
         prior = seller_prior(seller, market.priors, market.config.cohort_spec)
         return Subject(seller, offer, market.snapshot.as_of, prior)
 
+    def _lookup(
+        self,
+        kind: str,
+        view: View,
+        market: Market,
+        ids: Sequence[str],
+        compute: Callable[[list[str]], tuple[dict[str, Any], frozenset[str]]],
+        fail_open: bool,
+    ) -> Lookup[Any]:
+        """Cached values of one kind aligned with `ids`; `compute` makes the missing ones.
+
+        Keys carry the snapshot, the config version and the day, so a new snapshot, a config
+        change (a kill switch included) or a badge's effective date is never answered from a
+        stale entry. `compute` returns the values (_MISSING for unknown ids) and the ids it
+        could not answer because the store failed.
+        """
+        key = (kind, market.snapshot.snapshot_id, view.config.version, self.today())
+        cached = self._cache.get_many([(*key, i) for i in ids], _ABSENT)
+        todo = list(dict.fromkeys(i for i, c in zip(ids, cached, strict=True) if c is _ABSENT))
+        if not todo:
+            return _answered(ids, cached, {}, frozenset())
+        try:
+            computed, unanswered = compute(todo)
+        except StoreUnavailable:
+            if not fail_open:
+                raise
+            return _answered(ids, cached, {}, frozenset(todo))
+        self._cache.put_many([((*key, i), v) for i, v in computed.items()])
+        return _answered(ids, cached, computed, unanswered)
+
     def sellers(
         self, view: View, market: Market, ids: Sequence[str], *, fail_open: bool = False
     ) -> Lookup[SellerSignals]:
         """Seller signals aligned with `ids`, from cache or store (see `Lookup`)."""
-        on = self.today()
-        key = (market.snapshot.snapshot_id, view.config.version, on)
-        cached = self._cache.get_many([("seller", *key, i) for i in ids], _ABSENT)
-        todo = list(dict.fromkeys(i for i, c in zip(ids, cached, strict=True) if c is _ABSENT))
-        if not todo:
-            return Lookup([None if c is _MISSING else c for c in cached], frozenset())
-        try:
-            found = self._ask_store(self._store.get_sellers, market.snapshot.snapshot_id, todo)
-        except StoreUnavailable:
-            if not fail_open:
-                raise
-            return _answered(ids, cached, {}, frozenset(todo))
-        computed = {
-            seller_id: _MISSING if s is None else self._seller_signals(market, s, on)
-            for seller_id, s in zip(todo, found, strict=True)
-        }
-        self._cache.put_many([(("seller", *key, i), v) for i, v in computed.items()])
-        return _answered(ids, cached, computed, frozenset())
 
-    def _seller_signals(self, market: Market, seller: SellerSnapshot, on: date) -> SellerSignals:
-        config = market.config
+        def compute(todo: list[str]) -> tuple[dict[str, Any], frozenset[str]]:
+            found = self._ask_store(self._store.get_sellers, market.snapshot.snapshot_id, todo)
+            return {
+                i: _MISSING if s is None else self._seller_signals(market, s)
+                for i, s in zip(todo, found, strict=True)
+            }, frozenset()
+
+        return self._lookup("seller", view, market, ids, compute, fail_open)
+
+    def _seller_signals(self, market: Market, seller: SellerSnapshot) -> SellerSignals:
         subject = self._subject(market, seller, None)
-        params = config.params
-        badges = evaluate_surfaces(
-            config.rules,
-            subject,
-            params,
-            max_badges=config.surface_caps,
-            marketplace=market.snapshot.marketplace,
-            on=on,
-        )
+        params = market.config.params
         return SellerSignals(
             subject,
-            {surface: tuple(shown) for surface, shown in badges.items()},
-            tuple(profile_stats(config.stats, subject, params)),
-            level_values(config.feature_schema, "seller", subject, params),
-            earned_seller_rules(config.rules, subject, params),
+            earned_seller_rules(market.config.rules, subject, params),
             seller_fq_rates(subject, params),
         )
+
+    def seller_page(self, market: Market, seller: SellerSignals) -> SellerPage:
+        """Seller badges per surface and profile stats (computed per call: SPP and PDP
+        budgets are tens of ms, and this takes tens of µs)."""
+        config = market.config
+        badges = evaluate_surfaces(
+            config.rules,
+            seller.subject,
+            config.params,
+            max_badges=config.surface_caps,
+            marketplace=market.snapshot.marketplace,
+            on=self.today(),
+        )
+        return SellerPage(
+            {surface: tuple(shown) for surface, shown in badges.items()},
+            tuple(profile_stats(config.stats, seller.subject, config.params)),
+        )
+
+    def _offers_with_sellers(
+        self, view: View, market: Market, todo: list[str], fail_open: bool
+    ) -> tuple[list[tuple[str, OfferSnapshot | None, SellerSignals | None]], frozenset[str]]:
+        """Offer records of `todo` with their sellers' signals; ids whose seller the store
+        could not give (fail open) are returned apart."""
+        found = self._ask_store(self._store.get_offers, market.snapshot.snapshot_id, todo)
+        seller_ids = list(dict.fromkeys(o.seller_id for o in found if o is not None))
+        sellers = self.sellers(view, market, seller_ids, fail_open=fail_open)
+        by_id = dict(zip(seller_ids, sellers.items, strict=True))
+        rows, unanswered = [], set()
+        for offer_id, offer in zip(todo, found, strict=True):
+            if offer is not None and offer.seller_id in sellers.unanswered:
+                unanswered.add(offer_id)
+            else:
+                rows.append((offer_id, offer, by_id.get(offer.seller_id) if offer else None))
+        return rows, frozenset(unanswered)
 
     def offers(
         self, view: View, market: Market, ids: Sequence[str], *, fail_open: bool = False
     ) -> Lookup[OfferSignals]:
-        """Offer signals aligned with `ids`, from cache or store (see `Lookup`)."""
-        on = self.today()
-        key = (market.snapshot.snapshot_id, view.config.version, on)
-        cached = self._cache.get_many([("offer", *key, i) for i in ids], _ABSENT)
-        todo = list(dict.fromkeys(i for i, c in zip(ids, cached, strict=True) if c is _ABSENT))
-        if not todo:
-            return Lookup([None if c is _MISSING else c for c in cached], frozenset())
-        try:
-            found = self._ask_store(self._store.get_offers, market.snapshot.snapshot_id, todo)
-        except StoreUnavailable:
-            if not fail_open:
-                raise
-            return _answered(ids, cached, {}, frozenset(todo))
-        seller_ids = list(dict.fromkeys(o.seller_id for o in found if o is not None))
-        sellers = self.sellers(view, market, seller_ids, fail_open=fail_open)
-        by_id = dict(zip(seller_ids, sellers.items, strict=True))
-        computed: dict[str, Any] = {}
-        unanswered = set()
-        for offer_id, offer in zip(todo, found, strict=True):
-            if offer is not None and offer.seller_id in sellers.unanswered:
-                unanswered.add(offer_id)
-                continue
-            seller = by_id.get(offer.seller_id) if offer is not None else None
-            computed[offer_id] = (
-                _MISSING
+        """Offer badges aligned with `ids`, from cache or store (see `Lookup`)."""
+
+        def compute(todo: list[str]) -> tuple[dict[str, Any], frozenset[str]]:
+            rows, unanswered = self._offers_with_sellers(view, market, todo, fail_open)
+            return {
+                offer_id: _MISSING
                 if offer is None or seller is None
-                else self._offer_signals(market, offer, seller, on)
-            )
-        self._cache.put_many([(("offer", *key, i), v) for i, v in computed.items()])
-        return _answered(ids, cached, computed, frozenset(unanswered))
+                else self._offer_signals(market, offer, seller)
+                for offer_id, offer, seller in rows
+            }, unanswered
+
+        return self._lookup("offer", view, market, ids, compute, fail_open)
+
+    def features(
+        self, view: View, market: Market, ids: Sequence[str], *, fail_open: bool = False
+    ) -> Lookup[FeatureRow]:
+        """Ranking vectors aligned with `ids`, from cache or store (see `Lookup`)."""
+        schema, params = market.config.feature_schema, market.config.params
+
+        def compute(todo: list[str]) -> tuple[dict[str, Any], frozenset[str]]:
+            rows, unanswered = self._offers_with_sellers(view, market, todo, fail_open)
+            parts = self._seller_features(view, market, [s for _, _, s in rows if s])
+            computed: dict[str, Any] = {}
+            for offer_id, offer, seller in rows:
+                if offer is None or seller is None:
+                    computed[offer_id] = _MISSING
+                    continue
+                subject = self._offer_subject(market, offer, seller)
+                values, missing = assemble_vector(
+                    schema,
+                    parts[offer.seller_id],
+                    level_values(schema, "offer", subject, params),
+                )
+                computed[offer_id] = FeatureRow(tuple(values), tuple(missing))
+            return computed, unanswered
+
+        return self._lookup("features", view, market, ids, compute, fail_open)
+
+    def _seller_features(
+        self, view: View, market: Market, sellers: list[SellerSignals]
+    ) -> dict[str, Mapping[int, float | None]]:
+        """Seller-level feature values: the same for every offer of a seller, so computed
+        once per seller and cached."""
+        by_id = {s.subject.seller.seller_id: s for s in sellers}
+        schema, params = market.config.feature_schema, market.config.params
+
+        def compute(todo: list[str]) -> tuple[dict[str, Any], frozenset[str]]:
+            return {
+                i: level_values(schema, "seller", by_id[i].subject, params) for i in todo
+            }, frozenset()
+
+        ids = list(by_id)
+        found = self._lookup("seller-features", view, market, ids, compute, False)
+        return dict(zip(ids, found.items, strict=True))
 
     def _ask_store(self, call: Callable[..., T], *args: Any) -> T:
         """One store call behind the circuit breaker: a dead store is not asked again and
@@ -359,43 +443,40 @@ class TrustSignals:
         self._breaker.record_success()
         return result
 
+    def _offer_subject(
+        self, market: Market, offer: OfferSnapshot, seller: SellerSignals
+    ) -> Subject:
+        return Subject(
+            seller.subject.seller,
+            offer,
+            market.snapshot.as_of,
+            seller.subject.prior_rates,
+            seller.offer_prior_rates,
+        )
+
     def _offer_signals(
-        self, market: Market, offer: OfferSnapshot, seller: SellerSignals, on: date
+        self, market: Market, offer: OfferSnapshot, seller: SellerSignals
     ) -> OfferSignals:
         config = market.config
-        subject = Subject(
-            seller.subject.seller, offer, market.snapshot.as_of, seller.subject.prior_rates
-        )
         badges = evaluate_surfaces(
             config.rules,
-            subject,
+            self._offer_subject(market, offer, seller),
             config.params,
-            max_badges=self._badge_caps(config),
+            max_badges=market.offer_badge_caps,
             marketplace=market.snapshot.marketplace,
-            on=on,
-        )
-        schema = config.feature_schema
-        values, missing = assemble_vector(
-            schema,
-            seller.features,
-            level_values(schema, "offer", subject, config.params),
+            on=self.today(),
+            inherited=seller.inherited,
         )
         return OfferSignals(
             offer.offer_id,
             offer.seller_id,
             {surface: tuple(shown) for surface, shown in badges.items()},
-            tuple(values),
-            tuple(missing),
         )
-
-    @staticmethod
-    def _badge_caps(config: MarketplaceConfig) -> dict[str, int]:
-        return {surface: config.surface_caps[surface] for surface in BADGE_SURFACES}
 
     def offer(
         self, view: View, market: Market, offer_id: str, *, fail_open: bool = False
-    ) -> tuple[OfferSignals | None, SellerSignals | None, bool]:
-        """The PDP call: (offer, its seller, degraded); SnapshotNotFound when unknown.
+    ) -> tuple[OfferSignals | None, SellerPage | None, bool]:
+        """The PDP call: (offer, its seller's page, degraded); SnapshotNotFound when unknown.
 
         With `fail_open`, a failing store gives what the cache holds (maybe nothing) and
         degraded=True instead of an error.
@@ -407,7 +488,9 @@ class TrustSignals:
         if offer is None:
             raise SnapshotNotFound("offer", offer_id)
         seller = self.sellers(view, market, [offer.seller_id], fail_open=fail_open)
-        return offer, seller.items[0], seller.degraded
+        found_seller = seller.items[0]
+        page = None if found_seller is None else self.seller_page(market, found_seller)
+        return offer, page, seller.degraded
 
     def seller(self, view: View, market: Market, seller_id: str) -> SellerSignals:
         """One seller (the SPP call); SnapshotNotFound when unknown."""
@@ -419,12 +502,13 @@ class TrustSignals:
     def explain(self, view: View, market: Market, kind: str, entity_id: str) -> list:  # type: ignore[type-arg]
         """Every badge rule evaluated condition by condition for one seller or offer."""
         if kind == "offer":
-            offer, seller, _ = self.offer(view, market, entity_id)
-            assert offer is not None and seller is not None  # not fail-open: found or raised
             record = self._ask_store(
                 self._store.get_offers, market.snapshot.snapshot_id, [entity_id]
             )[0]
-            subject = self._subject(market, seller.subject.seller, record)
+            if record is None:
+                raise SnapshotNotFound("offer", entity_id)
+            seller = self.seller(view, market, record.seller_id)
+            subject = self._offer_subject(market, record, seller)
         else:
             subject = self.seller(view, market, entity_id).subject
         return explain_badges(

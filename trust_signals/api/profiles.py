@@ -31,14 +31,15 @@ def get_profile(seller_id: str) -> Response:
     view = service.view()
     market = view.market(args["marketplace"])
     seller = service.seller(view, market, check_path_id(seller_id, "seller id"))
+    page = service.seller_page(market, seller)
     return json_response(
         {
             "snapshot_id": market.snapshot.snapshot_id,
             "config_version": view.config.version,
             "marketplace": market.snapshot.marketplace,
             "seller_id": seller_id,
-            "stats": [stat_body(s) for s in seller.stats],
-            "badges": badge_list(seller.badges["spp"]),
+            "stats": [stat_body(s) for s in page.stats],
+            "badges": badge_list(page.badges["spp"]),
         }
     )
 

@@ -23,7 +23,7 @@ def post_features() -> Response:
     schema = market.config.feature_schema
     defaults = [f.default for f in schema.features]
     all_missing = [True] * len(defaults)
-    found = service.offers(view, market, ids, fail_open=True)
+    found = service.features(view, market, ids, fail_open=True)
     results = found.items
     return json_response(
         {
@@ -33,7 +33,7 @@ def post_features() -> Response:
             "schema_version": schema.version,
             "feature_names": schema.names,
             "offer_ids": ids,
-            "vectors": [defaults if r is None else r.features for r in results],
+            "vectors": [defaults if r is None else r.values for r in results],
             "missing_mask": [all_missing if r is None else r.missing for r in results],
             "missing": [
                 i
