@@ -13,34 +13,39 @@ gunicorn.conf.py, the same worker count and wrk at the same concurrency, it meas
 
 Each case runs --repeats times (interleaved) and the medians are reported, with the ratio to
 the ceiling, the searches again at half their peak rate (p99 there), and each worker's share
-of the CPU (does the load spread over every worker?).
+of the CPU per run (does the load spread over every worker?).
+
+--variant NAME=ARGS (repeatable) compares gunicorn settings in the same run: every variant
+gets its own pair of servers, all up side by side (an idle server costs nothing), and the
+runs are interleaved case by case, so a change in machine load hits every variant alike.
+Example: --variant sync= --variant "gthread4=--worker-class gthread --threads 4"
 """
 
 from __future__ import annotations
 
 import argparse
-import gzip
 import os
-import random
+import shlex
 import shutil
 import statistics
 import subprocess
 import sys
 import urllib.request
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import Final
 
 import orjson
 
 from load_tests.bench_store import SNAPSHOT_DIR, STORE_DIR, ensure_loaded, ensure_snapshot
 from load_tests.report import table
 from load_tests.server import ROOT, Server, sample_workers, server_env, serving
+from load_tests.wrk_requests import offer_ids, write_request_files
 
 WORK_DIR: Final = ROOT / "var/bench-http"
 LUA: Final = ROOT / "bench/wrk_requests.lua"
-SEARCH_IDS: Final = 48
 WARMUP_SECONDS: Final = 2
 PILOT_SECONDS: Final = 3
 # The issue's feature-store baselines (req/s) and the multiples we are asked to reach.
@@ -61,13 +66,27 @@ class Case:
 
 @dataclass(frozen=True, slots=True)
 class Result:
-    """One wrk run: rate, latency (ms), errors, and each worker's share of the CPU used."""
+    """wrk figures (rate, latency in ms, errors) and each worker's CPU share in each run."""
 
     rps: float
     p50_ms: float
     p99_ms: float
     errors: int
-    cpu_split: tuple[float, ...]
+    cpu_splits: tuple[tuple[float, ...], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Variant:
+    """A name and the gunicorn arguments added to gunicorn.conf.py for both servers."""
+
+    name: str
+    gunicorn_args: tuple[str, ...]
+
+
+def parse_variant(text: str) -> Variant:
+    """NAME=ARGS, the arguments split as a shell would."""
+    name, _, args = text.partition("=")
+    return Variant(name.strip() or "default", tuple(shlex.split(args)))
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -77,69 +96,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers, both servers")
-    parser.add_argument("--gunicorn-arg", action="append", default=[], help="e.g. --threads=4")
+    parser.add_argument(
+        "--variant", type=parse_variant, action="append", default=[], help="NAME=GUNICORN ARGS"
+    )
     parser.add_argument("--only", default="", help="comma-separated case names")
     parser.add_argument("--seed", type=int, default=1)
     return parser.parse_args(argv)
-
-
-def offer_ids(directory: Path) -> tuple[str, list[str]]:
-    """A snapshot directory's marketplace and every offer id, in file order."""
-    manifest = orjson.loads((directory / "manifest.json").read_bytes())
-    path = directory / manifest["files"]["offers"]["path"]
-    opener: Callable[..., Any] = gzip.open if path.suffix == ".gz" else open
-    prefix = b'{"offer_id":"'
-    with opener(path, "rb") as lines:
-        ids = [
-            line[len(prefix) : line.index(b'"', len(prefix))].decode()
-            if line.startswith(prefix)
-            else orjson.loads(line)["offer_id"]
-            for line in lines
-        ]
-    return manifest["marketplace"], ids
-
-
-def _pages(ids: list[str], size: int, rng: random.Random) -> Iterator[list[str]]:
-    shuffled = ids[:]
-    rng.shuffle(shuffled)
-    for start in range(0, len(shuffled) - size + 1, size):
-        yield shuffled[start : start + size]
-
-
-def badges_line(marketplace: str, ids: Sequence[str]) -> str:
-    """A GET /v1/badges request line for the Lua script."""
-    return f"GET\t/v1/badges?marketplace={marketplace}&surface=search&offer_ids={','.join(ids)}"
-
-
-def features_line(marketplace: str, ids: Sequence[str]) -> str:
-    """A POST /v1/features request line for the Lua script."""
-    body = orjson.dumps({"marketplace": marketplace, "offer_ids": list(ids)}).decode()
-    return f"POST\t/v1/features\t{body}"
-
-
-def write_request_files(markets: dict[str, list[str]], seed: int) -> dict[str, Path]:
-    """One request file per case: a fixed request (warm) or one per random page (cold)."""
-    WORK_DIR.mkdir(parents=True, exist_ok=True)
-    rng = random.Random(seed)
-    first = next(iter(markets))
-    lines = {
-        "search_warm": [badges_line(first, markets[first][:SEARCH_IDS])],
-        "features_500_warm": [features_line(first, markets[first][:500])],
-        "search_cold": [],
-        "features_48": [],
-        "features_500": [],
-    }
-    for marketplace, ids in markets.items():
-        lines["search_cold"] += [badges_line(marketplace, p) for p in _pages(ids, SEARCH_IDS, rng)]
-        lines["features_48"] += [features_line(marketplace, p) for p in _pages(ids, 48, rng)]
-        lines["features_500"] += [features_line(marketplace, p) for p in _pages(ids, 500, rng)]
-    lines["ceiling"] = lines["search_warm"]
-    lines["ceiling_42k"] = ["GET\t/v1/static42k"]
-    files = {}
-    for name, content in lines.items():
-        files[name] = WORK_DIR / f"{name}.txt"
-        files[name].write_text("\n".join(content) + "\n")
-    return files
 
 
 def run_wrk(
@@ -163,35 +125,42 @@ def run_wrk(
         stats["p50_us"] / 1000,
         stats["p99_us"] / 1000,
         errors,
-        tuple(u / (sum(used) or 1.0) for u in used),
+        (tuple(u / (sum(used) or 1.0) for u in used),),
     )
 
 
 def median_result(results: Sequence[Result]) -> Result:
-    """Medians of rate and latencies over repeats; errors summed; the first run's CPU split."""
+    """Medians of rate and latencies over repeats; errors summed; every run's CPU split."""
     return Result(
         statistics.median(r.rps for r in results),
         statistics.median(r.p50_ms for r in results),
         statistics.median(r.p99_ms for r in results),
         sum(r.errors for r in results),
-        results[0].cpu_split,
+        tuple(split for r in results for split in r.cpu_splits),
     )
 
 
-def measure(
-    cases: Sequence[Case], servers: dict[str, Server], args: argparse.Namespace
-) -> dict[str, Result]:
-    """Every case `repeats` times, interleaved so drifts in machine load hit all alike."""
-    runs: dict[str, list[Result]] = {c.name: [] for c in cases}
+Servers = dict[tuple[str, str], Server]  # (variant, "ours" or "ceiling") -> server
+Results = dict[tuple[str, str], Result]  # (variant, case) -> result
+
+
+def measure(cases: Sequence[Case], servers: Servers, args: argparse.Namespace) -> Results:
+    """Every case on every variant `repeats` times, interleaved so load drifts hit all alike."""
+    runs: dict[tuple[str, str], list[Result]] = {}
     for repeat in range(args.repeats):
         for case in cases:
-            server = servers[case.server]
-            if case.warm_up:
-                run_wrk(server, case.requests_file, args, WARMUP_SECONDS)
-            runs[case.name].append(run_wrk(server, case.requests_file, args, args.seconds))
-            got = runs[case.name][-1]
-            print(f"  {repeat + 1}/{args.repeats} {case.name}: {got.rps:,.0f} req/s", flush=True)
-    return {name: median_result(results) for name, results in runs.items()}
+            for variant in args.variant:
+                server = servers[variant.name, case.server]
+                if case.warm_up:
+                    run_wrk(server, case.requests_file, args, WARMUP_SECONDS)
+                got = run_wrk(server, case.requests_file, args, args.seconds)
+                runs.setdefault((variant.name, case.name), []).append(got)
+                print(
+                    f"  {repeat + 1}/{args.repeats} {variant.name} {case.name}: "
+                    f"{got.rps:,.0f} req/s",
+                    flush=True,
+                )
+    return {key: median_result(results) for key, results in runs.items()}
 
 
 def paced_delay_ms(connections: int, target_rps: float, latency_ms: float) -> int:
@@ -213,16 +182,16 @@ def paced(server: Server, case: Case, args: argparse.Namespace, target_rps: floa
 
 
 def half_peak(
-    cases: Sequence[Case],
-    servers: dict[str, Server],
-    peaks: dict[str, Result],
-    args: argparse.Namespace,
-) -> dict[str, Result]:
+    cases: Sequence[Case], servers: Servers, peaks: Results, args: argparse.Namespace
+) -> Results:
     """The search cases paced to about half their peak rate: p99 under ordinary load."""
     return {
-        case.name: paced(servers[case.server], case, args, peaks[case.name].rps / 2)
+        (v.name, case.name): paced(
+            servers[v.name, case.server], case, args, peaks[v.name, case.name].rps / 2
+        )
         for case in cases
-        if case.name.startswith("search") and case.name in peaks
+        if case.name.startswith("search")
+        for v in args.variant
     }
 
 
@@ -232,8 +201,9 @@ def fetch(url: str) -> bytes:
         return bytes(response.read())
 
 
-def _ratio_row(name: str, result: Result, ceiling: Result | None) -> list[str]:
-    ratio = f"{result.rps / ceiling.rps:.2f}x" if ceiling and name != "ceiling" else "-"
+def _row(name: str, result: Result, ceiling: Result | None) -> list[str]:
+    ratio = f"{result.rps / ceiling.rps:.2f}x" if ceiling else "-"
+    splits = " ".join("/".join(f"{share:.0%}" for share in split) for split in result.cpu_splits)
     return [
         name,
         f"{result.rps:,.0f}",
@@ -241,7 +211,7 @@ def _ratio_row(name: str, result: Result, ceiling: Result | None) -> list[str]:
         f"{result.p99_ms:.2f}",
         str(result.errors),
         ratio,
-        "/".join(f"{share:.0%}" for share in result.cpu_split),
+        splits,
     ]
 
 
@@ -254,11 +224,10 @@ def verdicts(peaks: dict[str, Result], paced: dict[str, Result]) -> list[str]:
             got = peaks[name].rps / ceiling.rps
             lines.append(f"{name} >= {share}x ceiling: {got:.2f}x {_met(got >= share)}")
     for name, result in paced.items():
-        ok = result.p99_ms <= HALF_PEAK_P99_MS
         lines.append(
             f"{name} p99 <= {HALF_PEAK_P99_MS:.0f} ms at half peak (target "
             f"{peaks[name].rps / 2:,.0f}, ran {result.rps:,.0f} req/s): {result.p99_ms:.2f} ms "
-            f"{_met(ok)}"
+            f"{_met(result.p99_ms <= HALF_PEAK_P99_MS)}"
         )
     for name, (baseline, multiple) in FEATURE_STORE_RPS.items():
         if name in peaks:
@@ -276,22 +245,26 @@ def _met(ok: bool) -> str:
     return "(met)" if ok else "(MISSED)"
 
 
-def report(args: argparse.Namespace, peaks: dict[str, Result], paced: dict[str, Result]) -> str:
-    """The whole report as text."""
+def variant_report(variant: Variant, peaks: Results, paced: Results) -> str:
+    """One variant's table (medians, ratio to its own ceiling, CPU splits) and verdicts."""
+    mine = {case: r for (name, case), r in peaks.items() if name == variant.name}
+    mine_paced = {case: r for (name, case), r in paced.items() if name == variant.name}
+    ceiling = mine.get("ceiling")
+    rows = [_row(c, r, ceiling if c != "ceiling" else None) for c, r in mine.items()]
+    rows += [_row(f"{c} @ half peak", r, None) for c, r in mine_paced.items()]
     header = ["case", "req/s", "p50 ms", "p99 ms", "errors", "ours/ceiling", "worker cpu"]
-    ceiling = peaks.get("ceiling")
-    rows = [_ratio_row(name, result, ceiling) for name, result in peaks.items()]
-    rows += [_ratio_row(f"{n} @ half peak", r, None) for n, r in paced.items()]
+    title = f"== {variant.name}: gunicorn.conf.py {' '.join(variant.gunicorn_args)}".rstrip()
+    return "\n\n".join([title, table(header, rows), "\n".join(verdicts(mine, mine_paced))])
+
+
+def report(args: argparse.Namespace, peaks: Results, paced: Results) -> str:
+    """The whole report as text: the run's settings, then each variant."""
     load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
-    return "\n\n".join(
-        [
-            f"wrk -t{args.threads} -c{args.connections}, {args.seconds} s x {args.repeats} "
-            f"(medians), {args.workers} workers {' '.join(args.gunicorn_arg)}; "
-            f"nproc {os.cpu_count()}; load average {load}",
-            table(header, rows),
-            "\n".join(verdicts(peaks, paced)),
-        ]
+    head = (
+        f"wrk -t{args.threads} -c{args.connections}, {args.seconds} s x {args.repeats} "
+        f"(medians), {args.workers} workers; nproc {os.cpu_count()}; load average {load}"
     )
+    return "\n\n".join([head, *(variant_report(v, peaks, paced) for v in args.variant)])
 
 
 def build_cases(files: dict[str, Path], only: str) -> list[Case]:
@@ -309,26 +282,32 @@ def build_cases(files: dict[str, Path], only: str) -> list[Case]:
     return [c for c in cases if not chosen or c.name in chosen]
 
 
-def run_cases(
-    args: argparse.Namespace, files: dict[str, Path], cases: Sequence[Case]
-) -> tuple[dict[str, Result], dict[str, Result]]:
-    """Both servers up side by side (an idle one costs nothing); peaks and half-peak runs."""
-    options = {"workers": args.workers, "extra_args": args.gunicorn_arg}
-    with serving(server_env(STORE_DIR), WORK_DIR / "ours.log", **options) as ours:
-        warm_path = files["search_warm"].read_text().split("\t")[1].strip()
-        body_file = WORK_DIR / "ceiling_body.json"
-        body_file.write_bytes(fetch(ours.base_url + warm_path))
-        print(f"ours at {ours.base_url}; ceiling body {body_file.stat().st_size:,} bytes")
-        with serving(
+def start_servers(
+    stack: ExitStack, variant: Variant, files: dict[str, Path], args: argparse.Namespace
+) -> dict[str, Server]:
+    """Our service and the ceiling app, both under `variant`; stopped when `stack` closes."""
+    work = WORK_DIR / variant.name
+    work.mkdir(parents=True, exist_ok=True)
+    options = {"workers": args.workers, "extra_args": variant.gunicorn_args}
+    ours = stack.enter_context(serving(server_env(STORE_DIR), work / "ours.log", **options))
+    warm_path = files["search_warm"].read_text().split("\t")[1].strip()
+    body_file = work / "ceiling_body.json"
+    body_file.write_bytes(fetch(ours.base_url + warm_path))
+    ceiling = stack.enter_context(
+        serving(
             server_env(STORE_DIR, {"TRUST_SIGNALS_CEILING_BODY": str(body_file)}),
-            WORK_DIR / "ceiling.log",
+            work / "ceiling.log",
             app="bench.ceiling_app:create_app()",
             ready_path="/v1/badges",
             **options,
-        ) as ceiling:
-            servers = {"ours": ours, "ceiling": ceiling}
-            peaks = measure(cases, servers, args)
-            return peaks, half_peak(cases, servers, peaks, args)
+        )
+    )
+    print(
+        f"{variant.name}: ours {ours.base_url}, ceiling {ceiling.base_url}, body "
+        f"{body_file.stat().st_size:,} bytes",
+        flush=True,
+    )
+    return {"ours": ours, "ceiling": ceiling}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -339,10 +318,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
+    args.variant = args.variant or [Variant("production", ())]
     dirs = ensure_snapshot(SNAPSHOT_DIR)
     ensure_loaded(SNAPSHOT_DIR, STORE_DIR)
-    files = write_request_files(dict(offer_ids(d) for d in dirs), args.seed)
-    peaks, paced = run_cases(args, files, build_cases(files, args.only))
+    files = write_request_files(dict(offer_ids(d) for d in dirs), args.seed, WORK_DIR)
+    cases = build_cases(files, args.only)
+    with ExitStack() as stack:
+        servers = {
+            (v.name, kind): server
+            for v in args.variant
+            for kind, server in start_servers(stack, v, files, args).items()
+        }
+        peaks = measure(cases, servers, args)
+        paced = half_peak(cases, servers, peaks, args)
     text = report(args, peaks, paced)
     print(text)
     (WORK_DIR / "last-report.txt").write_text(text + "\n")
