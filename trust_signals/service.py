@@ -6,31 +6,20 @@ import logging
 import os
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
 import orjson
 
 from trust_signals.breaker import CircuitBreaker
 from trust_signals.cache import SignalCache
-from trust_signals.config import MarketplaceConfig, TrustConfig
+from trust_signals.config import TrustConfig
 from trust_signals.domain.badges import (
-    Badge,
     earned_seller_rules,
     evaluate_surfaces,
     explain_badges,
 )
-from trust_signals.domain.cohorts import (
-    BENCHMARK_METRICS,
-    CohortBenchmark,
-    cohort_key,
-    opportunities_against,
-    percentile_rank,
-    seller_dimensions,
-)
-from trust_signals.domain.indices import quality_index, weighted_defect_rate
-from trust_signals.domain.profile_stats import ProfileStat, profile_stats
+from trust_signals.domain.profile_stats import profile_stats
 from trust_signals.domain.ranking_features import assemble_vector, level_values
 from trust_signals.domain.signals import Subject, seller_fq_rates
 from trust_signals.domain.snapshots import OfferSnapshot, SellerSnapshot
@@ -38,122 +27,25 @@ from trust_signals.errors import SnapshotNotFound, StoreUnavailable, TrustSignal
 from trust_signals.precompute import (
     CohortModel,
     build_artifacts,
-    decode_benchmark,
-    seller_defect_rates,
-    seller_metrics,
     seller_prior,
+)
+from trust_signals.serving import (
+    ABSENT,
+    MISSING,
+    FeatureRow,
+    Lookup,
+    Market,
+    OfferSignals,
+    SellerPage,
+    SellerSignals,
+    View,
+    answered,
 )
 from trust_signals.store.base import SnapshotCatalog, SnapshotInfo, SnapshotStore
 
 log = logging.getLogger(__name__)
-Clock = Callable[[], datetime]
-BADGE_SURFACES = ("search", "pdp")
-
-
-class UnknownMarketplace(TrustSignalsError):
-    """A marketplace with no active snapshot."""
-
-    def __init__(self, marketplace: str, known: Sequence[str]) -> None:
-        super().__init__(
-            f"unknown marketplace {marketplace!r}: serving {', '.join(sorted(known)) or 'none'}"
-        )
-        self.marketplace = marketplace
-
-
-@dataclass(frozen=True, slots=True)
-class Market:
-    """One marketplace as served: its active snapshot, effective config and priors."""
-
-    snapshot: SnapshotInfo
-    config: MarketplaceConfig
-    priors: Mapping[str, Mapping[str, Mapping[str, float]]]
-    artifacts: Mapping[str, bytes]  # only when computed in-process (config changed since load)
-
-    @property
-    def offer_badge_caps(self) -> dict[str, int]:
-        """Badge caps of the surfaces that show offers."""
-        return {surface: self.config.surface_caps[surface] for surface in BADGE_SURFACES}
-
-
-@dataclass(frozen=True, slots=True)
-class View:
-    """One consistent state: every response is computed from exactly one View."""
-
-    config: TrustConfig
-    cohort_model: CohortModel
-    markets: Mapping[str, Market]
-
-    def market(self, marketplace: str) -> Market:
-        """The served marketplace, or UnknownMarketplace."""
-        found = self.markets.get(marketplace)
-        if found is None:
-            raise UnknownMarketplace(marketplace, list(self.markets))
-        return found
-
-
-@dataclass(frozen=True, slots=True)
-class SellerSignals:
-    """What every read of a seller or of its offers needs: computed once per snapshot,
-    config and day, and cached."""
-
-    subject: Subject
-    inherited: frozenset[str]  # ids of the seller rules it earned, shown on its offers
-    offer_prior_rates: Mapping[str, Mapping[str, float]]  # its offers' shrinkage prior
-
-
-@dataclass(frozen=True, slots=True)
-class SellerPage:
-    """A seller as its profile page and the PDP seller line show it."""
-
-    badges: Mapping[str, tuple[Badge, ...]]  # surface -> badges (seller-level rules)
-    stats: tuple[ProfileStat, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class OfferSignals:
-    """An offer's badges per surface: what the search page and the PDP read."""
-
-    offer_id: str
-    seller_id: str
-    badges: Mapping[str, tuple[Badge, ...]]
-
-
-@dataclass(frozen=True, slots=True)
-class FeatureRow:
-    """An offer's ranking vector in schema order and its missing mask."""
-
-    values: tuple[float, ...]
-    missing: tuple[bool, ...]
-
-
-_ABSENT = object()
-_MISSING = object()  # cached marker: the id is not in the snapshot
 T = TypeVar("T")
-
-
-@dataclass(frozen=True, slots=True)
-class Lookup(Generic[T]):
-    """A batch lookup's answer: items aligned with the ids asked, None where unknown.
-
-    With `fail_open`, ids the store could not be asked (it is down or too slow) are in
-    `unanswered` (their items are None too) instead of failing the whole call: search, PDP
-    and ranking then show no badge / default features rather than an error.
-    """
-
-    items: list[T | None]
-    unanswered: frozenset[str]
-
-    @property
-    def degraded(self) -> bool:
-        """Whether part of the answer is missing because the store failed."""
-        return bool(self.unanswered)
-
-
-def _answered(
-    ids: Sequence[str], cached: list[Any], computed: Mapping[str, Any], unanswered: frozenset[str]
-) -> Lookup[Any]:
-    items = [computed.get(i, c) if c is _ABSENT else c for i, c in zip(ids, cached, strict=True)]
-    return Lookup([None if c is _MISSING or c is _ABSENT else c for c in items], unanswered)
+Clock = Callable[[], datetime]
 
 
 class TrustSignals:
@@ -285,7 +177,7 @@ class TrustSignals:
         prior = seller_prior(seller, market.priors, market.config.cohort_spec)
         return Subject(seller, offer, market.snapshot.as_of, prior)
 
-    def _lookup(
+    def lookup(
         self,
         kind: str,
         view: View,
@@ -298,22 +190,22 @@ class TrustSignals:
 
         Keys carry the snapshot, the config version and the day, so a new snapshot, a config
         change (a kill switch included) or a badge's effective date is never answered from a
-        stale entry. `compute` returns the values (_MISSING for unknown ids) and the ids it
+        stale entry. `compute` returns the values (MISSING for unknown ids) and the ids it
         could not answer because the store failed.
         """
         key = (kind, market.snapshot.snapshot_id, view.config.version, self.today())
-        cached = self._cache.get_many([(*key, i) for i in ids], _ABSENT)
-        todo = list(dict.fromkeys(i for i, c in zip(ids, cached, strict=True) if c is _ABSENT))
+        cached = self._cache.get_many([(*key, i) for i in ids], ABSENT)
+        todo = list(dict.fromkeys(i for i, c in zip(ids, cached, strict=True) if c is ABSENT))
         if not todo:
-            return _answered(ids, cached, {}, frozenset())
+            return answered(ids, cached, {}, frozenset())
         try:
             computed, unanswered = compute(todo)
         except StoreUnavailable:
             if not fail_open:
                 raise
-            return _answered(ids, cached, {}, frozenset(todo))
+            return answered(ids, cached, {}, frozenset(todo))
         self._cache.put_many([((*key, i), v) for i, v in computed.items()])
-        return _answered(ids, cached, computed, unanswered)
+        return answered(ids, cached, computed, unanswered)
 
     def sellers(
         self, view: View, market: Market, ids: Sequence[str], *, fail_open: bool = False
@@ -323,11 +215,11 @@ class TrustSignals:
         def compute(todo: list[str]) -> tuple[dict[str, Any], frozenset[str]]:
             found = self._ask_store(self._store.get_sellers, market.snapshot.snapshot_id, todo)
             return {
-                i: _MISSING if s is None else self._seller_signals(market, s)
+                i: MISSING if s is None else self._seller_signals(market, s)
                 for i, s in zip(todo, found, strict=True)
             }, frozenset()
 
-        return self._lookup("seller", view, market, ids, compute, fail_open)
+        return self.lookup("seller", view, market, ids, compute, fail_open)
 
     def _seller_signals(self, market: Market, seller: SellerSnapshot) -> SellerSignals:
         subject = self._subject(market, seller, None)
@@ -380,13 +272,13 @@ class TrustSignals:
         def compute(todo: list[str]) -> tuple[dict[str, Any], frozenset[str]]:
             rows, unanswered = self._offers_with_sellers(view, market, todo, fail_open)
             return {
-                offer_id: _MISSING
+                offer_id: MISSING
                 if offer is None or seller is None
                 else self._offer_signals(market, offer, seller)
                 for offer_id, offer, seller in rows
             }, unanswered
 
-        return self._lookup("offer", view, market, ids, compute, fail_open)
+        return self.lookup("offer", view, market, ids, compute, fail_open)
 
     def features(
         self, view: View, market: Market, ids: Sequence[str], *, fail_open: bool = False
@@ -400,7 +292,7 @@ class TrustSignals:
             computed: dict[str, Any] = {}
             for offer_id, offer, seller in rows:
                 if offer is None or seller is None:
-                    computed[offer_id] = _MISSING
+                    computed[offer_id] = MISSING
                     continue
                 subject = self._offer_subject(market, offer, seller)
                 values, missing = assemble_vector(
@@ -411,7 +303,7 @@ class TrustSignals:
                 computed[offer_id] = FeatureRow(tuple(values), tuple(missing))
             return computed, unanswered
 
-        return self._lookup("features", view, market, ids, compute, fail_open)
+        return self.lookup("features", view, market, ids, compute, fail_open)
 
     def _seller_features(
         self, view: View, market: Market, sellers: list[SellerSignals]
@@ -427,7 +319,7 @@ class TrustSignals:
             }, frozenset()
 
         ids = list(by_id)
-        found = self._lookup("seller-features", view, market, ids, compute, False)
+        found = self.lookup("seller-features", view, market, ids, compute, False)
         return dict(zip(ids, found.items, strict=True))
 
     def _ask_store(self, call: Callable[..., T], *args: Any) -> T:
@@ -519,73 +411,6 @@ class TrustSignals:
             on=self.today(),
         )
 
-    # -- benchmarks and programs -------------------------------------------------------
-
-    def benchmark(
-        self, view: View, market: Market, seller_id: str, dimensions: Sequence[str]
-    ) -> BenchmarkReport:
-        """A seller against its chosen cohort and first-party retail."""
-        seller = self.seller(view, market, seller_id)
-        spec = market.config.cohort_spec
-        key = cohort_key(seller_dimensions(seller.subject.seller, spec), dimensions)
-        cohort = self._cohort(view, market, key)
-        params = market.config.params
-        own = seller_metrics(seller.subject, params)
-        first_party = []
-        for fp in self.sellers(view, market, self._first_party_ids(market)).items:
-            if fp is not None:
-                first_party.append(
-                    (fp.subject.seller.seller_id, seller_metrics(fp.subject, params))
-                )
-        if cohort is None:
-            return BenchmarkReport(seller_id, key, None, own, {}, first_party, [])
-        rates = seller_defect_rates(seller.subject.seller, seller.subject.prior_rates, params)
-        ranks = {
-            metric: percentile_rank(bench.sketch, own[metric], BENCHMARK_METRICS[metric])
-            for metric, bench in cohort.metrics.items()
-            if own.get(metric) is not None
-        }
-        opportunities = opportunities_against(rates, cohort, params.weights)
-        return BenchmarkReport(seller_id, key, cohort, own, ranks, first_party, opportunities)
-
-    def _cohort(self, view: View, market: Market, key: str) -> CohortBenchmark | None:
-        name = f"benchmark:{view.cohort_model.version}:{key}"
-        cache_key = ("artifact", market.snapshot.snapshot_id, name)
-        cached = self._cache.get_many([cache_key], _ABSENT)[0]
-        if cached is _ABSENT:
-            blob = self.artifact(market, name)
-            cached = _MISSING if blob is None else decode_benchmark(blob)
-            self._cache.put_many([(cache_key, cached)])
-        return None if cached is _MISSING else cached
-
-    def _first_party_ids(self, market: Market) -> list[str]:
-        blob = self.artifact(market, "first_party")
-        return [] if blob is None else list(orjson.loads(blob))
-
-    def programs(
-        self, view: View, marketplace: str | None, group_by: str, window: str
-    ) -> list[ProgramFigures]:
-        """FQ/CSQ indices pooled per program group (or per marketplace, side by side)."""
-        markets = [view.market(marketplace)] if marketplace else list(view.markets.values())
-        pooled: dict[str, dict[str, Any]] = {}
-        for market in markets:
-            blob = self.artifact(market, "programs")
-            totals = orjson.loads(blob) if blob else {}
-            for group, windows in totals.get(group_by, {}).items():
-                entry = pooled.setdefault(group, {"sellers": 0, "orders": 0, "defects": {}})
-                figures = windows[window]
-                entry["sellers"] += figures["sellers"]
-                entry["orders"] += figures["orders"]
-                for kind, count in figures["defects"].items():
-                    entry["defects"][kind] = entry["defects"].get(kind, 0) + count
-        weights = view.config.params.weights
-        return [
-            program_figures(group, entry["sellers"], entry["orders"], entry["defects"], weights)
-            for group, entry in sorted(pooled.items())
-        ]
-
-    # -- administration ----------------------------------------------------------------
-
     def activate(self, catalog: SnapshotCatalog, snapshot_id: str) -> None:
         """Activate a loaded snapshot and serve it from this process at once."""
         catalog.activate(snapshot_id)
@@ -613,42 +438,3 @@ class TrustSignals:
             "store_breaker": self._breaker.state,
             "cache": self._cache.stats(),
         }
-
-
-@dataclass(frozen=True, slots=True)
-class BenchmarkReport:
-    """A seller's benchmark; `cohort` None means the cohort is withheld (too small)."""
-
-    seller_id: str
-    cohort_key: str
-    cohort: CohortBenchmark | None
-    metrics: Mapping[str, float | None]
-    percentiles: Mapping[str, float]
-    first_party: list[tuple[str, Mapping[str, float | None]]]
-    opportunities: list[tuple[str, str, float]]
-
-
-@dataclass(frozen=True, slots=True)
-class ProgramFigures:
-    """One program group's pooled indices."""
-
-    group: str
-    sellers: int
-    orders: int
-    fq_index: float | None
-    csq_index: float | None
-
-
-def program_figures(
-    group: str,
-    sellers: int,
-    orders: int,
-    defects: Mapping[str, int],
-    weights: Mapping[str, Mapping[str, float]],
-) -> ProgramFigures:
-    """Order-weighted indices of one group: Σ w_k·defects_k / Σ orders per family."""
-    if orders == 0:
-        return ProgramFigures(group, sellers, orders, None, None)
-    rates = {kind: count / orders for kind, count in defects.items()}
-    fq, csq = (quality_index(weighted_defect_rate(rates, weights[f])) for f in ("fq", "csq"))
-    return ProgramFigures(group, sellers, orders, fq, csq)

@@ -12,7 +12,7 @@ from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
 from trust_signals.errors import SnapshotNotFound, StoreUnavailable
-from trust_signals.service import UnknownMarketplace
+from trust_signals.serving import UnknownMarketplace
 
 log = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"

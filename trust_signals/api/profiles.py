@@ -15,7 +15,7 @@ from trust_signals.api.schemas import (
     badge_list,
     stat_body,
 )
-from trust_signals.service import BenchmarkReport
+from trust_signals.reports import BenchmarkReport, benchmark, programs
 
 bp = Blueprint("profiles", __name__)
 _MARKETPLACE_QUERY = MarketplaceQuerySchema()
@@ -87,7 +87,7 @@ def get_benchmark(seller_id: str) -> Response:
     service = trust_signals()
     view = service.view()
     market = view.market(args["marketplace"])
-    report = service.benchmark(view, market, check_path_id(seller_id, "seller id"), dimensions)
+    report = benchmark(service, view, market, check_path_id(seller_id, "seller id"), dimensions)
     return json_response(
         {
             "snapshot_id": market.snapshot.snapshot_id,
@@ -106,7 +106,7 @@ def get_programs() -> Response:
     service = trust_signals()
     view = service.view()
     marketplace = args.get("marketplace")
-    groups = service.programs(view, marketplace, args["group_by"], args["window"])
+    groups = programs(service, view, marketplace, args["group_by"], args["window"])
     markets = [view.market(marketplace)] if marketplace else list(view.markets.values())
     return json_response(
         {

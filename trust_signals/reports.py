@@ -1,0 +1,130 @@
+"""Seller benchmarks and program comparisons: reads of what each snapshot load precomputed."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from trust_signals.domain.cohorts import (
+    BENCHMARK_METRICS,
+    CohortBenchmark,
+    cohort_key,
+    opportunities_against,
+    percentile_rank,
+    seller_dimensions,
+)
+from trust_signals.domain.indices import quality_index, weighted_defect_rate
+from trust_signals.precompute import decode_benchmark, seller_defect_rates, seller_metrics
+from trust_signals.service import TrustSignals
+from trust_signals.serving import MISSING, Market, View
+
+
+def benchmark(
+    signals: TrustSignals, view: View, market: Market, seller_id: str, dimensions: Sequence[str]
+) -> BenchmarkReport:
+    """A seller against its chosen cohort and first-party retail."""
+    seller = signals.seller(view, market, seller_id)
+    spec = market.config.cohort_spec
+    key = cohort_key(seller_dimensions(seller.subject.seller, spec), dimensions)
+    cohort = _cohort(signals, view, market, key)
+    params = market.config.params
+    own = seller_metrics(seller.subject, params)
+    first_party = [
+        (fp.subject.seller.seller_id, seller_metrics(fp.subject, params))
+        for fp in signals.sellers(view, market, _first_party_ids(signals, market)).items
+        if fp is not None
+    ]
+    if cohort is None:
+        return BenchmarkReport(seller_id, key, None, own, {}, first_party, [])
+    rates = seller_defect_rates(seller.subject.seller, seller.subject.prior_rates, params)
+    ranks = {
+        metric: percentile_rank(bench.sketch, own[metric], BENCHMARK_METRICS[metric])
+        for metric, bench in cohort.metrics.items()
+        if own.get(metric) is not None
+    }
+    opportunities = opportunities_against(rates, cohort, params.weights)
+    return BenchmarkReport(seller_id, key, cohort, own, ranks, first_party, opportunities)
+
+
+def _cohort(signals: TrustSignals, view: View, market: Market, key: str) -> CohortBenchmark | None:
+    """A cohort's benchmark, decoded once per process and cached; None when suppressed."""
+    name = f"benchmark:{view.cohort_model.version}:{key}"
+
+    def compute(todo: list[str]) -> tuple[dict[str, Any], frozenset[str]]:
+        blob = signals.artifact(market, name)
+        return {key: MISSING if blob is None else decode_benchmark(blob)}, frozenset()
+
+    found: CohortBenchmark | None = signals.lookup(
+        "cohort", view, market, [key], compute, False
+    ).items[0]
+    return found
+
+
+def _first_party_ids(signals: TrustSignals, market: Market) -> list[str]:
+    blob = signals.artifact(market, "first_party")
+    return [] if blob is None else list(orjson.loads(blob))
+
+
+def programs(
+    signals: TrustSignals, view: View, marketplace: str | None, group_by: str, window: str
+) -> list[ProgramFigures]:
+    """FQ/CSQ indices pooled per program group (or per marketplace, side by side)."""
+    markets = [view.market(marketplace)] if marketplace else list(view.markets.values())
+    pooled: dict[str, dict[str, Any]] = {}
+    for market in markets:
+        blob = signals.artifact(market, "programs")
+        totals = orjson.loads(blob) if blob else {}
+        for group, windows in totals.get(group_by, {}).items():
+            entry = pooled.setdefault(group, {"sellers": 0, "orders": 0, "defects": {}})
+            figures = windows[window]
+            entry["sellers"] += figures["sellers"]
+            entry["orders"] += figures["orders"]
+            for kind, count in figures["defects"].items():
+                entry["defects"][kind] = entry["defects"].get(kind, 0) + count
+    weights = view.config.params.weights
+    return [
+        program_figures(group, entry["sellers"], entry["orders"], entry["defects"], weights)
+        for group, entry in sorted(pooled.items())
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class BenchmarkReport:
+    """A seller's benchmark; `cohort` None means the cohort is withheld (too small)."""
+
+    seller_id: str
+    cohort_key: str
+    cohort: CohortBenchmark | None
+    metrics: Mapping[str, float | None]
+    percentiles: Mapping[str, float]
+    first_party: list[tuple[str, Mapping[str, float | None]]]
+    opportunities: list[tuple[str, str, float]]
+
+
+@dataclass(frozen=True, slots=True)
+class ProgramFigures:
+    """One program group's pooled indices."""
+
+    group: str
+    sellers: int
+    orders: int
+    fq_index: float | None
+    csq_index: float | None
+
+
+def program_figures(
+    group: str,
+    sellers: int,
+    orders: int,
+    defects: Mapping[str, int],
+    weights: Mapping[str, Mapping[str, float]],
+) -> ProgramFigures:
+    """Order-weighted indices of one group: Σ w_k·defects_k / Σ orders per family."""
+    if orders == 0:
+        return ProgramFigures(group, sellers, orders, None, None)
+    rates = {kind: count / orders for kind, count in defects.items()}
+    fq, csq = (quality_index(weighted_defect_rate(rates, weights[f])) for f in ("fq", "csq"))
+    return ProgramFigures(group, sellers, orders, fq, csq)

@@ -1,0 +1,123 @@
+"""What is served: one consistent View of snapshots and config, and the values cached per entity."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from trust_signals.config import MarketplaceConfig, TrustConfig
+from trust_signals.domain.badges import Badge
+from trust_signals.domain.profile_stats import ProfileStat
+from trust_signals.domain.signals import Subject
+from trust_signals.errors import TrustSignalsError
+from trust_signals.precompute import CohortModel
+from trust_signals.store.base import SnapshotInfo
+
+BADGE_SURFACES = ("search", "pdp")
+
+
+class UnknownMarketplace(TrustSignalsError):
+    """A marketplace with no active snapshot."""
+
+    def __init__(self, marketplace: str, known: Sequence[str]) -> None:
+        super().__init__(
+            f"unknown marketplace {marketplace!r}: serving {', '.join(sorted(known)) or 'none'}"
+        )
+        self.marketplace = marketplace
+
+
+@dataclass(frozen=True, slots=True)
+class Market:
+    """One marketplace as served: its active snapshot, effective config and priors."""
+
+    snapshot: SnapshotInfo
+    config: MarketplaceConfig
+    priors: Mapping[str, Mapping[str, Mapping[str, float]]]
+    artifacts: Mapping[str, bytes]  # only when computed in-process (config changed since load)
+
+    @property
+    def offer_badge_caps(self) -> dict[str, int]:
+        """Badge caps of the surfaces that show offers."""
+        return {surface: self.config.surface_caps[surface] for surface in BADGE_SURFACES}
+
+
+@dataclass(frozen=True, slots=True)
+class View:
+    """One consistent state: every response is computed from exactly one View."""
+
+    config: TrustConfig
+    cohort_model: CohortModel
+    markets: Mapping[str, Market]
+
+    def market(self, marketplace: str) -> Market:
+        """The served marketplace, or UnknownMarketplace."""
+        found = self.markets.get(marketplace)
+        if found is None:
+            raise UnknownMarketplace(marketplace, list(self.markets))
+        return found
+
+
+@dataclass(frozen=True, slots=True)
+class SellerSignals:
+    """What every read of a seller or of its offers needs: computed once per snapshot,
+    config and day, and cached."""
+
+    subject: Subject
+    inherited: frozenset[str]  # ids of the seller rules it earned, shown on its offers
+    offer_prior_rates: Mapping[str, Mapping[str, float]]  # its offers' shrinkage prior
+
+
+@dataclass(frozen=True, slots=True)
+class SellerPage:
+    """A seller as its profile page and the PDP seller line show it."""
+
+    badges: Mapping[str, tuple[Badge, ...]]  # surface -> badges (seller-level rules)
+    stats: tuple[ProfileStat, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class OfferSignals:
+    """An offer's badges per surface: what the search page and the PDP read."""
+
+    offer_id: str
+    seller_id: str
+    badges: Mapping[str, tuple[Badge, ...]]
+
+
+@dataclass(frozen=True, slots=True)
+class FeatureRow:
+    """An offer's ranking vector in schema order and its missing mask."""
+
+    values: tuple[float, ...]
+    missing: tuple[bool, ...]
+
+
+ABSENT = object()  # not in the cache
+MISSING = object()  # cached marker: the id is not in the snapshot
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Lookup(Generic[T]):
+    """A batch lookup's answer: items aligned with the ids asked, None where unknown.
+
+    With `fail_open`, ids the store could not be asked (it is down or too slow) are in
+    `unanswered` (their items are None too) instead of failing the whole call: search, PDP
+    and ranking then show no badge / default features rather than an error.
+    """
+
+    items: list[T | None]
+    unanswered: frozenset[str]
+
+    @property
+    def degraded(self) -> bool:
+        """Whether part of the answer is missing because the store failed."""
+        return bool(self.unanswered)
+
+
+def answered(
+    ids: Sequence[str], cached: list[Any], computed: Mapping[str, Any], unanswered: frozenset[str]
+) -> Lookup[Any]:
+    items = [computed.get(i, c) if c is ABSENT else c for i, c in zip(ids, cached, strict=True)]
+    return Lookup([None if c is MISSING or c is ABSENT else c for c in items], unanswered)
