@@ -26,6 +26,7 @@ from trust_signals.domain.cohorts import (
 from trust_signals.domain.indices import SELLER_DEFECTS, shrunk_rates
 from trust_signals.domain.signals import SignalParams, Subject, compile_signal
 from trust_signals.domain.snapshots import WINDOWS, SellerSnapshot
+from trust_signals.store.codec import BODY_FORMAT, BODY_FORMAT_ARTIFACT
 
 BENCHMARK_WINDOW: Final = "90d"
 PROGRAM_GROUPINGS: Final = ("fulfillment_channel", "cs_provider", "first_party", "marketplace")
@@ -168,6 +169,7 @@ def build_artifacts(
         f"priors:{version}": orjson.dumps(priors),
         "programs": orjson.dumps(program_totals(everyone)),
         "first_party": orjson.dumps([s.seller_id for s in everyone if s.first_party]),
+        BODY_FORMAT_ARTIFACT: BODY_FORMAT,
     }
     for key, cohort in cohort_benchmarks(rows, model.spec.min_cohort_size).items():
         artifacts[f"benchmark:{version}:{key}"] = encode_benchmark(cohort)

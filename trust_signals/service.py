@@ -42,6 +42,7 @@ from trust_signals.serving import (
     answered,
 )
 from trust_signals.store.base import SnapshotCatalog, SnapshotInfo, SnapshotStore
+from trust_signals.store.codec import BODY_FORMAT, BODY_FORMAT_ARTIFACT
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -138,6 +139,13 @@ class TrustSignals:
         return View(config, model, markets)
 
     def _load_market(self, info: SnapshotInfo, config: TrustConfig, model: CohortModel) -> Market:
+        stored_format = self._store.get_artifact(info.snapshot_id, BODY_FORMAT_ARTIFACT)
+        if stored_format != BODY_FORMAT:
+            raise TrustSignalsError(
+                f"snapshot {info.snapshot_id} is stored in another record form "
+                f"({(stored_format or b'unknown').decode()}, this version reads "
+                f"{BODY_FORMAT.decode()}): load it again with `trust-signals load --force`"
+            )
         blob = self._store.get_artifact(info.snapshot_id, f"priors:{model.version}")
         artifacts: Mapping[str, bytes] = {}
         if blob is None:

@@ -18,6 +18,9 @@ from trust_signals.domain.snapshots import (
     SellerSnapshot,
 )
 
+# Bumped whenever the stored form changes: a snapshot stored in another form is not served.
+BODY_FORMAT: Final = b"positional-1"
+BODY_FORMAT_ARTIFACT: Final = "body_format"
 _SELLER_ATTRIBUTES: Final = tuple(f.name for f in fields(SellerSnapshot))[:-1]
 _OFFER_ATTRIBUTES: Final = tuple(f.name for f in fields(OfferSnapshot))[:-1]
 
