@@ -40,7 +40,7 @@ from typing import Final
 import orjson
 
 from load_tests.bench_store import SNAPSHOT_DIR, STORE_DIR, ensure_loaded, ensure_snapshot
-from load_tests.report import table
+from load_tests.report import code_version, table
 from load_tests.server import ROOT, Server, sample_workers, server_env, serving
 from load_tests.wrk_requests import offer_ids, write_request_files
 
@@ -261,7 +261,8 @@ def report(args: argparse.Namespace, peaks: Results, paced: Results) -> str:
     """The whole report as text: the run's settings, then each variant."""
     load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
     head = (
-        f"wrk -t{args.threads} -c{args.connections}, {args.seconds} s x {args.repeats} "
+        f"code {code_version()}; wrk -t{args.threads} -c{args.connections}, "
+        f"{args.seconds} s x {args.repeats} "
         f"(medians), {args.workers} workers; nproc {os.cpu_count()}; load average {load}"
     )
     return "\n\n".join([head, *(variant_report(v, peaks, paced) for v in args.variant)])

@@ -3,14 +3,27 @@
 from __future__ import annotations
 
 import csv
+import subprocess
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from load_tests.budgets import ConsumerFigures
-from load_tests.server import ProcessSample
+from load_tests.server import ROOT, ProcessSample
 
 _MB = 1024 * 1024
+
+
+def code_version() -> str:
+    """The commit measured, "+dirty" when the service's code differs from it."""
+
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=False)
+        return done.stdout.strip()
+
+    commit = git("rev-parse", "--short", "HEAD") or "unknown"
+    dirty = git("status", "--porcelain", "--", "trust_signals", "gunicorn.conf.py")
+    return commit + ("+dirty" if dirty else "")
 
 
 def _number(value: str) -> float | None:

@@ -26,6 +26,7 @@ import orjson
 from load_tests.bench_store import SNAPSHOT_DIR, STORE_DIR, ensure_loaded, ensure_snapshot
 from load_tests.budgets import DEFAULT_BUDGETS, breaches, load_budgets
 from load_tests.report import (
+    code_version,
     consumer_table,
     read_locust_stats,
     table,
@@ -145,7 +146,7 @@ def _headline(args: argparse.Namespace, run: dict[str, object], load: str) -> st
     users = "step mode" if args.shape == "step" else f"{args.users} users"
     pace = f"{args.user_rps:g} req/s each" if args.user_rps else "unpaced"
     return (
-        f"{users} at {pace}, {run['seconds']:.0f} s, {args.workers} workers "
+        f"code {code_version()}; {users} at {pace}, {run['seconds']:.0f} s, {args.workers} workers "
         f"{' '.join(args.gunicorn_arg)}; nproc {os.cpu_count()}; "
         f"load average {load} -> {_loadavg()}"
     )
