@@ -3,11 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -20,8 +15,7 @@ import pytest
 import requests
 
 import trust_signals
-from tests.conftest import de_snapshot, us_snapshot
-from trust_signals.bootstrap import load_snapshot_dir
+from tests.e2e.server import free_port, running_service
 from trust_signals.client import (
     Badge,
     BadgesResult,
@@ -38,8 +32,6 @@ from trust_signals.client import (
     Status,
     TrustSignalsClient,
 )
-from trust_signals.config import load_config
-from trust_signals.store.sqlite import SqliteSnapshotStore
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
@@ -52,54 +44,11 @@ BIG_SELLER = Badge("big_seller", "badge.big_seller", "seller")
 FAST_DELIVERY = Badge("fast_delivery", "badge.fast_delivery", "offer")
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """gunicorn (1 worker) over the small US and DE snapshots; stopped by its PID afterwards."""
-    tmp = tmp_path_factory.mktemp("client-e2e")
-    config_path = tmp / "config.toml"
-    config_path.write_text((ROOT / "tests/fixtures/api_config.toml").read_text())
-    store = SqliteSnapshotStore(tmp / "store")
-    config = load_config(config_path)
-    load_snapshot_dir(store, us_snapshot(tmp / "us"), config)
-    load_snapshot_dir(store, de_snapshot(tmp / "de"), config)
-    port = free_port()
-    metrics_dir = tmp / "metrics"
-    metrics_dir.mkdir()
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("TRUST_SIGNALS_")},
-        "TRUST_SIGNALS_STORE": str(tmp / "store"),
-        "TRUST_SIGNALS_CONFIG": str(config_path),
-        "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
-    }
-    command = [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py"]
-    command += ["--bind", f"127.0.0.1:{port}", "--workers", "1"]
-    with (tmp / "gunicorn.log").open("wb") as log:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)
-        base = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                assert process.poll() is None, f"gunicorn exited with {process.returncode}"
-                assert time.monotonic() < deadline, "gunicorn not ready within 30 s"
-                try:
-                    if requests.get(f"{base}/readyz", timeout=1).status_code == 200:
-                        break
-                except requests.ConnectionError:
-                    time.sleep(0.05)
-            yield base
-        finally:
-            os.kill(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    with running_service(tmp_path_factory.mktemp("client-e2e"), workers=1) as running:
+        yield running.base
 
 
 @pytest.fixture(scope="module")

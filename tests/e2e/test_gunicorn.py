@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -14,7 +9,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.conftest import de_snapshot, us_snapshot
+from tests.conftest import us_snapshot
+from tests.e2e.server import running_service
 from trust_signals.bootstrap import load_snapshot_dir
 from trust_signals.config import load_config
 from trust_signals.store.sqlite import SqliteSnapshotStore
@@ -24,74 +20,11 @@ ROOT = Path(__file__).resolve().parents[2]
 RELOAD_BUDGET_SECONDS = 2.0
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_ready(base: str, process: subprocess.Popen[bytes], seconds: float = 30.0) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with {process.returncode}")
-        try:
-            if requests.get(f"{base}/readyz", timeout=1).status_code == 200:
-                return
-        except requests.ConnectionError:
-            pass
-        time.sleep(0.1)
-    raise TimeoutError("server not ready")
-
-
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[tuple[str, SqliteSnapshotStore, Path]]:
-    """gunicorn with the production config on a free port; stopped by its PID afterwards."""
-    config_path = tmp_path / "config.toml"
-    config_path.write_text((ROOT / "tests/fixtures/api_config.toml").read_text())
-    store = SqliteSnapshotStore(tmp_path / "store")
-    config = load_config(config_path)
-    load_snapshot_dir(store, us_snapshot(tmp_path / "us"), config)
-    load_snapshot_dir(store, de_snapshot(tmp_path / "de"), config)
-    port = free_port()
-    metrics_dir = tmp_path / "metrics"
-    metrics_dir.mkdir()
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("TRUST_SIGNALS_")},
-        "TRUST_SIGNALS_STORE": str(tmp_path / "store"),
-        "TRUST_SIGNALS_CONFIG": str(config_path),
-        "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
-    }
-    log = (tmp_path / "gunicorn.log").open("wb")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "--config",
-            "gunicorn.conf.py",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "2",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_ready(base, process)
-        yield base, store, config_path
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
+    """gunicorn with 2 workers over the small snapshots; stopped by its PID afterwards."""
+    with running_service(tmp_path, workers=2) as running:
+        yield running.base, running.store, running.config_path
 
 
 def until_every_worker(base: str, check: Callable[[dict], bool]) -> float:  # type: ignore[type-arg]

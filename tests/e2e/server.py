@@ -1,0 +1,89 @@
+"""The real service under gunicorn, over the small US and DE test snapshots, for e2e tests."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+
+from tests.conftest import de_snapshot, us_snapshot
+from trust_signals.bootstrap import load_snapshot_dir
+from trust_signals.config import load_config
+from trust_signals.store.sqlite import SqliteSnapshotStore
+
+ROOT = Path(__file__).resolve().parents[2]
+READY_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class RunningService:
+    """Where the service answers, its store and its (editable) config file."""
+
+    base: str
+    store: SqliteSnapshotStore
+    config_path: Path
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_ready(base: str, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + READY_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"gunicorn exited with {process.returncode}")
+        try:
+            if requests.get(f"{base}/readyz", timeout=1).status_code == 200:
+                return
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.05)
+    raise TimeoutError(f"gunicorn not ready within {READY_SECONDS:.0f} s")
+
+
+@contextmanager
+def running_service(directory: Path, *, workers: int) -> Iterator[RunningService]:
+    """gunicorn with the production gunicorn.conf.py on a free port; stopped by its PID."""
+    config_path = directory / "config.toml"
+    config_path.write_text((ROOT / "tests/fixtures/api_config.toml").read_text())
+    store = SqliteSnapshotStore(directory / "store")
+    config = load_config(config_path)
+    load_snapshot_dir(store, us_snapshot(directory / "us"), config)
+    load_snapshot_dir(store, de_snapshot(directory / "de"), config)
+    metrics_dir = directory / "metrics"
+    metrics_dir.mkdir()
+    port = free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("TRUST_SIGNALS_")},
+        "TRUST_SIGNALS_STORE": str(directory / "store"),
+        "TRUST_SIGNALS_CONFIG": str(config_path),
+        "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
+    }
+    command = [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py"]
+    command += ["--bind", f"127.0.0.1:{port}", "--workers", str(workers)]
+    with (directory / "gunicorn.log").open("wb") as log:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            _wait_ready(base, process)
+            yield RunningService(base, store, config_path)
+        finally:
+            os.kill(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
