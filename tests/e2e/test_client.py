@@ -8,7 +8,6 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -34,7 +33,6 @@ from trust_signals.client import (
 )
 
 pytestmark = pytest.mark.e2e
-ROOT = Path(__file__).resolve().parents[2]
 # Generous for the real server on a shared 2-core machine. Stubs answer at once or after
 # SLOW_SECONDS, so a 0.25 s read budget tells a slow stub from a loaded machine.
 REAL_TIMEOUT = (1.0, 5.0)
