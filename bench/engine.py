@@ -4,7 +4,7 @@ Usage: .venv/bin/python bench/engine.py [--sellers N] [--offers M] [--repeats R]
 
 Evaluates the default config over a generated US snapshot, in-process, and prints the median
 µs per entity over R repeats, next to a baseline measured in the same run (decoding the same
-records from their stored JSON, which every cold read pays anyway) and the ratio.
+records from their stored form, which every cold read pays anyway) and the ratio.
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
 
+import orjson
+
 from trust_signals.config import default_config_path, load_config
 from trust_signals.domain.badges import earned_seller_rules, evaluate_surfaces
 from trust_signals.domain.cohorts import prior_rates
@@ -26,7 +28,7 @@ from trust_signals.domain.ranking_features import assemble_vector, level_values
 from trust_signals.domain.signals import Subject, seller_fq_rates
 from trust_signals.ingest.generator import generate_snapshots
 from trust_signals.precompute import seller_prior
-from trust_signals.store.codec import decode_offer, decode_seller
+from trust_signals.store.codec import decode_offer, decode_seller, offer_body, seller_body
 
 AS_OF = date(2026, 11, 27)
 
@@ -66,8 +68,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     config = load_config(default_config_path())
     market = config.for_marketplace("US")
     params, spec, schema = market.params, market.cohort_spec, market.feature_schema
-    sellers = {s.seller_id: s for s in map(decode_seller, seller_lines)}
-    offers = [decode_offer(line) for line in offer_lines]
+    seller_bodies = [seller_body(orjson.loads(line)) for line in seller_lines]
+    offer_bodies = [offer_body(orjson.loads(line)) for line in offer_lines]
+    sellers = {s.seller_id: s for s in map(decode_seller, seller_bodies)}
+    offers = [decode_offer(body) for body in offer_bodies]
     priors = prior_rates(sellers.values(), spec)
     subjects = {
         i: Subject(s, None, AS_OF, seller_prior(s, priors, spec)) for i, s in sellers.items()
@@ -116,14 +120,14 @@ def main(argv: Sequence[str] | None = None) -> None:
         return len(offers)
 
     def decode_sellers() -> int:
-        for line in seller_lines:
-            decode_seller(line)
-        return len(seller_lines)
+        for body in seller_bodies:
+            decode_seller(body)
+        return len(seller_bodies)
 
     def decode_offers() -> int:
-        for line in offer_lines:
-            decode_offer(line)
-        return len(offer_lines)
+        for body in offer_bodies:
+            decode_offer(body)
+        return len(offer_bodies)
 
     rows = [
         (
