@@ -232,11 +232,7 @@ class TrustSignals:
     def _seller_signals(self, market: Market, seller: SellerSnapshot) -> SellerSignals:
         subject = self._subject(market, seller, None)
         params = market.config.params
-        return SellerSignals(
-            subject,
-            earned_seller_rules(market.config.rules, subject, params),
-            seller_fq_rates(subject, params),
-        )
+        return SellerSignals(subject, earned_seller_rules(market.config.rules, subject, params))
 
     def seller_page(self, market: Market, seller: SellerSignals) -> SellerPage:
         """Seller badges per surface and profile stats (computed per call: SPP and PDP
@@ -302,11 +298,10 @@ class TrustSignals:
                 if offer is None or seller is None:
                     computed[offer_id] = MISSING
                     continue
-                subject = self._offer_subject(market, offer, seller)
+                seller_part, offer_prior = parts[offer.seller_id]
+                subject = self._offer_subject(market, offer, seller, offer_prior)
                 values, missing = assemble_vector(
-                    schema,
-                    parts[offer.seller_id],
-                    level_values(schema, "offer", subject, params),
+                    schema, seller_part, level_values(schema, "offer", subject, params)
                 )
                 computed[offer_id] = FeatureRow(tuple(values), tuple(missing))
             return computed, unanswered
@@ -315,15 +310,20 @@ class TrustSignals:
 
     def _seller_features(
         self, view: View, market: Market, sellers: list[SellerSignals]
-    ) -> dict[str, Mapping[int, float | None]]:
-        """Seller-level feature values: the same for every offer of a seller, so computed
-        once per seller and cached."""
+    ) -> dict[str, tuple[Mapping[int, float | None], Mapping[str, Mapping[str, float]]]]:
+        """Seller-level feature values and the prior of its offers' FQ index: the same for
+        every offer of a seller, so computed once per seller and cached (badges need
+        neither, so a search call does not pay for them)."""
         by_id = {s.subject.seller.seller_id: s for s in sellers}
         schema, params = market.config.feature_schema, market.config.params
 
         def compute(todo: list[str]) -> tuple[dict[str, Any], frozenset[str]]:
             return {
-                i: level_values(schema, "seller", by_id[i].subject, params) for i in todo
+                i: (
+                    level_values(schema, "seller", by_id[i].subject, params),
+                    seller_fq_rates(by_id[i].subject, params),
+                )
+                for i in todo
             }, frozenset()
 
         ids = list(by_id)
@@ -344,14 +344,19 @@ class TrustSignals:
         return result
 
     def _offer_subject(
-        self, market: Market, offer: OfferSnapshot, seller: SellerSignals
+        self,
+        market: Market,
+        offer: OfferSnapshot,
+        seller: SellerSignals,
+        offer_prior: Mapping[str, Mapping[str, float]] | None = None,
     ) -> Subject:
+        """The offer with its seller; without `offer_prior` an offer FQ index computes it."""
         return Subject(
             seller.subject.seller,
             offer,
             market.snapshot.as_of,
             seller.subject.prior_rates,
-            seller.offer_prior_rates,
+            offer_prior,
         )
 
     def _offer_signals(

@@ -65,7 +65,6 @@ class SellerSignals:
 
     subject: Subject
     inherited: frozenset[str]  # ids of the seller rules it earned, shown on its offers
-    offer_prior_rates: Mapping[str, Mapping[str, float]]  # its offers' shrinkage prior
 
 
 @dataclass(frozen=True, slots=True)
