@@ -18,6 +18,7 @@ from __future__ import annotations
 import gzip
 import os
 import random
+import time
 from bisect import bisect_right
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -26,9 +27,9 @@ from itertools import accumulate, islice
 from pathlib import Path
 from typing import Any, Final
 
+import gevent
 import orjson
 from locust import FastHttpUser, events, task
-from locust.user.wait_time import constant_throughput
 
 # Share of requests per consumer, as in production: search >> PDP > ranking > SPP > benchmark.
 # Users are spawned in these proportions and all pace alike, so requests follow them too
@@ -151,15 +152,33 @@ def read_ids_before_start(**_: Any) -> None:
 
 
 class ConsumerUser(FastHttpUser):
-    """A caller of one consumer's endpoint; pacing set by TRUST_SIGNALS_LOAD_USER_RPS."""
+    """A caller of one consumer's endpoint, paced by TRUST_SIGNALS_LOAD_USER_RPS.
+
+    Paced users start their calls at exponentially distributed intervals (a Poisson stream
+    per user, so a Poisson stream in all), each from a random phase. Fixed intervals would
+    keep users spawned together in step: every second, a burst of one call per user, which
+    queues behind itself and measures the burst, not the service.
+    """
 
     abstract = True
     network_timeout = 10.0
     connection_timeout = 5.0
+    _next_start = 0.0
+
+    def on_start(self) -> None:
+        rps = load_options().user_rps
+        if rps > 0:
+            gevent.sleep(random.uniform(0, 1 / rps))  # a random phase for the first call
+        self._next_start = time.monotonic()
 
     def wait_time(self) -> float:
         rps = load_options().user_rps
-        return constant_throughput(rps)(self) if rps > 0 else 0.0
+        if rps <= 0:
+            return 0.0
+        now = time.monotonic()
+        # A user that fell more than a second behind drops the debt instead of bursting.
+        self._next_start = max(self._next_start, now - 1.0) + random.expovariate(rps)
+        return max(0.0, self._next_start - now)
 
     def _get(self, path: str, name: str) -> None:
         with self.client.get(path, name=name, catch_response=True) as response:

@@ -8,10 +8,20 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import orjson
+
 from load_tests.budgets import ConsumerFigures
 from load_tests.server import ROOT, ProcessSample
 
 _MB = 1024 * 1024
+# Which consumer a request path belongs to: (prefix, suffix, consumer), as the locustfile calls.
+_CONSUMER_PATHS = (
+    ("/v1/badges", "", "search"),
+    ("/v1/offers/", "", "pdp"),
+    ("/v1/features", "", "ranking"),
+    ("/v1/sellers/", "/profile", "spp"),
+    ("/v1/sellers/", "/benchmark", "benchmark"),
+)
 
 
 def code_version() -> str:
@@ -66,8 +76,42 @@ def _ms(value: float | None) -> str:
     return "-" if value is None else f"{value:.0f}"
 
 
-def consumer_table(figures: Mapping[str, ConsumerFigures], budgets: Mapping[str, float]) -> str:
-    """req/s, p50, p95, p99 (ms), errors and the p99 budget per consumer, then the total."""
+def server_latencies(access_log: Path) -> dict[str, tuple[float, float]]:
+    """Server-side p50 and p99 (ms) per consumer, from gunicorn's JSON access log lines.
+
+    gunicorn times a request from its parsing to the last byte written, so the gap to what
+    Locust saw is time queued for a worker plus the client's own delays.
+    """
+    durations: dict[str, list[float]] = {}
+    with access_log.open("rb") as lines:
+        for line in lines:
+            if line.startswith(b'{"ts"'):
+                entry = orjson.loads(line)
+                consumer = _consumer(entry["path"])
+                if consumer is not None:
+                    durations.setdefault(consumer, []).append(entry["duration_ms"])
+    return {name: _p50_p99(values) for name, values in durations.items()}
+
+
+def _consumer(path: str) -> str | None:
+    for prefix, suffix, name in _CONSUMER_PATHS:
+        if path.startswith(prefix) and path.endswith(suffix):
+            return name
+    return None
+
+
+def _p50_p99(values: list[float]) -> tuple[float, float]:
+    values.sort()
+    return values[len(values) // 2], values[min(len(values) - 1, int(len(values) * 0.99))]
+
+
+def consumer_table(
+    figures: Mapping[str, ConsumerFigures],
+    budgets: Mapping[str, float],
+    server_side: Mapping[str, tuple[float, float]] | None = None,
+) -> str:
+    """req/s, p50, p95, p99 (ms), errors and the p99 budget per consumer, then the total;
+    with the server's own p50/p99 when the access log was read."""
     order = [n for n in figures if n != "total"] + (["total"] if "total" in figures else [])
     rows = [
         (
@@ -79,12 +123,18 @@ def consumer_table(figures: Mapping[str, ConsumerFigures], budgets: Mapping[str,
             _ms(f.p99_ms),
             _ms(budgets.get(name)),
             f"{f.failures} ({f.error_rate:.2%})",
+            _server(server_side, name),
         )
         for name in order
         for f in [figures[name]]
     ]
     header = ("consumer", "requests", "req/s", "p50 ms", "p95 ms", "p99 ms", "budget", "errors")
-    return table(header, rows)
+    return table([*header, "server p50/p99 ms"], rows)
+
+
+def _server(server_side: Mapping[str, tuple[float, float]] | None, name: str) -> str:
+    found = (server_side or {}).get(name)
+    return "-" if found is None else f"{found[0]:.1f} / {found[1]:.1f}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import subprocess
 import sys
 import threading
@@ -29,6 +30,7 @@ from load_tests.report import (
     code_version,
     consumer_table,
     read_locust_stats,
+    server_latencies,
     table,
     worker_table,
     worker_usage,
@@ -52,7 +54,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--user-rps",
         type=float,
-        default=float(env.get("TRUST_SIGNALS_LOAD_USER_RPS", "4")),
+        default=float(env.get("TRUST_SIGNALS_LOAD_USER_RPS", "1.5")),
         help="requests per second per user; 0 = back to back (closed loop)",
     )
     parser.add_argument("--workers", type=int, default=int(env.get("WEB_CONCURRENCY", "2")))
@@ -121,6 +123,7 @@ def run_locust(args: argparse.Namespace, server: Server, out: Path) -> dict[str,
     sampler = RssSampler(server.pid)
     sampler.start()
     started = time.monotonic()
+    children_before = _children_cpu_seconds()
     with (out / "locust.log").open("wb") as log:
         code = subprocess.run(
             _locust_command(args, server, out),
@@ -132,10 +135,22 @@ def run_locust(args: argparse.Namespace, server: Server, out: Path) -> dict[str,
             check=False,
         ).returncode
     seconds = time.monotonic() - started
+    locust_cpu = _children_cpu_seconds() - children_before
     sampler.done.set()
     sampler.join()
     usage = worker_usage(before, sample_workers(server.pid), sampler.series, seconds)
-    return {"locust_exit": code, "seconds": seconds, "workers": usage}
+    return {
+        "locust_exit": code,
+        "seconds": seconds,
+        "locust_core_share": locust_cpu / seconds,
+        "workers": usage,
+    }
+
+
+def _children_cpu_seconds() -> float:
+    # Waited-for children only: gunicorn is still running, so this is Locust's CPU.
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _loadavg() -> str:
@@ -146,9 +161,10 @@ def _headline(args: argparse.Namespace, run: dict[str, object], load: str) -> st
     users = "step mode" if args.shape == "step" else f"{args.users} users"
     pace = f"{args.user_rps:g} req/s each" if args.user_rps else "unpaced"
     return (
-        f"code {code_version()}; {users} at {pace}, {run['seconds']:.0f} s, {args.workers} workers "
-        f"{' '.join(args.gunicorn_arg)}; nproc {os.cpu_count()}; "
-        f"load average {load} -> {_loadavg()}"
+        f"code {code_version()}; {users} at {pace}, {run['seconds']:.0f} s, "
+        f"{args.workers} workers {' '.join(args.gunicorn_arg)}".rstrip()
+        + f"; nproc {os.cpu_count()}; load average {load} -> {_loadavg()}; "
+        f"Locust used {run['locust_core_share']:.0%} of a core"
     )
 
 
@@ -187,11 +203,15 @@ def summarise(args: argparse.Namespace, out: Path, run: dict[str, object], load:
     consumers = {k: v for k, v in figures.items() if k != "total"}
     # A step run is judged step by step by the shape; its whole-run figures mix every step.
     broken = breaches(consumers, budgets) if args.shape != "step" else []
-    parts = [_headline(args, run, load), consumer_table(figures, budgets.p99_ms)]
+    server_side = server_latencies(out / "gunicorn.log")
+    parts = [_headline(args, run, load), consumer_table(figures, budgets.p99_ms, server_side)]
     parts.append(worker_table(run["workers"]))  # type: ignore[arg-type]
     if args.shape == "step" and (out / "steps.json").exists():
         parts.append(step_table(out / "steps.json"))
-    parts.append("\n".join(broken) if broken else "every budget held")
+    if args.shape == "step":
+        parts.append("step mode: each step judged on its own figures (above)")
+    else:
+        parts.append("\n".join(broken) if broken else "every budget held")
     text = "\n\n".join(parts)
     print(text)
     (out / "summary.txt").write_text(text + "\n")
