@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,12 +12,14 @@ from pathlib import Path
 
 import requests
 
+from load_tests.server import free_port, server_env, stop
 from tests.conftest import de_snapshot, us_snapshot
 from trust_signals.bootstrap import load_snapshot_dir
 from trust_signals.config import load_config
 from trust_signals.store.sqlite import SqliteSnapshotStore
 
 ROOT = Path(__file__).resolve().parents[2]
+__all__ = ["RunningService", "free_port", "running_service"]
 READY_SECONDS = 30.0
 
 
@@ -31,13 +30,6 @@ class RunningService:
     base: str
     store: SqliteSnapshotStore
     config_path: Path
-
-
-def free_port() -> int:
-    """A loopback port nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _wait_ready(base: str, process: subprocess.Popen[bytes]) -> None:
@@ -66,12 +58,10 @@ def running_service(directory: Path, *, workers: int) -> Iterator[RunningService
     metrics_dir = directory / "metrics"
     metrics_dir.mkdir()
     port = free_port()
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("TRUST_SIGNALS_")},
-        "TRUST_SIGNALS_STORE": str(directory / "store"),
-        "TRUST_SIGNALS_CONFIG": str(config_path),
-        "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
-    }
+    env = server_env(
+        directory / "store",
+        {"TRUST_SIGNALS_CONFIG": str(config_path), "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)},
+    )
     command = [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py"]
     command += ["--bind", f"127.0.0.1:{port}", "--workers", str(workers)]
     with (directory / "gunicorn.log").open("wb") as log:
@@ -81,9 +71,4 @@ def running_service(directory: Path, *, workers: int) -> Iterator[RunningService
             _wait_ready(base, process)
             yield RunningService(base, store, config_path)
         finally:
-            os.kill(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop(process)
