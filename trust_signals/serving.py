@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from trust_signals.config import MarketplaceConfig, TrustConfig
@@ -36,10 +36,12 @@ class Market:
     priors: Mapping[str, Mapping[str, Mapping[str, float]]]
     artifacts: Mapping[str, bytes]  # only when computed in-process (config changed since load)
 
-    @property
-    def offer_badge_caps(self) -> dict[str, int]:
-        """Badge caps of the surfaces that show offers."""
-        return {surface: self.config.surface_caps[surface] for surface in BADGE_SURFACES}
+    offer_badge_caps: Mapping[str, int] = field(init=False)  # caps of the offer surfaces
+
+    def __post_init__(self) -> None:
+        # Set once per snapshot and config, not per offer evaluated.
+        caps = {surface: self.config.surface_caps[surface] for surface in BADGE_SURFACES}
+        object.__setattr__(self, "offer_badge_caps", caps)
 
 
 @dataclass(frozen=True, slots=True)
