@@ -41,8 +41,17 @@ def _id_field() -> fields.String:
     )
 
 
+# Counts must fit a signed 64-bit integer: the stored form (orjson, SQLite) holds no more.
+MAX_COUNT: Final = 2**63 - 1
+
+
+_FITS_64_BITS: Final = validate.Range(max=MAX_COUNT, error="must be at most {max} (64 bits)")
+
+
 def _count() -> fields.Integer:
-    return fields.Integer(required=True, strict=True, validate=validate.Range(min=0))
+    return fields.Integer(
+        required=True, strict=True, validate=[validate.Range(min=0), _FITS_64_BITS]
+    )
 
 
 def _check_bounds(data: dict[str, Any], bounds: tuple[tuple[str, str], ...]) -> None:
@@ -73,7 +82,7 @@ class SellerCountsSchema(Schema):
         required=True, allow_nan=False, validate=validate.Range(min=0)
     )
     ratings = fields.List(
-        fields.Integer(strict=True, validate=validate.Range(min=0)),
+        fields.Integer(strict=True, validate=[validate.Range(min=0), _FITS_64_BITS]),
         required=True,
         validate=validate.Length(equal=5, error="must hold five counts, for 1 to 5 stars"),
     )

@@ -24,7 +24,7 @@ from trust_signals.domain.snapshots import (
     SELLER_COUNT_FIELDS,
     WINDOWS,
 )
-from trust_signals.ingest.records import OfferRecordSchema, SellerRecordSchema
+from trust_signals.ingest.records import MAX_COUNT, OfferRecordSchema, SellerRecordSchema
 from trust_signals.store.codec import offer_body, offer_to_dict, seller_body, seller_to_dict
 
 Record = dict[str, Any]
@@ -82,7 +82,7 @@ class _WindowCounts:
             if len(window) != self._size:  # every field present, so any more are unknown
                 return False
         ints = values if self._ints is None else self._ints(values)
-        if set(map(type, ints)) != _INT_ONLY or min(ints) < 0:
+        if set(map(type, ints)) != _INT_ONLY or min(ints) < 0 or max(ints) > MAX_COUNT:
             return False
         if self._amounts is not None and not _amounts_ok(self._amounts(values)):
             return False
@@ -114,7 +114,7 @@ def _ratings_ok(ratings: tuple[Any, ...]) -> bool:
     if set(map(type, ratings)) != _LIST_ONLY or set(map(len, ratings)) != _FIVE:
         return False
     stars = tuple(chain.from_iterable(ratings))
-    return set(map(type, stars)) == _INT_ONLY and min(stars) >= 0
+    return set(map(type, stars)) == _INT_ONLY and min(stars) >= 0 and max(stars) <= MAX_COUNT
 
 
 _seller_windows_ok: Final = _WindowCounts(
@@ -167,7 +167,7 @@ def seller_is_valid(record: object) -> bool:
     return (
         _is_id(r["seller_id"])
         and _is_two_letters(r["marketplace"])
-        and _is_int_in(r["tenure_days"], 0, math.inf)
+        and _is_int_in(r["tenure_days"], 0, MAX_COUNT)
         and _is_date_or_none(r["first_sale_date"])
         and _is_two_letters(r["location"])
         and _is_one_of(r["category_group"], CATEGORY_GROUPS)
