@@ -38,6 +38,7 @@ from trust_signals.domain.cohorts import DIMENSIONS
 from trust_signals.domain.indices import SELLER_DEFECTS
 from trust_signals.domain.profile_stats import StatDefinition
 from trust_signals.domain.ranking_features import TRANSFORMS, FeatureDefinition
+from trust_signals.domain.signal_bounds import compile_bound
 from trust_signals.domain.signals import GOOD_RATES, LEVELS, compile_signal, signal_catalogue
 from trust_signals.domain.snapshots import WINDOWS
 
@@ -259,7 +260,7 @@ class RankingFeatureSchema(_Strict):
             clip_min=low,
             clip_max=high,
             default=data["default"],
-            compiled=compile_signal(data["signal"], data.get("window")),
+            compiled=compile_bound(data["signal"], data.get("window"), data["bound"]),
         )
 
 

@@ -20,7 +20,7 @@ from trust_signals.domain.badges import (
     explain_badges,
 )
 from trust_signals.domain.profile_stats import profile_stats
-from trust_signals.domain.ranking_features import assemble_vector, level_values
+from trust_signals.domain.ranking_features import Vector, fill_level
 from trust_signals.domain.signals import Subject, seller_fq_rates
 from trust_signals.domain.snapshots import OfferSnapshot, SellerSnapshot
 from trust_signals.errors import SnapshotNotFound, StoreUnavailable, TrustSignalsError
@@ -300,9 +300,7 @@ class TrustSignals:
                     continue
                 seller_part, offer_prior = parts[offer.seller_id]
                 subject = self._offer_subject(market, offer, seller, offer_prior)
-                values, missing = assemble_vector(
-                    schema, seller_part, level_values(schema, "offer", subject, params)
-                )
+                values, missing = fill_level(schema, "offer", subject, params, seller_part)
                 computed[offer_id] = FeatureRow(tuple(values), tuple(missing))
             return computed, unanswered
 
@@ -310,7 +308,7 @@ class TrustSignals:
 
     def _seller_features(
         self, view: View, market: Market, sellers: list[SellerSignals]
-    ) -> dict[str, tuple[Mapping[int, float | None], Mapping[str, Mapping[str, float]]]]:
+    ) -> dict[str, tuple[Vector, Mapping[str, Mapping[str, float]]]]:
         """Seller-level feature values and the prior of its offers' FQ index: the same for
         every offer of a seller, so computed once per seller and cached (badges need
         neither, so a search call does not pay for them)."""
@@ -320,7 +318,7 @@ class TrustSignals:
         def compute(todo: list[str]) -> tuple[dict[str, Any], frozenset[str]]:
             return {
                 i: (
-                    level_values(schema, "seller", by_id[i].subject, params),
+                    fill_level(schema, "seller", by_id[i].subject, params),
                     seller_fq_rates(by_id[i].subject, params),
                 )
                 for i in todo

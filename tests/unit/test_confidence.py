@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from trust_signals.domain.confidence import wilson_interval
+from trust_signals.domain.confidence import LOWER, UPPER, wilson_bound, wilson_interval
 
 
 @st.composite
@@ -67,3 +67,14 @@ def test_wilson_interval_widens_with_higher_confidence(
     lower, upper = wilson_interval(events, trials, z)
     wide_lower, wide_upper = wilson_interval(events, trials, z * factor)
     assert (wide_lower, wide_upper) == (min(lower, wide_lower), max(upper, wide_upper))
+
+
+@given(events_and_trials(), st.floats(0.0, 4.0))
+def test_each_wilson_bound_alone_equals_its_side_of_the_interval(
+    sample: tuple[int, int], z: float
+) -> None:
+    events, trials = sample
+
+    alone = (wilson_bound(events, trials, z, LOWER), wilson_bound(events, trials, z, UPPER))
+
+    assert alone == wilson_interval(events, trials, z)

@@ -364,3 +364,26 @@ def test_pooled_rates_are_summed_defects_over_summed_orders(
         {k: pytest.approx(total_defects[k] / total_orders) for k in KINDS},
         total_orders,
     )
+
+
+@given(
+    st.dictionaries(st.sampled_from(KINDS), st.integers(0, 1_000)),
+    st.integers(1, 1_000),
+    weights_st,
+    rates_st,
+    st.floats(0.0, 500.0),
+)
+def test_entity_index_is_the_index_of_the_shrunk_weighted_rates_exactly(
+    defects: Mapping[str, int],
+    orders: int,
+    weights: Mapping[str, float],
+    prior: Mapping[str, float],
+    pseudo_orders: float,
+) -> None:
+    """The one-pass index equals the formula built from its parts, to the last bit, also
+    when the entity has counts for only some weighted types (an offer)."""
+    shrunk = shrunk_rates(defects, orders, prior, pseudo_orders)
+    assert shrunk is not None
+    expected = quality_index(weighted_defect_rate(shrunk, weights))
+
+    assert entity_index(defects, orders, weights, prior, pseudo_orders) == expected

@@ -26,7 +26,7 @@ from trust_signals.domain.ranking_features import (
     feature_schema,
     feature_vector,
 )
-from trust_signals.domain.signals import compile_signal
+from trust_signals.domain.signal_bounds import compile_bound
 from trust_signals.domain.snapshots import OfferCounts, SellerCounts
 
 
@@ -49,7 +49,7 @@ def feature(
         clip_min,
         clip_max,
         default,
-        compile_signal(signal, window),
+        compile_bound(signal, window, bound),
     )
 
 

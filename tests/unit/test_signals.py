@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -29,6 +30,7 @@ from trust_signals.domain.signals import (
     average_rating,
     compile_signal,
     is_windowed,
+    seller_fq_rates,
     signal_catalogue,
 )
 from trust_signals.domain.snapshots import WINDOWS, OfferCounts, SellerCounts
@@ -394,6 +396,25 @@ def test_offer_fq_index_is_shrunk_toward_the_sellers_shrunk_rates() -> None:
     # Offer shrunk toward those: late (1 + 6)/150, damaged (0 + 0.5)/150; late shipment is
     # not an offer defect, so its weight drops out. D = (7 + 2·0.5)/150 = 8/150.
     assert measure == exact(pytest.approx(100 * (1 - 8 / 150)), 50)  # type: ignore[arg-type]
+
+
+@settings(max_examples=50, deadline=None)
+@given(valid_seller_counts(), valid_offer_counts(), st.sampled_from(WINDOWS))
+def test_offer_fq_index_on_the_sellers_precomputed_rates_is_the_same(
+    seller_window: SellerCounts, offer_window: OfferCounts, window: str
+) -> None:
+    """The service computes a seller's FQ rates once for all its offers (`seller_fq_rates`);
+    the offers' index must not change for it."""
+    seller, offer = seller_snapshot(counts=seller_window), offer_snapshot(counts=offer_window)
+    params = signal_params(ALL_WEIGHTS, 30.0)
+    priors = {w: {"late_delivery": 0.03, "damaged": 0.01, "late_shipment": 0.2} for w in WINDOWS}
+    alone = subject(seller, offer, priors)
+    shared = replace(
+        alone, offer_prior_rates=seller_fq_rates(subject(seller, None, priors), params)
+    )
+    index = compile_signal("offer.fq_index", window)
+
+    assert index(shared, params) == index(alone, params)
 
 
 @pytest.mark.parametrize(

@@ -26,7 +26,7 @@ from trust_signals.domain.badge_rules import (
     rule_problems,
     signal_kind,
 )
-from trust_signals.domain.confidence import wilson_interval
+from trust_signals.domain.confidence import LOWER, UPPER, wilson_bound
 from trust_signals.domain.signals import (
     OFFER_ATTRIBUTES,
     OFFER_COUNTS,
@@ -115,11 +115,11 @@ def _rate_check(leaf: Leaf, level: str, name: str) -> Check:
             return trials >= min_trials and compare(int(events(counts)) / trials, threshold)
 
         return point_check
-    side = 0 if leaf.condition.bound == "lower" else 1
+    side = LOWER if leaf.condition.bound == "lower" else UPPER
     # lower <= point <= upper, so the point estimate settles many comparisons without the
     # Wilson interval. Where the bound is stricter than the point (lower for >=, upper for
     # <=) a failing point decides; elsewhere a passing point does.
-    stricter = (side == 0) is (leaf.condition.comparator in (">=", ">"))
+    stricter = (side == LOWER) is (leaf.condition.comparator in (">=", ">"))
 
     def bound_check(subject: Subject, params: SignalParams) -> bool:
         found = entity(subject)
@@ -133,7 +133,7 @@ def _rate_check(leaf: Leaf, level: str, name: str) -> Check:
         passed = compare(successes / trials, threshold)
         if passed is not stricter:
             return passed
-        return compare(wilson_interval(successes, trials, params.z)[side], threshold)
+        return compare(wilson_bound(successes, trials, params.z, side), threshold)
 
     return bound_check
 

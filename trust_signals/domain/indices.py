@@ -84,12 +84,21 @@ def entity_index(
     prior_rates: Mapping[str, float],
     pseudo_orders: float,
 ) -> float | None:
-    """An entity's index on rates shrunk toward its cohort; None without any orders."""
+    """An entity's index on rates shrunk toward its cohort; None without any orders.
+
+    `quality_index(weighted_defect_rate(shrunk_rates(...), weights))` in one pass, without
+    the intermediate dict: it runs per offer on the ranking path. A weighted type the entity
+    has no count of adds nothing (an offer has no tracking or feedback defects).
+    """
     if orders <= 0:
         return None
-    rates = shrunk_rates(defects, orders, prior_rates, pseudo_orders)
-    assert rates is not None
-    return quality_index(weighted_defect_rate(rates, weights))
+    total = orders + pseudo_orders
+    weighted = 0.0
+    for kind, weight in weights.items():
+        count = defects.get(kind)
+        if count is not None:
+            weighted += weight * ((count + pseudo_orders * prior_rates.get(kind, 0.0)) / total)
+    return quality_index(weighted)
 
 
 def pooled_rates(groups: Iterable[tuple[Mapping[str, int], int]]) -> tuple[dict[str, float], int]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from math import ceil, floor
+from typing import NamedTuple
 
 from trust_signals.domain.rates import Measure
 from trust_signals.domain.signals import SignalFn, SignalParams, Subject
@@ -28,9 +29,12 @@ class StatDefinition:
     compiled: tuple[SignalFn, ...]  # one per window, from compile_signal
 
 
-@dataclass(frozen=True, slots=True)
-class ProfileStat:
-    """A stat as the page shows it: value, display string, sample and window."""
+class ProfileStat(NamedTuple):
+    """A stat as the page shows it: value, display string, sample and window.
+
+    A NamedTuple: one is built per stat per seller page, and a tuple costs a third of a
+    frozen dataclass.
+    """
 
     id: str
     value: float | None

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from math import log1p
+from math import inf, log1p
 
-from trust_signals.domain.signals import LEVELS, SignalFn, SignalParams, Subject
+from trust_signals.domain.signal_bounds import BoundFn
+from trust_signals.domain.signals import LEVELS, SignalParams, Subject
 
 TRANSFORMS = ("identity", "log1p", "clip")
 
@@ -25,7 +26,11 @@ class FeatureDefinition:
     clip_min: float | None
     clip_max: float | None
     default: float
-    compiled: SignalFn
+    compiled: BoundFn  # the chosen bound of the signal over the window (`compile_bound`)
+
+
+FeatureValue = Callable[[Subject, SignalParams], float | None]
+Vector = tuple[list[float], list[bool]]  # values in schema order, and the missing mask
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,8 +39,9 @@ class FeatureSchema:
 
     features: tuple[FeatureDefinition, ...]
     version: str
-    # Precomputed at config load: (position, feature) per signal level, and the defaults.
-    by_level: Mapping[str, tuple[tuple[int, FeatureDefinition], ...]]
+    # Precomputed at config load: (position, transformed value) per signal level, and the
+    # defaults.
+    by_level: Mapping[str, tuple[tuple[int, FeatureValue], ...]]
     defaults: tuple[float, ...]
 
     @property
@@ -61,7 +67,9 @@ def feature_schema(features: Sequence[FeatureDefinition]) -> FeatureSchema:
     ]
     digest = hashlib.sha256(json.dumps(canonical).encode()).hexdigest()[:16]
     by_level = {
-        level: tuple((i, f) for i, f in enumerate(features) if f.signal.startswith(level + "."))
+        level: tuple(
+            (i, _transformed(f)) for i, f in enumerate(features) if f.signal.startswith(level + ".")
+        )
         for level in LEVELS
     }
     defaults = tuple(float(f.default) for f in features)
@@ -73,55 +81,61 @@ def _number(value: float | None) -> float | None:
     return None if value is None else float(value)
 
 
-def _transform(feature: FeatureDefinition, value: float) -> float:
+def _transformed(feature: FeatureDefinition) -> FeatureValue:
+    """The feature's value function: its bound, transformed, as a float; None if missing."""
+    raw = feature.compiled
     if feature.transform == "log1p":
-        return log1p(max(0.0, value))
+
+        def log_value(subject: Subject, params: SignalParams) -> float | None:
+            value = raw(subject, params)
+            return None if value is None else log1p(value if value > 0.0 else 0.0)
+
+        return log_value
     if feature.transform == "clip":
         # Either bound may be absent: clip only at the bounds that are given.
-        if feature.clip_min is not None:
-            value = max(feature.clip_min, value)
-        if feature.clip_max is not None:
-            value = min(feature.clip_max, value)
-        return value
-    return value
+        low = -inf if feature.clip_min is None else feature.clip_min
+        high = inf if feature.clip_max is None else feature.clip_max
+
+        def clipped(subject: Subject, params: SignalParams) -> float | None:
+            value = raw(subject, params)
+            return None if value is None else float(min(high, max(low, value)))
+
+        return clipped
+
+    def identity(subject: Subject, params: SignalParams) -> float | None:
+        value = raw(subject, params)
+        return None if value is None else float(value)
+
+    return identity
 
 
-def level_values(
-    schema: FeatureSchema, level: str, subject: Subject, params: SignalParams
-) -> dict[int, float | None]:
-    """Transformed values of the features on one level's signals, by schema position.
+def fill_level(
+    schema: FeatureSchema,
+    level: str,
+    subject: Subject,
+    params: SignalParams,
+    base: Vector | None = None,
+) -> Vector:
+    """A copy of `base` (all defaults if None) with the features of one level filled in.
 
-    Seller-level features are the same for every offer of a seller: computing them once per
-    seller and assembling each offer's vector from both parts halves the work per offer.
-    None marks a missing value.
+    Seller-level features are the same for every offer of a seller: the service fills them
+    once per seller and fills each offer's vector from that copy, which halves the work per
+    offer. The mask is True where the default stands.
     """
-    values: dict[int, float | None] = {}
-    for position, feature in schema.by_level[level]:
-        raw = feature.compiled(subject, params).bound(feature.bound)
-        values[position] = None if raw is None else _transform(feature, float(raw))
-    return values
-
-
-def assemble_vector(
-    schema: FeatureSchema, *parts: dict[int, float | None]
-) -> tuple[list[float], list[bool]]:
-    """The vector in schema order and its missing mask (True where the default was used)."""
-    values = list(schema.defaults)
-    missing = [True] * len(values)
-    for part in parts:
-        for position, value in part.items():
-            if value is not None:
-                values[position] = value
-                missing[position] = False
+    values, missing = (
+        (list(schema.defaults), [True] * len(schema.defaults))
+        if base is None
+        else (list(base[0]), list(base[1]))
+    )
+    for position, value_of in schema.by_level[level]:
+        value = value_of(subject, params)
+        if value is not None:
+            values[position] = value
+            missing[position] = False
     return values, missing
 
 
-def feature_vector(
-    schema: FeatureSchema, subject: Subject, params: SignalParams
-) -> tuple[list[float], list[bool]]:
+def feature_vector(schema: FeatureSchema, subject: Subject, params: SignalParams) -> Vector:
     """The vector in schema order and its missing mask (True where the default was used)."""
-    return assemble_vector(
-        schema,
-        level_values(schema, "seller", subject, params),
-        level_values(schema, "offer", subject, params),
-    )
+    seller_part = fill_level(schema, "seller", subject, params)
+    return fill_level(schema, "offer", subject, params, seller_part)

@@ -155,13 +155,22 @@ def average_rating(ratings: tuple[int, ...], z: float) -> Measure:
     return Measure(mean, max(1.0, mean - margin), min(5.0, mean + margin), count)
 
 
+# The defect types an offer has, counted on its seller: the prior of the offer's index.
+_OFFER_DEFECTS_OF_SELLER: Final = {
+    family: {kind: SELLER_DEFECTS[family][kind] for kind in kinds}
+    for family, kinds in OFFER_DEFECTS.items()
+}
+
+
 def _seller_shrunk_rates(
     subject: Subject, params: SignalParams, family: str, window: str
 ) -> Mapping[str, float]:
+    """The seller's shrunk rates of the defect types an offer has (the others' prior is
+    never read)."""
     if subject.offer_prior_rates is not None:
         return subject.offer_prior_rates[window]
     counts = subject.seller.windows[window]
-    defects = {kind: count(counts) for kind, count in SELLER_DEFECTS[family].items()}
+    defects = {kind: count(counts) for kind, count in _OFFER_DEFECTS_OF_SELLER[family].items()}
     prior = subject.prior_rates.get(window, {})
     return shrunk_rates(defects, counts.orders, prior, params.pseudo_orders) or {}
 
@@ -190,7 +199,7 @@ def _index_fn(level: str, family: str, window: str) -> SignalFn:
         counts = subject.offer.windows[window]
         defects = {kind: count(counts) for kind, count in OFFER_DEFECTS[family].items()}
         prior = _seller_shrunk_rates(subject, params, family, window)
-        weights = {k: w for k, w in params.weights[family].items() if k in defects}
+        weights = params.weights[family]
         value = entity_index(defects, counts.orders, weights, prior, params.pseudo_orders)
         return NO_DATA if value is None else exact(value, counts.orders)
 
