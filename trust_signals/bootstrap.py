@@ -61,7 +61,7 @@ def build_trust_signals(
     settings: Settings, store: ServingStore, clock: Clock = utc_now
 ) -> TrustSignals:
     """The read service over a store, with a cache sized by the settings."""
-    cache = SignalCache(settings.cache_size, settings.cache_ttl_seconds, time.monotonic)
+    cache = SignalCache(settings.cache_size)
     breaker = CircuitBreaker(settings.breaker_failures, settings.breaker_reset_seconds)
     return TrustSignals(store, config_reader(Path(settings.config)), clock, cache, breaker)
 

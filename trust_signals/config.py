@@ -44,7 +44,6 @@ from trust_signals.errors import ConfigError
 ENV_PREFIX: Final = "TRUST_SIGNALS_"
 DEFAULT_STORE: Final = "var/store"
 DEFAULT_CACHE_SIZE: Final = 100_000
-DEFAULT_CACHE_TTL_SECONDS: Final = 300.0
 DEFAULT_RELOAD_INTERVAL_SECONDS: Final = 0.5
 # Search waits a few ms at p99: a store slower than this is treated as down (fail open).
 DEFAULT_STORE_TIMEOUT_SECONDS: Final = 0.02
@@ -61,7 +60,6 @@ class Settings:
     config: Path
     admin_token: str | None
     cache_size: int
-    cache_ttl_seconds: float
     reload_interval_seconds: float
     store_timeout_seconds: float = DEFAULT_STORE_TIMEOUT_SECONDS
     breaker_failures: int = DEFAULT_BREAKER_FAILURES
@@ -104,7 +102,6 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     cache_size = int(raw_size) if raw_size.strip().isdigit() else DEFAULT_CACHE_SIZE
     if not raw_size.strip().isdigit():
         problems.append(f"{ENV_PREFIX}CACHE_SIZE: must be a whole number >= 0, got {raw_size!r}")
-    ttl = _number(environ, "CACHE_TTL_SECONDS", DEFAULT_CACHE_TTL_SECONDS, problems)
     interval = _number(
         environ, "RELOAD_INTERVAL_SECONDS", DEFAULT_RELOAD_INTERVAL_SECONDS, problems
     )
@@ -122,7 +119,6 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         config=Path(config) if config else default_config_path(),
         admin_token=token or None,
         cache_size=cache_size,
-        cache_ttl_seconds=ttl,
         reload_interval_seconds=interval,
         store_timeout_seconds=store_timeout,
         breaker_failures=max(1, int(breaker_failures)),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar
 
 from trust_signals.config import MarketplaceConfig, TrustConfig
 from trust_signals.domain.badges import Badge
@@ -77,17 +77,19 @@ class SellerPage:
     stats: tuple[ProfileStat, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class OfferSignals:
-    """An offer's badges per surface: what the search page and the PDP read."""
+class OfferSignals(NamedTuple):
+    """An offer's badges per surface: what the search page and the PDP read.
+
+    A NamedTuple, like `FeatureRow`: one is built per offer computed, and a tuple costs a
+    third of a frozen dataclass.
+    """
 
     offer_id: str
     seller_id: str
     badges: Mapping[str, tuple[Badge, ...]]
 
 
-@dataclass(frozen=True, slots=True)
-class FeatureRow:
+class FeatureRow(NamedTuple):
     """An offer's ranking vector in schema order and its missing mask."""
 
     values: tuple[float, ...]

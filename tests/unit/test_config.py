@@ -447,7 +447,6 @@ def test_settings_default_to_operational_values() -> None:
         config=default_config_path(),
         admin_token=None,
         cache_size=100_000,
-        cache_ttl_seconds=300.0,
         reload_interval_seconds=0.5,
     )
 
@@ -458,7 +457,6 @@ def test_settings_read_every_variable() -> None:
         "TRUST_SIGNALS_CONFIG": "/etc/trust/config.toml",
         "TRUST_SIGNALS_ADMIN_TOKEN": "s3cret-token",
         "TRUST_SIGNALS_CACHE_SIZE": "5000",
-        "TRUST_SIGNALS_CACHE_TTL_SECONDS": "60",
         "TRUST_SIGNALS_RELOAD_INTERVAL_SECONDS": "2.5",
         "UNRELATED": "ignored",
     }
@@ -467,7 +465,6 @@ def test_settings_read_every_variable() -> None:
         config=Path("/etc/trust/config.toml"),
         admin_token="s3cret-token",
         cache_size=5000,
-        cache_ttl_seconds=60.0,
         reload_interval_seconds=2.5,
     )
 
@@ -477,8 +474,8 @@ def test_settings_read_every_variable() -> None:
     [
         ("TRUST_SIGNALS_CACHE_SIZE", "lots"),
         ("TRUST_SIGNALS_CACHE_SIZE", "-1"),
-        ("TRUST_SIGNALS_CACHE_TTL_SECONDS", "0"),
-        ("TRUST_SIGNALS_CACHE_TTL_SECONDS", "nan"),
+        ("TRUST_SIGNALS_STORE_TIMEOUT_SECONDS", "0"),
+        ("TRUST_SIGNALS_STORE_TIMEOUT_SECONDS", "nan"),
         ("TRUST_SIGNALS_RELOAD_INTERVAL_SECONDS", "soon"),
         ("TRUST_SIGNALS_RELOAD_INTERVAL_SECONDS", "inf"),
         ("TRUST_SIGNALS_STORE", ""),
@@ -489,8 +486,8 @@ def test_settings_read_every_variable() -> None:
     ids=[
         "cache-size-word",
         "cache-size-negative",
-        "ttl-zero",
-        "ttl-nan",
+        "timeout-zero",
+        "timeout-nan",
         "interval-word",
         "interval-infinite",
         "store-empty",
@@ -507,8 +504,10 @@ def test_invalid_setting_is_refused_naming_the_variable(variable: str, value: st
 
 def test_every_invalid_setting_is_reported_at_once() -> None:
     with pytest.raises(ConfigError) as raised:
-        load_settings({"TRUST_SIGNALS_CACHE_SIZE": "x", "TRUST_SIGNALS_CACHE_TTL_SECONDS": "-5"})
+        load_settings(
+            {"TRUST_SIGNALS_CACHE_SIZE": "x", "TRUST_SIGNALS_RELOAD_INTERVAL_SECONDS": "-5"}
+        )
     assert [p.split(":")[0] for p in raised.value.problems] == [
         "TRUST_SIGNALS_CACHE_SIZE",
-        "TRUST_SIGNALS_CACHE_TTL_SECONDS",
+        "TRUST_SIGNALS_RELOAD_INTERVAL_SECONDS",
     ]

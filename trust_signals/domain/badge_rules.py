@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 from operator import ge, gt, le, lt
-from typing import Final
+from typing import Final, NamedTuple
 
 from trust_signals.domain.signals import (
     LEVELS,
@@ -99,9 +99,12 @@ class BadgeRule:
     window_by_volume: VolumeWindow | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Badge:
-    """A badge as shown: what the front end needs to render its approved copy."""
+class Badge(NamedTuple):
+    """A badge as shown: what the front end needs to render its approved copy.
+
+    A NamedTuple: evaluation builds none (each compiled rule holds its badge), but
+    explanations and clients compare badges by value.
+    """
 
     id: str
     copy_key: str
