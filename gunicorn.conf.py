@@ -30,6 +30,13 @@ def on_starting(server):
     server.metrics_dir_owned = True
 
 
+def post_worker_init(worker):
+    """Settle the garbage collector once the app is built (see the function's docstring)."""
+    from trust_signals.bootstrap import settle_garbage_collector
+
+    settle_garbage_collector()
+
+
 def child_exit(server, worker):
     """Forget a dead worker's live gauges so sums cover live workers only."""
     from prometheus_client import multiprocess

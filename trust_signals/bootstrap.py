@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import logging
 import threading
@@ -9,6 +10,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Final
 
 from trust_signals.breaker import CircuitBreaker
 from trust_signals.cache import SignalCache
@@ -23,6 +25,8 @@ from trust_signals.store.redis import redis_store_from_url
 from trust_signals.store.sqlite import SqliteSnapshotStore
 
 log = logging.getLogger(__name__)
+# CPython's default is (700, 10, 10). See `settle_garbage_collector`.
+SERVING_GC_THRESHOLDS: Final = (50_000, 20, 100)
 
 
 def utc_now() -> datetime:
@@ -118,3 +122,19 @@ def start_refresher(signals: TrustSignals, interval_seconds: float) -> threading
     thread = threading.Thread(target=loop, name="trust-signals-refresh", daemon=True)
     thread.start()
     return thread
+
+
+def settle_garbage_collector() -> None:
+    """Freeze what a worker built at start and collect young objects less often.
+
+    A worker's signal cache holds hundreds of thousands of long-lived objects. Under the
+    default thresholds, full collections kept walking them all: 6 to 8 per 4,000 cold
+    searches, pauses of up to 0.4 s, and every request queued behind one waits for it.
+    Freezing takes the start-up objects (modules, config, priors) out of every collection;
+    the higher thresholds make young collections rare and full ones rarer still, while
+    cycles are still collected. Called once per worker, after the app is built
+    (gunicorn's post_worker_init); `bench/gc_policy.py` measures it.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*SERVING_GC_THRESHOLDS)
