@@ -1,6 +1,8 @@
-"""Benchmark: time loading a full-size snapshot set into a fresh SQLite store (not a test).
+"""Benchmark: time loading a full-size snapshot set into a fresh store (not a test).
 
 Run from the repository root: `PYTHONPATH=. .venv/bin/python bench/load_snapshot.py`.
+`--store redis://127.0.0.1:6379/0` loads into Redis instead of a fresh SQLite directory: under
+a key prefix of its own, reports the memory Redis used for it, and deletes it afterwards.
 """
 
 from __future__ import annotations
@@ -8,6 +10,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import multiprocessing
+import os
 import resource
 import shutil
 import tempfile
@@ -20,11 +23,14 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import redis
 
 from trust_signals.config import default_config_path, load_config
 from trust_signals.ingest.generator import generate_snapshots
 from trust_signals.ingest.loader import load_snapshot
 from trust_signals.precompute import ArtifactBuilder, CohortModel
+from trust_signals.store.base import SnapshotCatalog
+from trust_signals.store.redis import redis_store_from_url
 from trust_signals.store.sqlite import SqliteSnapshotStore
 
 AS_OF = date(2026, 11, 27)
@@ -41,6 +47,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--regenerate", action="store_true", help="ignore cached snapshots")
     parser.add_argument("--no-cohorts", action="store_true", help="skip cohort artifacts")
     parser.add_argument("--no-baseline", action="store_true", help="skip the parse baseline")
+    parser.add_argument("--store", default="sqlite", help="'sqlite' (default) or a redis:// URL")
     return parser.parse_args(argv)
 
 
@@ -112,12 +119,31 @@ def _vm_hwm_mib(pid: str) -> float:
     return int(kib) / 1024
 
 
+def open_store(store: str, root: Path, prefix: str) -> SnapshotCatalog:
+    """A fresh SQLite store under `root`, or the Redis at `store` under a prefix of its own."""
+    if store == "sqlite":
+        return SqliteSnapshotStore(root)
+    return redis_store_from_url(store, key_prefix=prefix)
+
+
+def stored_mib(store: str, root: Path) -> float:
+    """The SQLite files' size, or Redis's used memory (the caller subtracts the start)."""
+    if store != "sqlite":
+        return int(redis.Redis.from_url(store).info("memory")["used_memory"]) / 2**20
+    return sum(p.stat().st_size for p in (root / "snapshots").iterdir()) / 2**20
+
+
 def load_all(
-    directories: Sequence[Path], root: Path, workers: int | None, cohorts: bool, out: Connection
+    directories: Sequence[Path],
+    root: Path,
+    args: argparse.Namespace,
+    out: Connection,
 ) -> None:
     """Load every directory into a fresh store; send timings and this process's rusage."""
     peak = WorkerPeak()
-    store = SqliteSnapshotStore(root)
+    prefix = f"bench-{os.getpid()}"
+    store = open_store(args.store, root, prefix)
+    before = stored_mib(args.store, root) if args.store != "sqlite" else 0.0
     config = load_config(default_config_path())
     artifacts = ArtifactBuilder.of(CohortModel(config.cohort_spec, config.params), AS_OF)
     timings = []
@@ -127,15 +153,19 @@ def load_all(
         info = load_snapshot(
             directory,
             store,
-            workers=workers,
-            cohort_artifacts=artifacts if cohorts else None,
+            workers=args.workers,
+            cohort_artifacts=None if args.no_cohorts else artifacts,
         )
         timings.append(
             (info.snapshot_id, info.seller_count, info.offer_count, time.perf_counter() - t0)
         )
     wall = time.perf_counter() - started
-    store.close()
-    size = sum(p.stat().st_size for p in (root / "snapshots").iterdir())
+    size = stored_mib(args.store, root) - before
+    if args.store != "sqlite":  # its own prefix: every key of this run goes
+        client = redis.Redis.from_url(args.store)
+        keys = list(client.scan_iter(match=f"{prefix}:*", count=10_000))
+        for start in range(0, len(keys), 10_000):
+            client.unlink(*keys[start : start + 10_000])
     worker_cpu = _usage(resource.RUSAGE_CHILDREN)[0]
     out.send((timings, wall, size, _usage(resource.RUSAGE_SELF), (worker_cpu, peak.stop())))
 
@@ -151,10 +181,11 @@ def timed_load(directories: Sequence[Path], args: argparse.Namespace) -> Any:
     receive, send = context.Pipe(duplex=False)
     root = Path(tempfile.mkdtemp(dir=args.cache, prefix="store-"))
     try:
-        child = context.Process(
-            target=load_all, args=(directories, root, args.workers, not args.no_cohorts, send)
-        )
+        child = context.Process(target=load_all, args=(directories, root, args, send))
         child.start()
+        while not receive.poll(1.0):
+            if not child.is_alive():
+                raise SystemExit(f"the load process failed (exit code {child.exitcode})")
         result = receive.recv()
         child.join()
     finally:
@@ -176,9 +207,7 @@ def report(result: Any, baseline: float | None) -> None:
         f"peak RSS: loader {rss:.0f} MiB (ru_maxrss);"
         f" check workers {worker_rss:.0f} MiB each at most"
     )
-    print(
-        f"CPU: loader {cpu:.1f} s, check workers {worker_cpu:.1f} s; store {size / 2**20:,.0f} MiB"
-    )
+    print(f"CPU: loader {cpu:.1f} s, check workers {worker_cpu:.1f} s; store {size:,.0f} MiB")
     if baseline is not None:
         print(
             f"baseline (read + gunzip + orjson.loads, one process): {baseline:.1f} s;"
