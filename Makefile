@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DEMO_DIR := var/demo-snapshot
 export TRUST_SIGNALS_STORE ?= var/store
 
-.PHONY: run test lint venv dev-venv demo clean bench
+.PHONY: run test lint venv dev-venv demo clean bench-load bench-engine
 
 $(BIN)/trust-signals: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,13 +33,17 @@ test: dev-venv
 	$(BIN)/hadolint Dockerfile
 	$(BIN)/pytest
 
-bench: venv
-	$(BIN)/python bench/load_snapshot.py
+# Snapshot load (1M offers, every record validated) and the pure engine's µs per entity.
+bench-load: venv
+	PYTHONPATH=. $(BIN)/python bench/load_snapshot.py
+
+bench-engine: venv
+	$(BIN)/python bench/engine.py
 
 clean:
 	rm -rf $(VENV) var
 
-.PHONY: load bench-http
+.PHONY: load bench
 
 # Locust against the 1M-offer benchmark snapshot under the production gunicorn settings;
 # TRUST_SIGNALS_LOAD_SECONDS, _USERS, _USER_RPS and _SHAPE=step override (load_tests/run_load.py).
@@ -47,5 +51,5 @@ load: dev-venv
 	$(BIN)/python -m load_tests.run_load
 
 # Our endpoints against a minimal Flask app under the same gunicorn settings and wrk load.
-bench-http: dev-venv
+bench: dev-venv
 	PYTHONPATH=. $(BIN)/python bench/http_ratio.py

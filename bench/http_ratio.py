@@ -1,7 +1,7 @@
 """HTTP ratio benchmark: our endpoints against a framework ceiling, same gunicorn, same wrk.
 
 Run from the repository root: `PYTHONPATH=. .venv/bin/python bench/http_ratio.py` (or
-`make bench-http`). Needs wrk (`apt-get install -y wrk`). In one run, with the production
+`make bench`). Needs wrk (`apt-get install -y wrk`). In one run, with the production
 gunicorn.conf.py, the same worker count and wrk at the same concurrency, it measures:
 
   ceiling            bench/ceiling_app.py: Flask returning a real 48-offer search response
