@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 
 from tests.builders import seller_record
 from trust_signals.errors import SnapshotNotFound, StoreUnavailable
+from trust_signals.store.base import SnapshotInfo
 from trust_signals.store.codec import seller_body, seller_from_dict
 from trust_signals.store.sqlite import SqliteSnapshotStore
+from trust_signals.store.sqlite_writer import SqliteSnapshotWriter
 
 pytestmark = pytest.mark.integration
 
@@ -51,6 +53,42 @@ def test_begin_keeps_the_partial_file_of_a_live_load(
 
     assert [p.name for p in (tmp_path / "snapshots").iterdir()] == ["US-1.sqlite.partial"]
     live.abort()
+
+
+def test_begin_removes_a_file_renamed_into_place_whose_load_died_before_listing_it(
+    store: SqliteSnapshotStore, tmp_path: Path
+) -> None:
+    load_one_seller(store, "US-1")
+    orphan = tmp_path / "snapshots" / "US-0.sqlite"
+    orphan.write_bytes((tmp_path / "snapshots" / "US-1.sqlite").read_bytes())
+
+    store.begin("US-2", "US", date(2026, 11, 27)).abort()
+
+    assert sorted(p.name for p in (tmp_path / "snapshots").iterdir()) == ["US-1.sqlite"]
+    assert store.get_sellers("US-1", ["S-1"])[0] is not None
+
+
+def test_a_renamed_file_is_kept_while_its_writer_still_holds_it(
+    store: SqliteSnapshotStore, tmp_path: Path
+) -> None:
+    """Between the rename and the catalog row the writer still holds its lock: a load
+    starting in that moment must not take the file for an orphan."""
+    seen: list[list[str]] = []
+
+    def publish_after_another_load_began(info: SnapshotInfo, path: Path) -> SnapshotInfo:
+        store.begin("US-2", "US", date(2026, 11, 27)).abort()
+        seen.append(sorted(p.name for p in path.parent.iterdir()))
+        return info
+
+    (tmp_path / "snapshots").mkdir()
+    writer = SqliteSnapshotWriter(
+        tmp_path / "snapshots" / "US-1.sqlite",
+        SnapshotInfo("US-1", "US", date(2026, 11, 27), datetime.now(UTC), 0, 0, False),
+        publish=publish_after_another_load_began,
+    )
+    writer.commit()
+
+    assert seen == [["US-1.sqlite"]]
 
 
 def test_committed_snapshot_is_one_file_named_after_its_id(

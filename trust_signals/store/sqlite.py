@@ -21,6 +21,7 @@ from trust_signals.store.sqlite_writer import (
     checked_snapshot_id,
     driver_errors,
     remove_stray_partials,
+    remove_unlisted,
 )
 
 _CATALOG_SCHEMA: Final = """
@@ -80,6 +81,7 @@ class SqliteSnapshotStore:
             raise SnapshotExists(snapshot_id)
         self._snapshot_dir.mkdir(parents=True, exist_ok=True)
         remove_stray_partials(self._snapshot_dir)
+        remove_unlisted(self._snapshot_dir, self._is_listed)
         return SqliteSnapshotWriter(
             self._snapshot_dir / f"{snapshot_id}.sqlite",
             SnapshotInfo(snapshot_id, marketplace, as_of, self._clock(), 0, 0, False),
@@ -208,6 +210,12 @@ class SqliteSnapshotStore:
                 .fetchone()
             )
         return None if row is None else str(row[0])
+
+    def _is_listed(self, path: Path) -> bool:
+        file = path.relative_to(self._root).as_posix()
+        with driver_errors("catalog"):
+            found = self._catalog().execute("SELECT 1 FROM snapshots WHERE file = ?", (file,))
+            return found.fetchone() is not None
 
     def _listing(self, where: str) -> list[SnapshotInfo]:
         with driver_errors("catalog"):

@@ -70,6 +70,27 @@ def remove_stray_partials(directory: Path) -> None:
                 os.close(fd)
 
 
+def remove_unlisted(directory: Path, is_listed: Callable[[Path], bool]) -> None:
+    """Delete snapshot files a load renamed into place but died before listing.
+
+    A writer holds its lock from the .partial file to the catalog row, so a file whose lock
+    can be taken and that is still unlisted has no live writer: nothing will ever list it.
+    """
+    with driver_errors("cleanup"):
+        for path in directory.glob("*.sqlite"):
+            if is_listed(path):
+                continue
+            try:
+                fd = _locked(path, create=False)
+            except (BlockingIOError, FileNotFoundError):
+                continue
+            try:
+                if not is_listed(path):  # listed while we waited for the lock: keep it
+                    path.unlink(missing_ok=True)
+            finally:
+                os.close(fd)
+
+
 class SqliteSnapshotWriter:
     """Writes one snapshot; nothing is visible until commit renames the file into place."""
 
@@ -122,11 +143,14 @@ class SqliteSnapshotWriter:
             # a crash in between leaves an unlisted complete file, never a listed partial one.
             os.replace(self._partial, self._final)
             _fsync(self._final.parent)
-        self._release()
         sellers, offers = self._counts
-        return self._publish(
-            replace(self._info, seller_count=sellers, offer_count=offers), self._final
-        )
+        try:
+            return self._publish(
+                replace(self._info, seller_count=sellers, offer_count=offers), self._final
+            )
+        finally:
+            # Held (on the renamed file) until it is listed: `remove_unlisted` skips it.
+            self._release()
 
     def abort(self) -> None:
         """Discard everything written (safe to call more than once)."""
