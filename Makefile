@@ -52,4 +52,5 @@ load: dev-venv
 
 # Our endpoints against a minimal Flask app under the same gunicorn settings and wrk load.
 bench: dev-venv
+	command -v wrk >/dev/null || apt-get install -y -qq wrk
 	PYTHONPATH=. $(BIN)/python bench/http_ratio.py

@@ -139,12 +139,14 @@ def _server(server_side: Mapping[str, tuple[float, float]] | None, name: str) ->
 
 @dataclass(frozen=True, slots=True)
 class WorkerUsage:
-    """One worker over a run: CPU seconds used, share of one core, memory first/max/last."""
+    """One worker over a run: CPU seconds used, share of one core, and memory at the start,
+    half-way, at its peak and at the end (growth after half-way would be a leak)."""
 
     pid: int
     cpu_seconds: float
     core_share: float
     rss_first_mb: float
+    rss_half_mb: float
     rss_max_mb: float
     rss_last_mb: float
 
@@ -163,7 +165,15 @@ def worker_usage(
             after[pid].rss_bytes / _MB
         ]
         usage.append(
-            WorkerUsage(pid, cpu, cpu / seconds if seconds else 0.0, rss[0], max(rss), rss[-1])
+            WorkerUsage(
+                pid,
+                cpu,
+                cpu / seconds if seconds else 0.0,
+                rss[0],
+                rss[len(rss) // 2],
+                max(rss),
+                rss[-1],
+            )
         )
     return usage
 
@@ -177,9 +187,11 @@ def worker_table(usage: Sequence[WorkerUsage]) -> str:
             f"{u.cpu_seconds:.1f}",
             f"{u.core_share:.0%}",
             f"{u.cpu_seconds / total:.0%}",
-            f"{u.rss_first_mb:.0f} / {u.rss_max_mb:.0f} / {u.rss_last_mb:.0f}",
+            " / ".join(
+                f"{mb:.0f}" for mb in (u.rss_first_mb, u.rss_half_mb, u.rss_max_mb, u.rss_last_mb)
+            ),
         )
         for u in usage
     ]
-    header = ("worker pid", "cpu s", "of a core", "of workers' cpu", "rss MB first/max/last")
+    header = ("worker pid", "cpu s", "of a core", "of workers' cpu", "rss MB first/half/max/last")
     return table(header, rows)
