@@ -13,7 +13,7 @@ from tests.builders import seller_record
 from trust_signals.errors import SnapshotNotFound, StoreUnavailable
 from trust_signals.store.base import SnapshotInfo
 from trust_signals.store.codec import seller_body, seller_from_dict
-from trust_signals.store.sqlite import SqliteSnapshotStore
+from trust_signals.store.sqlite import MMAP_BYTES, SqliteSnapshotStore
 from trust_signals.store.sqlite_writer import SqliteSnapshotWriter
 
 pytestmark = pytest.mark.integration
@@ -147,3 +147,12 @@ def test_threads_read_through_their_own_connections(store: SqliteSnapshotStore) 
         results = list(pool.map(lambda _: store.get_sellers("US-1", ["S-1"]), range(40)))
 
     assert results == [expected] * 40
+
+
+def test_read_connections_map_the_snapshot_file(store: SqliteSnapshotStore) -> None:
+    load_one_seller(store)
+    store.get_sellers("US-1", ["S-1"])
+
+    connection = store._snapshot("US-1")  # noqa: SLF001 - the one place this is visible
+
+    assert connection.execute("PRAGMA mmap_size").fetchone() == (MMAP_BYTES,)

@@ -47,6 +47,12 @@ FROM snapshots AS s LEFT JOIN active AS a ON a.snapshot_id = s.snapshot_id
 # SQLite's default limit on bound parameters is far higher, but 500 keeps each statement's
 # plan small and the statement cache (keyed by SQL text) to a handful of entries.
 _CHUNK: Final = 500
+# Read connections map their snapshot file instead of reading it page by page: a random
+# 48-offer lookup in the 600,000-offer benchmark file takes 117 µs instead of 237 µs, and the
+# workers share the file's pages in the OS cache instead of each keeping its own copies.
+# Address space only; safe because a published file is never written again (a forced reload
+# renames a new file into place).
+MMAP_BYTES: Final = 1 << 30  # SQLite caps it at 2 GiB by default
 
 
 def _utc_now() -> datetime:
@@ -260,6 +266,7 @@ class SqliteSnapshotStore:
             # a forced reload replaces the file (new inode) rather than writing into it.
             uri = f"file:{quote(str(path))}?mode=ro&immutable=1"
             conn = sqlite3.connect(uri, uri=True)
+            conn.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
         self._local.snapshots[snapshot_id] = (path, inode, conn)
         return conn
 
