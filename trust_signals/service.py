@@ -275,10 +275,11 @@ class TrustSignals:
 
         def compute(todo: list[str]) -> tuple[dict[str, Any], frozenset[str]]:
             rows, unanswered = self._offers_with_sellers(view, market, todo, fail_open)
+            today = self.today()
             return {
                 offer_id: MISSING
                 if offer is None or seller is None
-                else self._offer_signals(market, offer, seller)
+                else self._offer_signals(market, offer, seller, today)
                 for offer_id, offer, seller in rows
             }, unanswered
 
@@ -358,7 +359,7 @@ class TrustSignals:
         )
 
     def _offer_signals(
-        self, market: Market, offer: OfferSnapshot, seller: SellerSignals
+        self, market: Market, offer: OfferSnapshot, seller: SellerSignals, today: date
     ) -> OfferSignals:
         config = market.config
         badges = evaluate_surfaces(
@@ -367,7 +368,7 @@ class TrustSignals:
             config.params,
             max_badges=market.offer_badge_caps,
             marketplace=market.snapshot.marketplace,
-            on=self.today(),
+            on=today,
             inherited=seller.inherited,
         )
         return OfferSignals(
