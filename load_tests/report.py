@@ -193,5 +193,11 @@ def worker_table(usage: Sequence[WorkerUsage]) -> str:
         )
         for u in usage
     ]
-    header = ("worker pid", "cpu s", "of a core", "of workers' cpu", "rss MB first/half/max/last")
+    header = (
+        "worker pid",
+        "cpu s",
+        "of a core",
+        "of workers' cpu",
+        "private MB first/half/max/last",
+    )
     return table(header, rows)

@@ -17,7 +17,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 _TICKS_PER_SECOND = os.sysconf("SC_CLK_TCK")
-_PAGE_BYTES = os.sysconf("SC_PAGE_SIZE")
 _APP_BUILD_SECONDS = 2.0  # a worker builds its app (store, config, priors) in well under this
 
 
@@ -36,11 +35,15 @@ class Server:
 
 @dataclass(frozen=True, slots=True)
 class ProcessSample:
-    """One process's cumulative CPU seconds (user + system) and resident memory."""
+    """One process's cumulative CPU seconds (user + system) and private resident memory.
+
+    Private (RssAnon): the worker's own heap. Its RSS also counts the pages of the
+    memory-mapped snapshot files it has touched, which the OS shares between workers.
+    """
 
     pid: int
     cpu_seconds: float
-    rss_bytes: int
+    rss_bytes: int  # RssAnon
 
 
 def free_port() -> int:
@@ -149,11 +152,13 @@ def _stat_fields(text: str) -> list[str]:
 
 
 def sample_process(pid: int) -> ProcessSample:
-    """utime + stime (seconds) and RSS (bytes) from /proc/<pid>/stat."""
+    """utime + stime (seconds) from /proc/<pid>/stat, RssAnon (bytes) from its status."""
     fields = _stat_fields(Path(f"/proc/{pid}/stat").read_text())
-    # After the name: state is index 0, so utime (field 14) is 11, stime 12, rss (field 24) 21.
+    # After the name: state is index 0, so utime (field 14) is 11 and stime 12.
     ticks = int(fields[11]) + int(fields[12])
-    return ProcessSample(pid, ticks / _TICKS_PER_SECOND, int(fields[21]) * _PAGE_BYTES)
+    status = Path(f"/proc/{pid}/status").read_text()
+    anon_kib = next(line.split()[1] for line in status.splitlines() if line.startswith("RssAnon:"))
+    return ProcessSample(pid, ticks / _TICKS_PER_SECOND, int(anon_kib) * 1024)
 
 
 def sample_workers(master_pid: int) -> dict[int, ProcessSample]:
