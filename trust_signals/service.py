@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import logging
 import os
-import threading
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any, TypeVar
-
-import orjson
 
 from trust_signals.breaker import CircuitBreaker
 from trust_signals.cache import SignalCache
@@ -23,12 +19,8 @@ from trust_signals.domain.profile_stats import profile_stats
 from trust_signals.domain.ranking_features import Vector, fill_level
 from trust_signals.domain.signals import Subject, seller_fq_rates
 from trust_signals.domain.snapshots import OfferSnapshot, SellerSnapshot
-from trust_signals.errors import SnapshotNotFound, StoreUnavailable, TrustSignalsError
-from trust_signals.precompute import (
-    CohortModel,
-    build_artifacts,
-    seller_prior,
-)
+from trust_signals.errors import SnapshotNotFound, StoreUnavailable
+from trust_signals.precompute import seller_prior
 from trust_signals.serving import (
     ABSENT,
     MISSING,
@@ -42,9 +34,8 @@ from trust_signals.serving import (
     answered,
 )
 from trust_signals.store.base import SnapshotCatalog, SnapshotInfo, SnapshotStore
-from trust_signals.store.codec import BODY_FORMAT, BODY_FORMAT_ARTIFACT
+from trust_signals.views import ViewKeeper
 
-log = logging.getLogger(__name__)
 T = TypeVar("T")
 Clock = Callable[[], datetime]
 
@@ -53,8 +44,8 @@ class TrustSignals:
     """Serves trust signals from the active snapshots under the live configuration.
 
     `refresh()` (called by a background thread, never on the request path) swaps in a new
-    View when a snapshot is activated or the configuration changes; each request reads
-    `view()` once, so one response never mixes two snapshots or two configs.
+    View when a snapshot is activated or the configuration changes (`ViewKeeper`); each
+    request reads `view()` once, so one response never mixes two snapshots or two configs.
     """
 
     def __init__(
@@ -67,13 +58,9 @@ class TrustSignals:
     ) -> None:
         self._breaker = breaker
         self._store = store
-        self._read_config = read_config
         self._clock = clock
         self._cache = cache
-        self._refresh_lock = threading.Lock()
-        self._view: View | None = None
-        self.last_config_error: str | None = None
-        self.refresh()
+        self._views = ViewKeeper(store, read_config)
 
     @property
     def store(self) -> SnapshotStore:
@@ -82,80 +69,16 @@ class TrustSignals:
 
     def view(self) -> View:
         """The current consistent state."""
-        view = self._view
-        if view is None:
-            raise TrustSignalsError("no configuration loaded")
-        return view
+        return self._views.current()
 
     def refresh(self) -> bool:
         """Rebuild the View if the active snapshots or the configuration changed."""
-        with self._refresh_lock:
-            config = self._current_config()
-            if config is None:
-                return False
-            active = self._store.active_snapshots()
-            old = self._view
-            if (
-                old is not None
-                and old.config.version == config.version
-                and {m: k.snapshot.snapshot_id for m, k in old.markets.items()}
-                == {m: info.snapshot_id for m, info in active.items()}
-            ):
-                return False
-            self._view = self._build_view(config, active, old)
-            return True
+        return self._views.refresh()
 
-    def _current_config(self) -> TrustConfig | None:
-        try:
-            config = self._read_config()
-        except TrustSignalsError as error:
-            # A bad config never replaces the serving one; it is reported, not applied.
-            self.last_config_error = str(error)
-            if self._view is None:
-                raise
-            log.error("configuration refused, keeping %s: %s", self._view.config.version, error)
-            return self._view.config
-        self.last_config_error = None
-        return config
-
-    def _build_view(
-        self, config: TrustConfig, active: Mapping[str, SnapshotInfo], old: View | None
-    ) -> View:
-        model = CohortModel(config.cohort_spec, config.params)
-        markets = {}
-        for marketplace, info in active.items():
-            reused = old.markets.get(marketplace) if old is not None else None
-            if (
-                reused is not None
-                and reused.snapshot.snapshot_id == info.snapshot_id
-                and old is not None
-                and old.cohort_model.version == model.version
-            ):
-                markets[marketplace] = Market(
-                    info, config.for_marketplace(marketplace), reused.priors, reused.artifacts
-                )
-            else:
-                markets[marketplace] = self._load_market(info, config, model)
-        return View(config, model, markets)
-
-    def _load_market(self, info: SnapshotInfo, config: TrustConfig, model: CohortModel) -> Market:
-        stored_format = self._store.get_artifact(info.snapshot_id, BODY_FORMAT_ARTIFACT)
-        if stored_format != BODY_FORMAT:
-            raise TrustSignalsError(
-                f"snapshot {info.snapshot_id} is stored in another record form "
-                f"({(stored_format or b'unknown').decode()}, this version reads "
-                f"{BODY_FORMAT.decode()}): load it again with `trust-signals load --force`"
-            )
-        blob = self._store.get_artifact(info.snapshot_id, f"priors:{model.version}")
-        artifacts: Mapping[str, bytes] = {}
-        if blob is None:
-            # Loaded under other cohort parameters: compute here, off the request path.
-            log.warning("computing cohort artifacts for %s in-process", info.snapshot_id)
-            artifacts = build_artifacts(
-                self._store.iter_sellers(info.snapshot_id), model, info.as_of
-            )
-            blob = artifacts[f"priors:{model.version}"]
-        return Market(info, config.for_marketplace(info.marketplace), orjson.loads(blob), artifacts)
+    @property
+    def last_config_error(self) -> str | None:
+        """Why the config file was last refused (the previous config keeps serving)."""
+        return self._views.last_config_error
 
     def artifact(self, market: Market, name: str) -> bytes | None:
         """A precomputed artifact of the market's snapshot."""
