@@ -14,7 +14,8 @@ from tests.integration.redis_cluster import free_port
 from trust_signals.errors import SnapshotNotFound, StoreUnavailable
 from trust_signals.store.base import SnapshotInfo
 from trust_signals.store.codec import offer_body, seller_body
-from trust_signals.store.redis import RedisSnapshotStore, redis_store_from_url
+from trust_signals.store.redis import RedisSnapshotStore, _slot_groups, redis_store_from_url
+from trust_signals.store.redis_catalog import ENTITY_BUCKETS, RedisKeys
 from trust_signals.store.redis_connection import parse_store_url
 
 pytestmark = pytest.mark.integration
@@ -116,3 +117,18 @@ def test_url_that_names_no_redis_is_refused(url: str) -> None:
 def test_key_prefix_that_could_match_or_tag_other_keys_is_refused(prefix: str) -> None:
     with pytest.raises(ValueError, match="key_prefix"):
         redis_store_from_url("redis://127.0.0.1:6379/0", key_prefix=prefix)
+
+
+def test_a_batch_read_on_a_cluster_is_one_mget_per_bucket_not_per_id(
+    open_redis_cluster_store: RedisStoreOpener,
+) -> None:
+    store = open_redis_cluster_store()
+    load(store, 500)
+    ids = [f"O-{n}" for n in range(500)]
+    keys = [RedisKeys("ts").entity("US-1:gen", "o", i) for i in ids]
+
+    found = store.get_offers("US-1", ids)
+
+    assert [o and o.offer_id for o in found] == ids
+    # One MGET per slot: with one slot per id this would be about 490.
+    assert len(_slot_groups(keys)) <= ENTITY_BUCKETS

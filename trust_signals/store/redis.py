@@ -4,9 +4,12 @@ Key layout (prefix `ts` by default; see redis_catalog.RedisKeys):
     ts:{ts:catalog}:snapshots   hash snapshot_id -> entry JSON (facts + the gen its keys use)
     ts:{ts:catalog}:active      hash marketplace -> snapshot_id
     ts:{ts:catalog}:unlisted    hash 'snapshot_id:gen' -> last touched (loads, deletions)
-    ts:snap:<id>:<gen>:s:<seller_id> · :o:<offer_id> · :a:<artifact> · :sellers (sorted ids)
+    ts:snap:<id>:<gen>:o:{<id>:<gen>:o:<bucket>}:<offer_id>   (likewise :s: sellers and
+                                        :a: artifacts; bucket = CRC-32 of the id mod 64)
+    ts:snap:<id>:<gen>:sellers          sorted set of the seller ids
 The catalog keys share one hash tag (one slot), so every catalog change is one Lua script;
-entity keys carry no tag and spread over all slots. Each load writes under a fresh gen, so a
+entity keys spread over 64 bucket slots per load and kind, so a cluster read is one MGET per
+bucket hit rather than per id (RedisKeys.entity). Each load writes under a fresh gen, so a
 forced reload never touches the keys being served and commit is the one atomic switch.
 
 A read is one round trip: the catalog entry and the bodies in one pipeline (MULTI on a single
@@ -207,8 +210,8 @@ class RedisSnapshotStore:
             # First read of this snapshot in this process: learn its gen (once per process).
             gen = self._remembered_gen(snapshot_id, self._fetch(snapshot_id, [])[0])
         for _ in range(_READ_ATTEMPTS):
-            prefix = f"{self._keys.namespace(f'{snapshot_id}:{gen}')}:{kind}:"
-            current, bodies = self._fetch(snapshot_id, [prefix + i for i in ids])
+            member, entity = f"{snapshot_id}:{gen}", self._keys.entity
+            current, bodies = self._fetch(snapshot_id, [entity(member, kind, i) for i in ids])
             if current == gen:
                 return bodies
             # Replaced by a forced reload (or deleted) since last seen: read again.
@@ -262,7 +265,7 @@ class RedisSnapshotStore:
                 )
             if not ids:
                 return
-            keys = [f"{namespace}:s:{i.decode()}" for i in ids]
+            keys = [self._keys.entity(f"{snapshot_id}:{gen}", "s", i.decode()) for i in ids]
             current, bodies = self._fetch(snapshot_id, keys, client)
             if current != gen or None in bodies:
                 # Deleted or replaced mid-stream: the rest would be another snapshot's sellers.

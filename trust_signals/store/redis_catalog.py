@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Final
+from zlib import crc32
 
 import orjson
 
@@ -16,6 +17,8 @@ from trust_signals.store.redis_connection import Client, redis_errors
 # prefix may hold neither glob nor brace characters.
 _PREFIX: Final = re.compile(r"[A-Za-z0-9._-]+(:[A-Za-z0-9._-]+)*")
 UNLINK_BATCH: Final = 1000
+# Hash-tag buckets per load and kind: see RedisKeys.entity.
+ENTITY_BUCKETS: Final = 64
 
 # KEYS: snapshots, active, unlisted. ARGV: snapshot_id, gen, entry, marketplace, force, now.
 # Returns {status, replaced gen, active}: 1 published, 0 the load was taken over or purged
@@ -102,8 +105,19 @@ class RedisKeys:
         return [self.snapshots, self.active, self.unlisted]
 
     def namespace(self, member: str) -> str:
-        """The key prefix of one load ('snapshot_id:gen'); no hash tag, so entities spread."""
+        """The key prefix of one load ('snapshot_id:gen'): every key of the load starts so."""
         return f"{self.prefix}:snap:{member}"
+
+    def entity(self, member: str, kind: str, entity_id: str) -> str:
+        """The key of one seller ('s'), offer ('o') or artifact ('a') of a load.
+
+        Its hash tag names one of ENTITY_BUCKETS buckets, chosen by the id's CRC-32. On a
+        cluster a batch read is one MGET per slot: without buckets, 500 random ids were about
+        490 MGETs; with them, at most 64. A load's keys still spread over 64 slots per kind,
+        so over every node of a cluster of a few dozen.
+        """
+        bucket = crc32(entity_id.encode()) % ENTITY_BUCKETS
+        return f"{self.namespace(member)}:{kind}:{{{member}:{kind}:{bucket}}}:{entity_id}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -58,7 +58,8 @@ class RedisSnapshotWriter:
             batch = sellers[start : start + PIPELINE_BATCH]
             with redis_errors("sellers"):
                 pipe = self._pipeline()
-                self._set_all(pipe, {f"{self._namespace}:s:{i}": body for i, body in batch})
+                keys = self._keys
+                self._set_all(pipe, {keys.entity(self._member, "s", i): b for i, b in batch})
                 # Equal scores order a sorted set by member bytes, which for UTF-8 is the code
                 # point order of Python's sorted(): iter_sellers pages through it in id order.
                 pipe.zadd(f"{self._namespace}:sellers", {seller_id: 0 for seller_id, _ in batch})
@@ -73,7 +74,8 @@ class RedisSnapshotWriter:
             with redis_errors("offers"):
                 pipe = self._pipeline()
                 batch = offers[start : start + PIPELINE_BATCH]
-                self._set_all(pipe, {f"{self._namespace}:o:{i}": body for i, _, body in batch})
+                keys = self._keys
+                self._set_all(pipe, {keys.entity(self._member, "o", i): b for i, _, b in batch})
                 renewed = pipe.execute()[0]
             self._check_renewed(renewed)
         self._counts[1] += len(offers)
@@ -82,7 +84,8 @@ class RedisSnapshotWriter:
         """Store a precomputed blob with the snapshot (a second put replaces the first)."""
         self._check_open()
         with redis_errors("artifacts"):
-            renewed = self._pipeline().set(f"{self._namespace}:a:{name}", blob).execute()[0]
+            key = self._keys.entity(self._member, "a", name)
+            renewed = self._pipeline().set(key, blob).execute()[0]
         self._check_renewed(renewed)
 
     def commit(self) -> SnapshotInfo:
