@@ -2,9 +2,10 @@
 
 `compile_rules` runs once per configuration load and turns each tree into one closure,
 `check(subject, params) -> bool`. Rates, counts and attributes get specialised closures
-that read the counts directly: they skip building a `Measure` (and the Wilson interval when
-the point estimate is compared), which makes a condition several times cheaper than the
-generic signal function. Their verdict must equal the generic path's (the `Measure` from
+that read the counts directly (counts and attributes through `compile_bound`; rates here,
+settling on the point estimate where it decides): they skip building a `Measure` (and the
+Wilson interval when the point estimate is compared), which makes a condition several times
+cheaper than the generic signal function. Their verdict must equal the generic path's (the `Measure` from
 `compile_signal`, which explanations use); the unit tests hold the two to the same answer
 on random data.
 """
@@ -27,12 +28,9 @@ from trust_signals.domain.badge_rules import (
     signal_kind,
 )
 from trust_signals.domain.confidence import LOWER, UPPER, wilson_bound
+from trust_signals.domain.signal_bounds import compile_bound
 from trust_signals.domain.signals import (
-    OFFER_ATTRIBUTES,
-    OFFER_COUNTS,
     OFFER_RATES,
-    SELLER_ATTRIBUTES,
-    SELLER_COUNTS,
     SELLER_RATES,
     SignalFn,
     SignalParams,
@@ -138,33 +136,25 @@ def _rate_check(leaf: Leaf, level: str, name: str) -> Check:
     return bound_check
 
 
-def _count_check(leaf: Leaf, level: str, name: str) -> Check:
-    count = (SELLER_COUNTS if level == "seller" else OFFER_COUNTS)[name]
-    entity, window = attrgetter(level), leaf.window
+def _count_check(leaf: Leaf) -> Check:
+    value_of = compile_bound(leaf.condition.signal, leaf.window, "point")
     compare, threshold = COMPARATORS[leaf.condition.comparator], leaf.condition.threshold
     min_sample = leaf.condition.min_sample  # a count is its own sample
 
     def check(subject: Subject, params: SignalParams) -> bool:
-        found = entity(subject)
-        if found is None:
-            return False
-        value = count(found.windows[window])
-        return int(value) >= min_sample and compare(value, threshold)
+        value = value_of(subject, params)
+        return value is not None and int(value) >= min_sample and compare(value, threshold)
 
     return check
 
 
-def _attribute_check(leaf: Leaf, level: str, name: str) -> Check:
-    attribute = (SELLER_ATTRIBUTES if level == "seller" else OFFER_ATTRIBUTES)[name]
-    entity = attrgetter(level)
+def _attribute_check(leaf: Leaf) -> Check:
+    value_of = compile_bound(leaf.condition.signal, None, "point")
     compare, threshold = COMPARATORS[leaf.condition.comparator], leaf.condition.threshold
     sample_met = leaf.condition.min_sample <= 1  # an attribute's sample is 1
 
     def check(subject: Subject, params: SignalParams) -> bool:
-        found = entity(subject)
-        if found is None:
-            return False
-        value = attribute(found, subject.as_of)  # type: ignore[arg-type]
+        value = value_of(subject, params)
         return value is not None and sample_met and compare(value, threshold)
 
     return check
@@ -177,9 +167,9 @@ def leaf_check(leaf: Leaf) -> Check:
     if kind == "rate":
         return _rate_check(leaf, level, name)
     if kind == "count":
-        return _count_check(leaf, level, name)
+        return _count_check(leaf)
     if kind == "attribute":
-        return _attribute_check(leaf, level, name)
+        return _attribute_check(leaf)
     return _generic_check(leaf)
 
 

@@ -11,6 +11,7 @@ from typing import Any, Final
 import orjson
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate
 
+from trust_signals.domain.snapshots import ID_PATTERN
 from trust_signals.errors import SnapshotRejected
 from trust_signals.ingest.validation import flattened_problems
 
@@ -18,7 +19,6 @@ MANIFEST_NAME: Final = "manifest.json"
 SCHEMA_VERSION: Final = 1
 # The record schemas' id and marketplace rules, anchored with \Z: `$` would let a trailing
 # newline through, and the snapshot_id becomes a file name.
-_SNAPSHOT_ID: Final = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}\Z"
 _MARKETPLACE: Final = r"^[A-Z]{2}\Z"
 _FILE_NAME: Final = r"^[A-Za-z0-9][A-Za-z0-9._-]*\Z"
 _SHA256: Final = r"^[0-9a-fA-F]{64}\Z"
@@ -88,9 +88,7 @@ class ManifestSchema(Schema):
     )
     snapshot_id = fields.String(
         required=True,
-        validate=validate.Regexp(
-            _SNAPSHOT_ID, error="must be 1-64 characters of A-Z a-z 0-9 . _ -"
-        ),
+        validate=validate.Regexp(ID_PATTERN, error="must be 1-64 characters of A-Z a-z 0-9 . _ -"),
     )
     marketplace = fields.String(
         required=True,

@@ -18,6 +18,7 @@ from trust_signals.domain.snapshots import (
     CATEGORY_GROUPS,
     CS_PROVIDERS,
     FULFILLMENT_CHANNELS,
+    ID_PATTERN,
     OFFER_COUNT_BOUNDS,
     OFFER_COUNT_FIELDS,
     SELLER_COUNT_BOUNDS,
@@ -29,7 +30,6 @@ from trust_signals.domain.snapshots import (
     SellerSnapshot,
 )
 
-ID_PATTERN: Final = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}\Z"  # \Z: "$" would allow a final "\n"
 MARKETPLACE_PATTERN: Final = r"^[A-Z]{2}\Z"
 _AMOUNT_FIELDS: Final = ("sales_amount", "domestic_sales_amount")
 

@@ -18,6 +18,7 @@ from trust_signals.domain.snapshots import (
     CATEGORY_GROUPS,
     CS_PROVIDERS,
     FULFILLMENT_CHANNELS,
+    ID_PATTERN,
     OFFER_COUNT_BOUNDS,
     OFFER_COUNT_FIELDS,
     SELLER_COUNT_BOUNDS,
@@ -31,7 +32,7 @@ Record = dict[str, Any]
 
 # Stricter than the schemas' patterns on purpose (fullmatch, so no trailing newline slips past
 # `$`): the fast check may refuse what marshmallow accepts, never the other way round.
-_ID: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}").fullmatch
+_ID: Final = re.compile(ID_PATTERN).match
 _TWO_LETTERS: Final = re.compile(r"[A-Z]{2}").fullmatch
 _ISO_DATE: Final = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}").fullmatch
 _INT_ONLY: Final = frozenset({int})

@@ -12,6 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Final
 
+from trust_signals.domain.snapshots import ID_PATTERN
 from trust_signals.errors import StoreUnavailable
 from trust_signals.store.base import SnapshotInfo
 
@@ -33,7 +34,7 @@ _WRITE_PRAGMAS: Final = (
     "PRAGMA locking_mode = EXCLUSIVE",
     "PRAGMA cache_size = -65536",
 )
-_SNAPSHOT_ID: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+_SNAPSHOT_ID: Final = re.compile(ID_PATTERN)
 
 Publish = Callable[[SnapshotInfo, Path], SnapshotInfo]
 
@@ -49,7 +50,7 @@ def driver_errors(what: str) -> Iterator[None]:
 
 def checked_snapshot_id(snapshot_id: str) -> str:
     """The id itself, if it follows the id rule (it becomes a file name)."""
-    if not _SNAPSHOT_ID.fullmatch(snapshot_id):
+    if not _SNAPSHOT_ID.match(snapshot_id):
         raise ValueError(
             f"snapshot_id {snapshot_id!r}: must be 1-64 characters of A-Z a-z 0-9 . _ -"
         )
