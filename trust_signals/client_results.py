@@ -8,6 +8,7 @@ from datetime import date, datetime
 from typing import Any, TypeVar
 
 from trust_signals.errors import TrustSignalsError
+from trust_signals.store.base import SnapshotInfo
 
 T = TypeVar("T")
 
@@ -203,26 +204,13 @@ class Programs:
 
 
 @dataclass(frozen=True, slots=True)
-class SnapshotSummary:
-    """A loaded snapshot as the service's catalog knows it."""
-
-    snapshot_id: str
-    marketplace: str
-    as_of: date
-    loaded_at: datetime
-    seller_count: int
-    offer_count: int
-    active: bool
-
-
-@dataclass(frozen=True, slots=True)
 class Status:
     """The answering worker's active snapshots, retained ones and config version."""
 
     config_version: str | None
     config_error: str | None
-    active: dict[str, SnapshotSummary]
-    snapshots: tuple[SnapshotSummary, ...]
+    active: dict[str, SnapshotInfo]
+    snapshots: tuple[SnapshotInfo, ...]
     pid: int | None
     degraded: bool
 
@@ -455,13 +443,13 @@ def parse_programs(body: Any) -> Programs:
     )
 
 
-def _snapshot(body: Any) -> SnapshotSummary:
+def _snapshot(body: Any) -> SnapshotInfo:
     try:
         as_of = date.fromisoformat(_str(body, "as_of"))
         loaded_at = datetime.fromisoformat(_str(body, "loaded_at"))
     except ValueError:
         raise MalformedResponse("as_of / loaded_at are not ISO 8601") from None
-    return SnapshotSummary(
+    return SnapshotInfo(
         snapshot_id=_str(body, "snapshot_id"),
         marketplace=_str(body, "marketplace"),
         as_of=as_of,

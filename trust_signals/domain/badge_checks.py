@@ -5,9 +5,9 @@
 that read the counts directly (counts and attributes through `compile_bound`; rates here,
 settling on the point estimate where it decides): they skip building a `Measure` (and the
 Wilson interval when the point estimate is compared), which makes a condition several times
-cheaper than the generic signal function. Their verdict must equal the generic path's (the `Measure` from
-`compile_signal`, which explanations use); the unit tests hold the two to the same answer
-on random data.
+cheaper than the generic signal function. Their verdict must equal the generic path's (the
+`Measure` from `compile_signal`, which explanations use); the unit tests hold the two to the
+same answer on random data.
 """
 
 from __future__ import annotations
