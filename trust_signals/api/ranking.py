@@ -21,7 +21,7 @@ def post_features() -> Response:
     ids = args["offer_ids"]
     check_id_count(ids, market.config.max_ids["features"])
     schema = market.config.feature_schema
-    defaults = [f.default for f in schema.features]
+    defaults = schema.defaults
     all_missing = [True] * len(defaults)
     found = service.features(view, market, ids, fail_open=True)
     results = found.items
