@@ -22,6 +22,7 @@ from trust_signals.precompute import ArtifactBuilder, CohortModel
 from trust_signals.service import Clock, TrustSignals
 from trust_signals.store.base import ServingStore, SnapshotCatalog, SnapshotInfo
 from trust_signals.store.redis import redis_store_from_url
+from trust_signals.store.retention import RETIRE_GRACE_SECONDS
 from trust_signals.store.sqlite import SqliteSnapshotStore
 
 log = logging.getLogger(__name__)
@@ -37,9 +38,18 @@ def utc_now() -> datetime:
 def build_store(settings: Settings) -> ServingStore:
     """The store TRUST_SIGNALS_STORE names: a redis:// or redis+cluster:// URL, else a
     SQLite directory. The one place that chooses a backend."""
+    grace = retire_grace_seconds(settings)
     if settings.store.startswith(("redis://", "rediss://", "redis+cluster://")):
-        return redis_store_from_url(settings.store, timeout_seconds=settings.store_timeout_seconds)
-    return SqliteSnapshotStore(Path(settings.store))
+        return redis_store_from_url(
+            settings.store, timeout_seconds=settings.store_timeout_seconds, grace_seconds=grace
+        )
+    return SqliteSnapshotStore(Path(settings.store), grace_seconds=grace)
+
+
+def retire_grace_seconds(settings: Settings) -> float:
+    """How long a replaced snapshot is kept from deletion: long enough for every worker to
+    notice the change (one reload interval) and build its new view, with a wide margin."""
+    return max(RETIRE_GRACE_SECONDS, 20 * settings.reload_interval_seconds)
 
 
 def config_reader(path: Path) -> Callable[[], TrustConfig]:

@@ -14,7 +14,10 @@ class CircuitBreaker:
 
     Thread-safe. While open, `allow()` is False without touching the network; once
     `reset_seconds` have passed it lets exactly one call through (half-open): a success
-    closes the breaker, a failure opens it for another `reset_seconds`.
+    closes the breaker, a failure opens it for another `reset_seconds`. Every caller reports
+    the outcome of every call it was allowed; should one never report (a bug, a killed
+    thread), the probe's claim lapses after another `reset_seconds`, so the breaker can
+    never stay half-open for good.
     """
 
     def __init__(self, failures: int, reset_seconds: float, clock: Clock = time.monotonic) -> None:
@@ -26,7 +29,7 @@ class CircuitBreaker:
         self._lock = threading.Lock()
         self._consecutive = 0
         self._opened_at: float | None = None
-        self._probing = False
+        self._probe_started: float | None = None
 
     @property
     def state(self) -> str:
@@ -34,16 +37,19 @@ class CircuitBreaker:
         with self._lock:
             if self._opened_at is None:
                 return "closed"
-            return "half_open" if self._probing else "open"
+            return "half_open" if self._probe_started is not None else "open"
 
     def allow(self) -> bool:
         """Whether a call may go to the network now (claims the probe when half-open)."""
         with self._lock:
             if self._opened_at is None:
                 return True
-            if self._probing or self._clock() - self._opened_at < self._reset_seconds:
+            now = self._clock()
+            # Wait out the reset time since opening, or since a probe that never reported.
+            since = self._opened_at if self._probe_started is None else self._probe_started
+            if now - since < self._reset_seconds:
                 return False
-            self._probing = True
+            self._probe_started = now
             return True
 
     def record_success(self) -> None:
@@ -51,12 +57,12 @@ class CircuitBreaker:
         with self._lock:
             self._consecutive = 0
             self._opened_at = None
-            self._probing = False
+            self._probe_started = None
 
     def record_failure(self) -> None:
         """No usable answer: count it, and open when the count is reached or a probe failed."""
         with self._lock:
             self._consecutive += 1
-            if self._probing or self._consecutive >= self._failures:
+            if self._probe_started is not None or self._consecutive >= self._failures:
                 self._opened_at = self._clock()
-                self._probing = False
+                self._probe_started = None

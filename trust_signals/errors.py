@@ -60,3 +60,29 @@ class SnapshotInUse(TrustSignalsError):
             f"snapshot {snapshot_id!r} is active; activate another one before deleting it"
         )
         self.snapshot_id = snapshot_id
+
+
+class SnapshotRetiring(TrustSignalsError):
+    """A snapshot that stopped being active so recently that a worker may still serve it."""
+
+    def __init__(self, snapshot_id: str, seconds_left: float) -> None:
+        super().__init__(
+            f"snapshot {snapshot_id!r} was active {seconds_left:.1f} s too recently: workers "
+            "may still be serving it; it can be deleted once they have all moved on"
+        )
+        self.snapshot_id = snapshot_id
+        self.seconds_left = seconds_left
+
+
+class SnapshotDataMissing(StoreUnavailable):
+    """The store answers but no longer holds the snapshot being served (its data was lost or
+    deleted): reads fail open, as when the store is down, until a snapshot is active again."""
+
+
+class NoActiveSnapshot(TrustSignalsError):
+    """Nothing to serve yet: no marketplace has an active snapshot."""
+
+
+class ActivationRefused(TrustSignalsError):
+    """An activation the shrink guard refused: an empty snapshot, or one far smaller than the
+    one it would replace (`--allow-shrink` overrides the latter)."""

@@ -19,7 +19,7 @@ from trust_signals.domain.profile_stats import profile_stats
 from trust_signals.domain.ranking_features import Vector, fill_level
 from trust_signals.domain.signals import Subject, seller_fq_rates
 from trust_signals.domain.snapshots import OfferSnapshot, SellerSnapshot
-from trust_signals.errors import SnapshotNotFound, StoreUnavailable
+from trust_signals.errors import SnapshotNotFound, StoreUnavailable, TrustSignalsError
 from trust_signals.precompute import seller_prior
 from trust_signals.serving import (
     ABSENT,
@@ -254,12 +254,23 @@ class TrustSignals:
 
     def _ask_store(self, call: Callable[..., T], *args: Any) -> T:
         """One store call behind the circuit breaker: a dead store is not asked again and
-        again; after the reset time one probe finds out whether it is back."""
+        again; after the reset time one probe finds out whether it is back.
+
+        Every outcome is reported, so a half-open probe is always released: a store that
+        answers "not found" (or anything else of ours) is up; any other exception counts as
+        a failure.
+        """
         if not self._breaker.allow():
             raise StoreUnavailable("the snapshot store is failing; its circuit breaker is open")
         try:
             result = call(*args)
         except StoreUnavailable:
+            self._breaker.record_failure()
+            raise
+        except TrustSignalsError:
+            self._breaker.record_success()
+            raise
+        except BaseException:
             self._breaker.record_failure()
             raise
         self._breaker.record_success()

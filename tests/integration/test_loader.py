@@ -482,11 +482,22 @@ def test_load_without_activation_keeps_the_active_snapshot(
     assert store.active_snapshots()["US"].snapshot_id == first.snapshot_id
 
 
-def test_retain_prunes_older_inactive_snapshots(tmp_path: Path, store: SqliteSnapshotStore) -> None:
+def test_retain_prunes_older_inactive_snapshots(tmp_path: Path) -> None:
+    store = SqliteSnapshotStore(tmp_path / "store", grace_seconds=0)
     for day in range(21, 25):
         load_snapshot(snapshot(tmp_path, name=f"d{day}", as_of=f"2026-11-{day}"), store, retain=1)
 
     assert [i.snapshot_id for i in store.list_snapshots()] == ["US-2026-11-24", "US-2026-11-23"]
+
+
+def test_retain_keeps_a_snapshot_replaced_within_the_grace_period(
+    tmp_path: Path, store: SqliteSnapshotStore
+) -> None:
+    for day in range(21, 24):
+        load_snapshot(snapshot(tmp_path, name=f"d{day}", as_of=f"2026-11-{day}"), store, retain=0)
+
+    # Each was active moments ago, so a worker may still serve it: pruned by a later load.
+    assert len(store.list_snapshots()) == 3
 
 
 def test_gzip_file_of_many_members_is_read_whole(

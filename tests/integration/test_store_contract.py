@@ -10,7 +10,7 @@ from typing import Any, Protocol
 import pytest
 
 from tests.builders import offer_record, seller_record
-from trust_signals.errors import SnapshotExists, SnapshotInUse, SnapshotNotFound
+from trust_signals.errors import SnapshotExists, SnapshotInUse, SnapshotNotFound, SnapshotRetiring
 from trust_signals.store.base import SnapshotCatalog, SnapshotInfo, SnapshotStore
 from trust_signals.store.codec import offer_body, offer_from_dict, seller_body, seller_from_dict
 from trust_signals.store.memory import InMemorySnapshotStore
@@ -33,11 +33,24 @@ class TickingClock:
         self._now += timedelta(seconds=1)
         return self._now
 
+    def advance(self, seconds: float) -> None:
+        """Let `seconds` pass at once."""
+        self._now += timedelta(seconds=seconds)
+
+
+GRACE_SECONDS = 30.0  # the stores' default: each reading of the clock above is a second
+
+
+@pytest.fixture
+def clock() -> TickingClock:
+    return TickingClock()
+
 
 @pytest.fixture(params=["memory", "sqlite", "redis", "redis_cluster"])
-def open_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[[], Store]]:
+def open_store(
+    request: pytest.FixtureRequest, tmp_path: Path, clock: TickingClock
+) -> Iterator[Callable[[], Store]]:
     """Opens a store object on the same backing state each call (one process, new objects)."""
-    clock = TickingClock()
     if request.param == "memory":
         store = InMemorySnapshotStore(clock=clock)
         yield lambda: store
@@ -217,6 +230,93 @@ def test_prune_keeps_the_newest_inactive_snapshots_per_marketplace(store: Store)
 
     assert sorted(deleted) == ["US-1", "US-3"]
     assert [i.snapshot_id for i in store.list_snapshots()] == ["DE-1", "US-5", "US-4", "US-2"]
+
+
+def test_replaced_snapshot_is_kept_from_deletion_for_the_grace_period(
+    store: Store, clock: TickingClock
+) -> None:
+    load(store, "US-1", sellers=[seller_record()])
+    load(store, "US-2")
+    store.activate("US-1")
+    store.activate("US-2")  # workers may read US-1 until they have refreshed
+
+    with pytest.raises(SnapshotRetiring) as caught:
+        store.delete("US-1")
+    assert 0 < caught.value.seconds_left <= GRACE_SECONDS
+    assert store.get_sellers("US-1", ["S-1"])[0] is not None
+
+    clock.advance(GRACE_SECONDS)
+    store.delete("US-1")
+    assert [i.snapshot_id for i in store.list_snapshots()] == ["US-2"]
+
+
+def test_prune_skips_retiring_snapshots_and_takes_them_later(
+    store: Store, clock: TickingClock
+) -> None:
+    for day in range(1, 4):
+        load(store, f"US-{day}", as_of=date(2026, 11, day))
+        store.activate(f"US-{day}")
+
+    assert store.prune(keep=0) == []
+
+    clock.advance(GRACE_SECONDS)
+    assert sorted(store.prune(keep=0)) == ["US-1", "US-2"]
+    assert [i.snapshot_id for i in store.list_snapshots()] == ["US-3"]
+
+
+def test_reactivated_snapshot_is_no_longer_retiring(store: Store) -> None:
+    load(store, "US-1")
+    load(store, "US-2")
+    store.activate("US-1")
+    store.activate("US-2")
+    store.activate("US-1")
+
+    with pytest.raises(SnapshotRetiring):
+        store.delete("US-2")  # replaced just now
+    with pytest.raises(SnapshotInUse):
+        store.delete("US-1")
+
+
+def test_deactivate_stops_serving_a_marketplace_on_purpose(
+    store: Store, clock: TickingClock
+) -> None:
+    load(store, "US-1")
+    load(store, "DE-1", marketplace="DE")
+    store.activate("US-1")
+    store.activate("DE-1")
+
+    assert store.deactivate("US") == "US-1"
+
+    assert active_id(store) is None
+    assert active_id(store, "DE") == "DE-1"
+    assert store.deactivated_marketplaces() == {"US"}
+    with pytest.raises(SnapshotRetiring):
+        store.delete("US-1")
+    clock.advance(GRACE_SECONDS)
+    store.delete("US-1")
+
+
+def test_activating_a_deactivated_marketplace_clears_its_mark(store: Store) -> None:
+    load(store, "US-1")
+    store.activate("US-1")
+    store.deactivate("US")
+
+    store.activate("US-1")
+
+    assert active_id(store) == "US-1"
+    assert store.deactivated_marketplaces() == frozenset()
+
+
+def test_deactivating_a_marketplace_without_an_active_snapshot_is_not_found(
+    store: Store,
+) -> None:
+    load(store, "US-1")
+
+    with pytest.raises(SnapshotNotFound) as caught:
+        store.deactivate("US")
+
+    assert (caught.value.kind, caught.value.id) == ("marketplace", "US")
+    assert store.deactivated_marketplaces() == frozenset()
 
 
 def test_prune_refuses_negative_keep(store: Store) -> None:

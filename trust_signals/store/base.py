@@ -50,6 +50,11 @@ class SnapshotStore(Protocol):
         """A precomputed blob stored with the snapshot at load time (e.g. cohort tables)."""
         ...
 
+    def deactivated_marketplaces(self) -> frozenset[str]:
+        """Marketplaces whose active snapshot was taken away on purpose (`deactivate`): any
+        other marketplace that vanishes from the catalog was lost with the store's data."""
+        ...
+
     def ping(self) -> None:
         """Return if the store answers, else raise StoreUnavailable."""
         ...
@@ -89,15 +94,26 @@ class SnapshotCatalog(Protocol):
         ...
 
     def activate(self, snapshot_id: str) -> None:
-        """Atomically make a loaded snapshot the active one of its marketplace."""
+        """Atomically make a loaded snapshot the active one of its marketplace; the one it
+        replaces starts its retirement (see `delete`)."""
+        ...
+
+    def deactivate(self, marketplace: str) -> str:
+        """Stop serving a marketplace on purpose; the snapshot that was active (it retires).
+
+        SnapshotNotFound('marketplace', ...) when none is active there.
+        """
         ...
 
     def delete(self, snapshot_id: str) -> None:
-        """Remove a snapshot that is not active."""
+        """Remove a snapshot that is not active and not retiring: one that was active within
+        the store's grace period may still be served by a worker that has not refreshed yet,
+        so it raises SnapshotRetiring (with the seconds left) instead."""
         ...
 
     def prune(self, keep: int) -> list[str]:
-        """Delete all but the newest `keep` inactive snapshots per marketplace; ids deleted."""
+        """Delete all but the newest `keep` inactive snapshots per marketplace, skipping the
+        retiring ones (a later prune takes them); ids deleted."""
         ...
 
 

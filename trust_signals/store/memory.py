@@ -8,10 +8,15 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 
 from trust_signals.domain.snapshots import OfferSnapshot, SellerSnapshot
-from trust_signals.errors import SnapshotExists, SnapshotInUse, SnapshotNotFound
+from trust_signals.errors import SnapshotExists, SnapshotInUse, SnapshotNotFound, SnapshotRetiring
 from trust_signals.store.base import SnapshotInfo
 from trust_signals.store.codec import decode_offer, decode_seller
-from trust_signals.store.retention import newest_first, prunable
+from trust_signals.store.retention import (
+    RETIRE_GRACE_SECONDS,
+    newest_first,
+    prune_settled,
+    seconds_left,
+)
 
 
 def utc_now() -> datetime:
@@ -36,6 +41,8 @@ class _State:
     lock: threading.Lock = field(default_factory=threading.Lock)
     snapshots: dict[str, _Snapshot] = field(default_factory=dict)
     active: dict[str, str] = field(default_factory=dict)
+    retired: dict[str, float] = field(default_factory=dict)  # snapshot_id -> unix seconds
+    deactivated: set[str] = field(default_factory=set)  # marketplaces
 
 
 class InMemorySnapshotWriter:
@@ -86,9 +93,15 @@ class InMemorySnapshotWriter:
 class InMemorySnapshotStore:
     """SnapshotStore and SnapshotCatalog over dicts; bodies go through the codec like SQLite's."""
 
-    def __init__(self, *, clock: Callable[[], datetime] = utc_now) -> None:
+    def __init__(
+        self,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        grace_seconds: float = RETIRE_GRACE_SECONDS,
+    ) -> None:
         self._state = _State()
         self._clock = clock
+        self._grace_seconds = grace_seconds
 
     def begin(
         self, snapshot_id: str, marketplace: str, as_of: date, *, force: bool = False
@@ -101,25 +114,49 @@ class InMemorySnapshotStore:
         return InMemorySnapshotWriter(self._state, info, self._clock)
 
     def activate(self, snapshot_id: str) -> None:
-        """Make a loaded snapshot the active one of its marketplace."""
+        """Make a loaded snapshot the active one of its marketplace; the one replaced retires."""
         with self._state.lock:
-            snapshot = self._get(snapshot_id)
-            self._state.active[snapshot.info.marketplace] = snapshot_id
+            marketplace = self._get(snapshot_id).info.marketplace
+            self._retire(self._state.active.get(marketplace))
+            self._state.active[marketplace] = snapshot_id
+            self._state.retired.pop(snapshot_id, None)
+            self._state.deactivated.discard(marketplace)
+
+    def deactivate(self, marketplace: str) -> str:
+        """Stop serving a marketplace on purpose; the snapshot that was active."""
+        with self._state.lock:
+            snapshot_id = self._state.active.pop(marketplace, None)
+            if snapshot_id is None:
+                raise SnapshotNotFound("marketplace", marketplace)
+            self._retire(snapshot_id)
+            self._state.deactivated.add(marketplace)
+        return snapshot_id
 
     def delete(self, snapshot_id: str) -> None:
-        """Remove a snapshot that is not active."""
+        """Remove a snapshot that is neither active nor retiring."""
         with self._state.lock:
             snapshot = self._get(snapshot_id)
             if self._state.active.get(snapshot.info.marketplace) == snapshot_id:
                 raise SnapshotInUse(snapshot_id)
+            now = self._clock().timestamp()
+            left = seconds_left(self._state.retired.get(snapshot_id), now, self._grace_seconds)
+            if left > 0:
+                raise SnapshotRetiring(snapshot_id, left)
             del self._state.snapshots[snapshot_id]
+            self._state.retired.pop(snapshot_id, None)
 
     def prune(self, keep: int) -> list[str]:
-        """Delete all but the newest `keep` inactive snapshots per marketplace; ids deleted."""
-        doomed = prunable(self.list_snapshots(), keep)
-        for snapshot_id in doomed:
-            self.delete(snapshot_id)
-        return doomed
+        """Delete all but the newest `keep` settled inactive snapshots per marketplace."""
+        return prune_settled(self.list_snapshots(), keep, self.delete)
+
+    def deactivated_marketplaces(self) -> frozenset[str]:
+        """Marketplaces deactivated on purpose."""
+        with self._state.lock:
+            return frozenset(self._state.deactivated)
+
+    def _retire(self, snapshot_id: str | None) -> None:
+        if snapshot_id is not None:
+            self._state.retired[snapshot_id] = self._clock().timestamp()
 
     def active_snapshots(self) -> dict[str, SnapshotInfo]:
         """The active snapshot per marketplace."""

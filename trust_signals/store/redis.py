@@ -4,6 +4,8 @@ Key layout (prefix `ts` by default; see redis_catalog.RedisKeys):
     ts:{ts:catalog}:snapshots   hash snapshot_id -> entry JSON (facts + the gen its keys use)
     ts:{ts:catalog}:active      hash marketplace -> snapshot_id
     ts:{ts:catalog}:unlisted    hash 'snapshot_id:gen' -> last touched (loads, deletions)
+    ts:{ts:catalog}:retired     hash snapshot_id -> when it stopped being active
+    ts:{ts:catalog}:deactivated hash marketplace -> when it was deactivated on purpose
     ts:snap:<id>:<gen>:o:{<id>:<gen>:o:<bucket>}:<offer_id>   (likewise :s: sellers and
                                         :a: artifacts; bucket = CRC-32 of the id mod 64)
     ts:snap:<id>:<gen>:sellers          sorted set of the seller ids
@@ -36,11 +38,18 @@ from typing import Final
 from redis.crc import key_slot
 
 from trust_signals.domain.snapshots import OfferSnapshot, SellerSnapshot
-from trust_signals.errors import SnapshotExists, SnapshotInUse, SnapshotNotFound, StoreUnavailable
+from trust_signals.errors import (
+    SnapshotExists,
+    SnapshotInUse,
+    SnapshotNotFound,
+    SnapshotRetiring,
+    StoreUnavailable,
+)
 from trust_signals.store.base import SnapshotInfo
 from trust_signals.store.codec import decode_offer, decode_seller
 from trust_signals.store.redis_catalog import (
     ACTIVATE_SCRIPT,
+    DEACTIVATE_SCRIPT,
     UNLIST_SCRIPT,
     CatalogEntry,
     RedisKeys,
@@ -55,7 +64,7 @@ from trust_signals.store.redis_connection import (
     redis_errors,
 )
 from trust_signals.store.redis_writer import RedisSnapshotWriter
-from trust_signals.store.retention import newest_first, prunable
+from trust_signals.store.retention import RETIRE_GRACE_SECONDS, newest_first, prune_settled
 from trust_signals.store.sqlite_writer import checked_snapshot_id
 
 # A read that finds the gen changed re-reads; more than this many changes is not a reload.
@@ -76,10 +85,13 @@ def redis_store_from_url(
     key_prefix: str = "ts",
     timeout_seconds: float = 0.02,
     clock: Callable[[], datetime] = utc_now,
+    grace_seconds: float = RETIRE_GRACE_SECONDS,
 ) -> RedisSnapshotStore:
     """A store on `redis://host:port/db` or `redis+cluster://host:port,host:port` (no I/O yet)."""
     connector = RedisConnector(parse_store_url(url), read_timeout_seconds=timeout_seconds)
-    return RedisSnapshotStore(connector, key_prefix=key_prefix, clock=clock)
+    return RedisSnapshotStore(
+        connector, key_prefix=key_prefix, clock=clock, grace_seconds=grace_seconds
+    )
 
 
 class RedisSnapshotStore:
@@ -92,11 +104,13 @@ class RedisSnapshotStore:
         key_prefix: str = "ts",
         clock: Callable[[], datetime] = utc_now,
         stale_load_seconds: float = STALE_LOAD_SECONDS,
+        grace_seconds: float = RETIRE_GRACE_SECONDS,
     ) -> None:
         self._connector = connector
         self._keys = RedisKeys(key_prefix)
         self._clock = clock
         self._stale_load_seconds = stale_load_seconds
+        self._grace_seconds = grace_seconds
         # snapshot_id -> gen last seen; every read checks it again in its own round trip.
         self._gens: dict[str, str] = {}
 
@@ -131,39 +145,79 @@ class RedisSnapshotStore:
         return writer
 
     def activate(self, snapshot_id: str) -> None:
-        """Atomically make a loaded snapshot the active one of its marketplace."""
+        """Atomically make a loaded snapshot the active one of its marketplace; the one it
+        replaces retires."""
         keys = self._keys
         with redis_errors("activate"):
             found = self._connector.bulk_client().eval(
-                ACTIVATE_SCRIPT, 2, keys.snapshots, keys.active, snapshot_id
+                ACTIVATE_SCRIPT,
+                4,
+                keys.snapshots,
+                keys.active,
+                keys.retired,
+                keys.deactivated,
+                snapshot_id,
+                self._clock().timestamp(),
             )
         if not found:
             raise SnapshotNotFound("snapshot", snapshot_id)
 
+    def deactivate(self, marketplace: str) -> str:
+        """Stop serving a marketplace on purpose; the snapshot that was active (it retires)."""
+        keys = self._keys
+        with redis_errors("deactivate"):
+            old = self._connector.bulk_client().eval(
+                DEACTIVATE_SCRIPT,
+                3,
+                keys.active,
+                keys.retired,
+                keys.deactivated,
+                marketplace,
+                self._clock().timestamp(),
+            )
+        if old is None:
+            raise SnapshotNotFound("marketplace", marketplace)
+        return str(old.decode())
+
     def delete(self, snapshot_id: str) -> None:
-        """Remove a snapshot that is not active: unlist it atomically, then purge its keys."""
-        client = self._connector.bulk_client()
+        """Remove a snapshot that is neither active nor retiring: unlist it atomically, then
+        purge its keys."""
+        client, keys = self._connector.bulk_client(), self._keys
         with redis_errors("delete"):
-            status, gen = client.eval(
-                UNLIST_SCRIPT, 3, *self._keys.catalog, snapshot_id, int(time.time())
+            status, detail = client.eval(
+                UNLIST_SCRIPT,
+                4,
+                keys.snapshots,
+                keys.active,
+                keys.unlisted,
+                keys.retired,
+                snapshot_id,
+                int(time.time()),
+                self._clock().timestamp(),
+                self._grace_seconds,
             )
         if status == 0:
             raise SnapshotNotFound("snapshot", snapshot_id)
         if status == 2:
             raise SnapshotInUse(snapshot_id)
+        if status == 3:
+            raise SnapshotRetiring(snapshot_id, float(detail))
         self._gens.pop(snapshot_id, None)
-        purge(client, self._keys, f"{snapshot_id}:{gen.decode()}")
+        purge(client, keys, f"{snapshot_id}:{detail.decode()}")
 
     def prune(self, keep: int) -> list[str]:
-        """Delete all but the newest `keep` inactive snapshots per marketplace; ids deleted.
+        """Delete all but the newest `keep` settled inactive snapshots per marketplace.
 
         Also purges the keys of loads and deletions that died (idle past stale_load_seconds).
         """
-        doomed = prunable(self.list_snapshots(), keep)
         self._purge_dead_loads()
-        for snapshot_id in doomed:
-            self.delete(snapshot_id)
-        return doomed
+        return prune_settled(self.list_snapshots(), keep, self.delete)
+
+    def deactivated_marketplaces(self) -> frozenset[str]:
+        """Marketplaces deactivated on purpose."""
+        with redis_errors("catalog"):
+            found = self._connector.request_client().hkeys(self._keys.deactivated)
+        return frozenset(m.decode() for m in found)
 
     def active_snapshots(self) -> dict[str, SnapshotInfo]:
         """The active snapshot per marketplace."""

@@ -49,20 +49,43 @@ if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 0 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 return 1
 """
-# KEYS: snapshots, active. ARGV: snapshot_id. Returns 1, or 0 for an unknown snapshot.
+# KEYS: snapshots, active, retired, deactivated. ARGV: snapshot_id, now.
+# Returns 1, or 0 for an unknown snapshot. The snapshot it replaces starts retiring.
 ACTIVATE_SCRIPT: Final = """
 local entry = redis.call('HGET', KEYS[1], ARGV[1])
 if not entry then return 0 end
-redis.call('HSET', KEYS[2], cjson.decode(entry)['marketplace'], ARGV[1])
+local market = cjson.decode(entry)['marketplace']
+local old = redis.call('HGET', KEYS[2], market)
+if old then redis.call('HSET', KEYS[3], old, ARGV[2]) end
+redis.call('HSET', KEYS[2], market, ARGV[1])
+redis.call('HDEL', KEYS[3], ARGV[1])
+redis.call('HDEL', KEYS[4], market)
 return 1
 """
-# KEYS: snapshots, active, unlisted. ARGV: snapshot_id, now.
-# Returns {1, gen} unlisted (its keys are now to be purged), {0, ''} unknown, {2, ''} active.
+# KEYS: active, retired, deactivated. ARGV: marketplace, now.
+# Returns the snapshot_id that was active (it starts retiring), or false when none was.
+DEACTIVATE_SCRIPT: Final = """
+local old = redis.call('HGET', KEYS[1], ARGV[1])
+if not old then return false end
+redis.call('HDEL', KEYS[1], ARGV[1])
+redis.call('HSET', KEYS[2], old, ARGV[2])
+redis.call('HSET', KEYS[3], ARGV[1], ARGV[2])
+return old
+"""
+# KEYS: snapshots, active, unlisted, retired. ARGV: snapshot_id, unix seconds, now, grace.
+# Returns {1, gen} unlisted (its keys are now to be purged), {0, ''} unknown, {2, ''} active,
+# {3, seconds left} retiring (active too recently: a worker may still be serving it).
 UNLIST_SCRIPT: Final = """
 local entry = redis.call('HGET', KEYS[1], ARGV[1])
 if not entry then return {0, ''} end
 local info = cjson.decode(entry)
 if redis.call('HGET', KEYS[2], info['marketplace']) == ARGV[1] then return {2, ''} end
+local retired = redis.call('HGET', KEYS[4], ARGV[1])
+if retired then
+  local left = tonumber(retired) + tonumber(ARGV[4]) - tonumber(ARGV[3])
+  if left > 0 then return {3, tostring(left)} end
+end
+redis.call('HDEL', KEYS[4], ARGV[1])
 redis.call('HDEL', KEYS[1], ARGV[1])
 redis.call('HSET', KEYS[3], ARGV[1] .. ':' .. info['gen'], ARGV[2])
 return {1, info['gen']}
@@ -100,8 +123,18 @@ class RedisKeys:
         return f"{self._catalog}:unlisted"
 
     @property
+    def retired(self) -> str:
+        """Hash: snapshot_id -> unix seconds it stopped being active (until deleted)."""
+        return f"{self._catalog}:retired"
+
+    @property
+    def deactivated(self) -> str:
+        """Hash: marketplace -> unix seconds it was deactivated on purpose."""
+        return f"{self._catalog}:deactivated"
+
+    @property
     def catalog(self) -> list[str]:
-        """The keys the catalog scripts take, in their KEYS order."""
+        """The keys the commit script takes, in its KEYS order."""
         return [self.snapshots, self.active, self.unlisted]
 
     def namespace(self, member: str) -> str:

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import Final
 
+from trust_signals.errors import SnapshotRetiring
 from trust_signals.store.base import SnapshotInfo
+
+# How long a snapshot that stopped being active is kept from deletion: every worker checks
+# the catalog every reload interval (0.5 s by default) and then builds its new view, so a
+# worker still reading the old snapshot after this long is stuck, not slow.
+RETIRE_GRACE_SECONDS: Final = 30.0
 
 
 def newest_first(infos: Iterable[SnapshotInfo]) -> list[SnapshotInfo]:
@@ -25,3 +32,22 @@ def prunable(infos: Sequence[SnapshotInfo], keep: int) -> list[str]:
         if kept[info.marketplace] > keep:
             doomed.append(info.snapshot_id)
     return doomed
+
+
+def seconds_left(retired_at: float | None, now: float, grace_seconds: float) -> float:
+    """Seconds until a snapshot that retired at `retired_at` (unix seconds) may be deleted."""
+    return 0.0 if retired_at is None else max(0.0, retired_at + grace_seconds - now)
+
+
+def prune_settled(
+    infos: Sequence[SnapshotInfo], keep: int, delete: Callable[[str], None]
+) -> list[str]:
+    """Delete what `prunable` names, skipping snapshots still retiring; ids deleted."""
+    deleted = []
+    for snapshot_id in prunable(infos, keep):
+        try:
+            delete(snapshot_id)
+        except SnapshotRetiring:
+            continue
+        deleted.append(snapshot_id)
+    return deleted

@@ -12,10 +12,15 @@ from typing import Final
 from urllib.parse import quote
 
 from trust_signals.domain.snapshots import OfferSnapshot, SellerSnapshot
-from trust_signals.errors import SnapshotExists, SnapshotInUse, SnapshotNotFound
+from trust_signals.errors import SnapshotExists, SnapshotInUse, SnapshotNotFound, SnapshotRetiring
 from trust_signals.store.base import SnapshotInfo
 from trust_signals.store.codec import decode_offer, decode_seller
-from trust_signals.store.retention import newest_first, prunable
+from trust_signals.store.retention import (
+    RETIRE_GRACE_SECONDS,
+    newest_first,
+    prune_settled,
+    seconds_left,
+)
 from trust_signals.store.sqlite_writer import (
     SqliteSnapshotWriter,
     checked_snapshot_id,
@@ -37,6 +42,14 @@ CREATE TABLE IF NOT EXISTS snapshots (
 CREATE TABLE IF NOT EXISTS active (
     marketplace TEXT PRIMARY KEY,
     snapshot_id TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS retired (
+    snapshot_id TEXT PRIMARY KEY,
+    retired_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS deactivated (
+    marketplace TEXT PRIMARY KEY,
+    deactivated_at REAL NOT NULL
 );
 """
 _LISTING: Final = """
@@ -72,10 +85,17 @@ class _Connections(threading.local):
 class SqliteSnapshotStore:
     """SnapshotStore and SnapshotCatalog over SQLite files under `root`."""
 
-    def __init__(self, root: Path, *, clock: Callable[[], datetime] = _utc_now) -> None:
+    def __init__(
+        self,
+        root: Path,
+        *,
+        clock: Callable[[], datetime] = _utc_now,
+        grace_seconds: float = RETIRE_GRACE_SECONDS,
+    ) -> None:
         self._root = Path(root)
         self._snapshot_dir = self._root / "snapshots"
         self._clock = clock
+        self._grace_seconds = grace_seconds
         self._local = _Connections()
 
     def begin(
@@ -95,24 +115,44 @@ class SqliteSnapshotStore:
         )
 
     def activate(self, snapshot_id: str) -> None:
-        """Atomically make a loaded snapshot the active one of its marketplace."""
+        """Atomically make a loaded snapshot the active one of its marketplace; the one it
+        replaces retires."""
         with driver_errors("activate"), self._write() as conn:
             row = conn.execute(
                 "SELECT marketplace FROM snapshots WHERE snapshot_id = ?", (snapshot_id,)
             ).fetchone()
             if row is None:
                 raise SnapshotNotFound("snapshot", snapshot_id)
+            self._retire(conn, row[0])
             conn.execute(
                 "INSERT INTO active (marketplace, snapshot_id) VALUES (?, ?)"
                 " ON CONFLICT (marketplace) DO UPDATE SET snapshot_id = excluded.snapshot_id",
                 (row[0], snapshot_id),
             )
+            conn.execute("DELETE FROM retired WHERE snapshot_id = ?", (snapshot_id,))
+            conn.execute("DELETE FROM deactivated WHERE marketplace = ?", (row[0],))
+
+    def deactivate(self, marketplace: str) -> str:
+        """Stop serving a marketplace on purpose; the snapshot that was active (it retires)."""
+        with driver_errors("deactivate"), self._write() as conn:
+            snapshot_id = self._retire(conn, marketplace)
+            if snapshot_id is None:
+                raise SnapshotNotFound("marketplace", marketplace)
+            conn.execute("DELETE FROM active WHERE marketplace = ?", (marketplace,))
+            conn.execute(
+                "INSERT OR REPLACE INTO deactivated VALUES (?, ?)",
+                (marketplace, self._clock().timestamp()),
+            )
+        return snapshot_id
 
     def delete(self, snapshot_id: str) -> None:
-        """Remove a snapshot that is not active: its catalog row, then its file."""
+        """Remove a snapshot that is neither active nor retiring: its catalog row, then its
+        file."""
         with driver_errors("delete"), self._write() as conn:
             row = conn.execute(
-                "SELECT file FROM snapshots WHERE snapshot_id = ?", (snapshot_id,)
+                "SELECT file, retired_at FROM snapshots LEFT JOIN retired USING (snapshot_id)"
+                " WHERE snapshot_id = ?",
+                (snapshot_id,),
             ).fetchone()
             if row is None:
                 raise SnapshotNotFound("snapshot", snapshot_id)
@@ -120,17 +160,36 @@ class SqliteSnapshotStore:
                 "SELECT 1 FROM active WHERE snapshot_id = ?", (snapshot_id,)
             ).fetchone():
                 raise SnapshotInUse(snapshot_id)
+            left = seconds_left(row[1], self._clock().timestamp(), self._grace_seconds)
+            if left > 0:
+                raise SnapshotRetiring(snapshot_id, left)
             conn.execute("DELETE FROM snapshots WHERE snapshot_id = ?", (snapshot_id,))
+            conn.execute("DELETE FROM retired WHERE snapshot_id = ?", (snapshot_id,))
         self._forget(snapshot_id)
         with driver_errors("delete"):
             (self._root / row[0]).unlink(missing_ok=True)
 
     def prune(self, keep: int) -> list[str]:
-        """Delete all but the newest `keep` inactive snapshots per marketplace; ids deleted."""
-        doomed = prunable(self.list_snapshots(), keep)
-        for snapshot_id in doomed:
-            self.delete(snapshot_id)
-        return doomed
+        """Delete all but the newest `keep` settled inactive snapshots per marketplace."""
+        return prune_settled(self.list_snapshots(), keep, self.delete)
+
+    def deactivated_marketplaces(self) -> frozenset[str]:
+        """Marketplaces deactivated on purpose."""
+        with driver_errors("catalog"):
+            rows = self._catalog().execute("SELECT marketplace FROM deactivated").fetchall()
+        return frozenset(row[0] for row in rows)
+
+    def _retire(self, conn: sqlite3.Connection, marketplace: str) -> str | None:
+        """Start the retirement of the marketplace's active snapshot; its id, if any."""
+        row = conn.execute(
+            "SELECT snapshot_id FROM active WHERE marketplace = ?", (marketplace,)
+        ).fetchone()
+        if row is not None:
+            conn.execute(
+                "INSERT OR REPLACE INTO retired VALUES (?, ?)",
+                (row[0], self._clock().timestamp()),
+            )
+        return None if row is None else str(row[0])
 
     def active_snapshots(self) -> dict[str, SnapshotInfo]:
         """The active snapshot per marketplace."""
