@@ -19,7 +19,12 @@ from trust_signals.domain.profile_stats import profile_stats
 from trust_signals.domain.ranking_features import Vector, fill_level
 from trust_signals.domain.signals import Subject, seller_fq_rates
 from trust_signals.domain.snapshots import OfferSnapshot, SellerSnapshot
-from trust_signals.errors import SnapshotNotFound, StoreUnavailable, TrustSignalsError
+from trust_signals.errors import (
+    SnapshotDataMissing,
+    SnapshotNotFound,
+    StoreUnavailable,
+    TrustSignalsError,
+)
 from trust_signals.precompute import seller_prior
 from trust_signals.serving import (
     ABSENT,
@@ -258,7 +263,8 @@ class TrustSignals:
 
         Every outcome is reported, so a half-open probe is always released: a store that
         answers "not found" (or anything else of ours) is up; any other exception counts as
-        a failure.
+        a failure. A store that no longer holds the snapshot being served (its data was
+        lost, or the snapshot deleted under a worker) fails open like a store that is down.
         """
         if not self._breaker.allow():
             raise StoreUnavailable("the snapshot store is failing; its circuit breaker is open")
@@ -266,6 +272,11 @@ class TrustSignals:
             result = call(*args)
         except StoreUnavailable:
             self._breaker.record_failure()
+            raise
+        except SnapshotNotFound as error:
+            self._breaker.record_success()
+            if error.kind == "snapshot":
+                raise SnapshotDataMissing(f"the store no longer holds {error.id}") from error
             raise
         except TrustSignalsError:
             self._breaker.record_success()

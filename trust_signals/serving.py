@@ -10,7 +10,7 @@ from trust_signals.config import MarketplaceConfig, TrustConfig
 from trust_signals.domain.badges import Badge
 from trust_signals.domain.profile_stats import ProfileStat
 from trust_signals.domain.signals import Subject
-from trust_signals.errors import TrustSignalsError
+from trust_signals.errors import NoActiveSnapshot, TrustSignalsError
 from trust_signals.precompute import CohortModel
 from trust_signals.store.base import SnapshotInfo
 
@@ -51,11 +51,17 @@ class View:
     config: TrustConfig
     cohort_model: CohortModel
     markets: Mapping[str, Market]
+    # Marketplaces whose snapshot vanished from the store without a deactivation (the store
+    # lost its data): still served from this view, degraded where the store cannot answer.
+    lost: frozenset[str] = frozenset()
 
     def market(self, marketplace: str) -> Market:
-        """The served marketplace, or UnknownMarketplace."""
+        """The served marketplace; UnknownMarketplace, or NoActiveSnapshot when nothing is
+        served at all (a store not loaded yet is the service's state, not the caller's bug)."""
         found = self.markets.get(marketplace)
         if found is None:
+            if not self.markets:
+                raise NoActiveSnapshot("no snapshot is active yet; load one to serve")
             raise UnknownMarketplace(marketplace, list(self.markets))
         return found
 

@@ -49,15 +49,45 @@ class ViewKeeper:
                 return False
             active = self._store.active_snapshots()
             old = self._view
+            lost = self._lost_markets(old, active)
+            served = {**active, **lost}
             if (
                 old is not None
                 and old.config.version == config.version
+                and old.lost == lost.keys()
                 and {m: k.snapshot.snapshot_id for m, k in old.markets.items()}
-                == {m: info.snapshot_id for m, info in active.items()}
+                == {m: info.snapshot_id for m, info in served.items()}
             ):
                 return False
-            self._view = self._build_view(config, active, old)
+            self._view = self._build_view(config, served, old, frozenset(lost))
             return True
+
+    def _lost_markets(
+        self, old: View | None, active: Mapping[str, SnapshotInfo]
+    ) -> dict[str, SnapshotInfo]:
+        """Served marketplaces that vanished from the catalog without a deactivation.
+
+        A store that restarts empty (Redis without persistence) or is wiped must not take
+        search and PDP down: the worker keeps serving what it has, degraded where the store
+        cannot answer, until a snapshot is active again or the marketplace is deactivated.
+        """
+        if old is None:
+            return {}
+        vanished = [m for m in old.markets if m not in active]
+        if not vanished:
+            return {}
+        deactivated = self._store.deactivated_marketplaces()
+        lost = {m: old.markets[m].snapshot for m in vanished if m not in deactivated}
+        for marketplace in lost.keys() - old.lost:
+            log.error(
+                "the store no longer lists %s's active snapshot %s and it was not deactivated: "
+                "the store lost its data; serving the last good view, degraded, until a "
+                "snapshot is loaded again (or `trust-signals snapshots deactivate %s`)",
+                marketplace,
+                lost[marketplace].snapshot_id,
+                marketplace,
+            )
+        return lost
 
     def _current_config(self) -> TrustConfig | None:
         try:
@@ -73,7 +103,11 @@ class ViewKeeper:
         return config
 
     def _build_view(
-        self, config: TrustConfig, active: Mapping[str, SnapshotInfo], old: View | None
+        self,
+        config: TrustConfig,
+        active: Mapping[str, SnapshotInfo],
+        old: View | None,
+        lost: frozenset[str],
     ) -> View:
         model = CohortModel(config.cohort_spec, config.params)
         markets = {}
@@ -83,14 +117,16 @@ class ViewKeeper:
                 reused is not None
                 and reused.snapshot.snapshot_id == info.snapshot_id
                 and old is not None
-                and old.cohort_model.version == model.version
+                and (old.cohort_model.version == model.version or marketplace in lost)
             ):
+                # A lost market keeps its priors even under new cohort parameters: the
+                # sellers to recompute them from are gone with the store's data.
                 markets[marketplace] = Market(
                     info, config.for_marketplace(marketplace), reused.priors, reused.artifacts
                 )
             else:
                 markets[marketplace] = self._load_market(info, config, model)
-        return View(config, model, markets)
+        return View(config, model, markets, lost)
 
     def _load_market(self, info: SnapshotInfo, config: TrustConfig, model: CohortModel) -> Market:
         stored_format = self._store.get_artifact(info.snapshot_id, BODY_FORMAT_ARTIFACT)

@@ -124,3 +124,107 @@ def test_breaker_opens_after_failures_and_closes_when_the_store_is_back(
     assert badges(body) == {"O-1": ["big_seller"], "O-2": ["fast_delivery"]}
     assert client.get("/v1/status").get_json()["store_breaker"] == "closed"
     assert client.get("/readyz").status_code == 200
+
+
+def refresh(client: FlaskClient) -> None:
+    """What each worker's background thread does every reload interval."""
+    client.application.extensions["trust_signals"].signals.refresh()
+
+
+def test_a_probe_that_finds_the_store_empty_releases_the_breaker(
+    client: FlaskClient, redis_server: LocalRedis, settings: Settings, tmp_path: Path
+) -> None:
+    redis_server.stop()
+    for _ in range(2):
+        client.get(SEARCH)
+    redis_server.start()  # back, but empty: the probe's answer is "no such snapshot"
+    time.sleep(BREAKER_RESET_SECONDS * 2)
+
+    probe = client.get(SEARCH)
+
+    assert probe.status_code == 200 and probe.get_json()["degraded"] is True
+    assert client.get("/v1/status").get_json()["store_breaker"] == "closed"
+    load_both(settings, tmp_path)
+    for path in (
+        SEARCH,
+        "/v1/sellers/S-SMALL/profile?marketplace=US",
+        "/v1/programs?group_by=marketplace",
+    ):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert "degraded" not in response.get_json(), path
+
+
+def test_store_restarted_empty_keeps_the_last_good_view_degraded_never_a_404(
+    client: FlaskClient, redis_server: LocalRedis
+) -> None:
+    redis_server.stop()
+    redis_server.start()  # Redis without persistence: back with no keys at all
+    refresh(client)
+
+    search = client.get(SEARCH)
+    features = client.post("/v1/features", json={"marketplace": "US", "offer_ids": ["O-2"]})
+    pdp = client.get("/v1/offers/O-2?marketplace=US")
+    profile = client.get("/v1/sellers/S-SMALL/profile?marketplace=US")
+    ready = client.get("/readyz")
+
+    assert search.status_code == 200
+    assert badges(search.get_json()) == {"O-1": ["big_seller"], "O-2": []}  # O-1 from cache
+    assert search.get_json()["degraded"] is True
+    assert (features.status_code, features.get_json()["degraded"]) == (200, True)
+    assert features.get_json()["missing_mask"] == [[True, True, True]]
+    assert (pdp.status_code, pdp.get_json()["degraded"]) == (200, True)
+    assert (profile.status_code, profile.get_json()["code"]) == (503, "store_unavailable")
+    assert profile.headers["Retry-After"] == "1"
+    assert ready.status_code == 200  # every replica shares the store: pulling them helps none
+    assert (ready.get_json()["status"], ready.get_json()["lost"]) == ("degraded", ["DE", "US"])
+    metrics = client.get("/metrics").get_data(as_text=True)
+    assert 'trust_signals_marketplace_data_lost{marketplace="US"} 1.0' in metrics
+    assert client.get("/v1/status").get_json()["store_breaker"] == "closed"
+
+
+def test_reloading_after_a_data_loss_serves_normally_again(
+    client: FlaskClient, redis_server: LocalRedis, settings: Settings, tmp_path: Path
+) -> None:
+    redis_server.stop()
+    redis_server.start()
+    refresh(client)
+
+    load_both(settings, tmp_path)
+    refresh(client)
+
+    search = client.get(SEARCH).get_json()
+    ready = client.get("/readyz").get_json()
+    assert "degraded" not in search
+    assert badges(search) == {"O-1": ["big_seller"], "O-2": ["fast_delivery"]}
+    assert (ready["status"], ready["lost"]) == ("ready", [])
+    metrics = client.get("/metrics").get_data(as_text=True)
+    assert 'trust_signals_marketplace_data_lost{marketplace="US"} 0.0' in metrics
+
+
+def test_a_deactivated_marketplace_is_no_longer_served(
+    client: FlaskClient, settings: Settings
+) -> None:
+    build_store(settings).deactivate("US")
+    refresh(client)
+
+    search = client.get(SEARCH)
+    de = client.get("/v1/badges?marketplace=DE&surface=search&offer_ids=D-O1")
+
+    assert (search.status_code, search.get_json()["code"]) == (404, "unknown_marketplace")
+    assert de.status_code == 200
+    assert client.get("/readyz").get_json()["lost"] == []
+
+
+def test_a_store_never_loaded_answers_503_not_a_404(
+    redis_server: LocalRedis, config_path: Path
+) -> None:
+    settings = load_settings(
+        {"TRUST_SIGNALS_STORE": redis_server.url, "TRUST_SIGNALS_CONFIG": str(config_path)}
+    )
+    client = create_app(settings, clock=lambda: FIXED_NOW, background_refresh=False).test_client()
+
+    search = client.get(SEARCH)
+
+    assert (search.status_code, search.get_json()["code"]) == (503, "no_active_snapshot")
+    assert search.headers["Retry-After"] == "5"

@@ -11,7 +11,12 @@ from flask import Flask, Response
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
-from trust_signals.errors import SnapshotNotFound, StoreUnavailable
+from trust_signals.errors import (
+    NoActiveSnapshot,
+    SnapshotDataMissing,
+    SnapshotNotFound,
+    StoreUnavailable,
+)
 from trust_signals.serving import UnknownMarketplace
 
 log = logging.getLogger(__name__)
@@ -72,13 +77,19 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(StoreUnavailable)
     def unavailable(error: StoreUnavailable) -> Response:
-        response = problem(
-            503,
-            "store_unavailable",
-            "Store unavailable",
-            "the snapshot store does not answer; retry shortly",
+        detail = (
+            f"{error}; retry shortly"
+            if isinstance(error, SnapshotDataMissing)
+            else "the snapshot store does not answer; retry shortly"
         )
+        response = problem(503, "store_unavailable", "Store unavailable", detail)
         response.headers["Retry-After"] = "1"
+        return response
+
+    @app.errorhandler(NoActiveSnapshot)
+    def nothing_served(error: NoActiveSnapshot) -> Response:
+        response = problem(503, "no_active_snapshot", "Not ready", str(error))
+        response.headers["Retry-After"] = "5"
         return response
 
     @app.errorhandler(HTTPException)

@@ -23,7 +23,13 @@ def healthz() -> Response:
 
 @bp.get("/readyz")
 def readyz() -> Response:
-    """Ready when the store answers and a snapshot is active."""
+    """Ready when the store answers and a snapshot is served.
+
+    A marketplace served from the last good view after the store lost its data keeps the
+    replica ready (status "degraded", the marketplaces in `lost`): every replica shares the
+    store, so a load balancer that pulled them for it would take search down with them,
+    while each still answers from what it holds.
+    """
     service = trust_signals()
     try:
         service.store.ping()
@@ -34,9 +40,10 @@ def readyz() -> Response:
         return problem(503, "not_ready", "Not ready", "no snapshot is active")
     return json_response(
         {
-            "status": "ready",
+            "status": "degraded" if view.lost else "ready",
             "config_version": view.config.version,
             "active": {m: k.snapshot.snapshot_id for m, k in view.markets.items()},
+            "lost": sorted(view.lost),
         }
     )
 
@@ -62,11 +69,9 @@ def status() -> Response:
 def metrics() -> Response:
     """Prometheus text format, summed over every worker."""
     found = services()
-    as_of = {
-        m: datetime.combine(k.snapshot.as_of, time(), UTC)
-        for m, k in found.signals.view().markets.items()
-    }
-    body = found.metrics.render(as_of, found.signals.now)
+    view = found.signals.view()
+    as_of = {m: datetime.combine(k.snapshot.as_of, time(), UTC) for m, k in view.markets.items()}
+    body = found.metrics.render(as_of, view.lost, found.signals.now)
     return Response(body, mimetype="text/plain; version=0.0.4")
 
 

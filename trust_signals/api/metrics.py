@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from datetime import datetime
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -53,6 +53,15 @@ class Metrics:
             registry=self.registry,
         )
 
+        self.data_lost = Gauge(
+            "trust_signals_marketplace_data_lost",
+            "1 while a marketplace is served from the last good view because the store lost "
+            "its snapshot (it vanished without a deactivation), else 0.",
+            ["marketplace"],
+            multiprocess_mode="livemax",
+            registry=self.registry,
+        )
+
     def observe(
         self,
         endpoint: str,
@@ -69,11 +78,17 @@ class Metrics:
         self.cache.labels("hit").set(cache["hits"])
         self.cache.labels("miss").set(cache["misses"])
 
-    def render(self, snapshot_as_of: Mapping[str, datetime], now: Callable[[], datetime]) -> bytes:
+    def render(
+        self,
+        snapshot_as_of: Mapping[str, datetime],
+        lost: Collection[str],
+        now: Callable[[], datetime],
+    ) -> bytes:
         """The exposition text of every worker's metrics."""
         current = now()
         for marketplace, as_of in snapshot_as_of.items():
             self.snapshot_age.labels(marketplace).set((current - as_of).total_seconds())
+            self.data_lost.labels(marketplace).set(1 if marketplace in lost else 0)
         if self._multiprocess_dir is None:
             return generate_latest(self.registry)
         registry = CollectorRegistry()
