@@ -20,9 +20,9 @@ from trust_signals.ingest.loader import load_snapshot
 from trust_signals.ingest.manifest import read_manifest
 from trust_signals.precompute import ArtifactBuilder, CohortModel
 from trust_signals.service import Clock, TrustSignals
-from trust_signals.store.base import ServingStore, SnapshotCatalog, SnapshotInfo
+from trust_signals.store.activation import DEFAULT_MAX_SHRINK
+from trust_signals.store.base import ServingStore, SnapshotInfo
 from trust_signals.store.redis import redis_store_from_url
-from trust_signals.store.retention import RETIRE_GRACE_SECONDS
 from trust_signals.store.sqlite import SqliteSnapshotStore
 
 log = logging.getLogger(__name__)
@@ -38,18 +38,12 @@ def utc_now() -> datetime:
 def build_store(settings: Settings) -> ServingStore:
     """The store TRUST_SIGNALS_STORE names: a redis:// or redis+cluster:// URL, else a
     SQLite directory. The one place that chooses a backend."""
-    grace = retire_grace_seconds(settings)
+    grace = settings.retire_grace_seconds
     if settings.store.startswith(("redis://", "rediss://", "redis+cluster://")):
         return redis_store_from_url(
             settings.store, timeout_seconds=settings.store_timeout_seconds, grace_seconds=grace
         )
     return SqliteSnapshotStore(Path(settings.store), grace_seconds=grace)
-
-
-def retire_grace_seconds(settings: Settings) -> float:
-    """How long a replaced snapshot is kept from deletion: long enough for every worker to
-    notice the change (one reload interval) and build its new view, with a wide margin."""
-    return max(RETIRE_GRACE_SECONDS, 20 * settings.reload_interval_seconds)
 
 
 def config_reader(path: Path) -> Callable[[], TrustConfig]:
@@ -90,15 +84,17 @@ def snapshot_dirs(paths: Iterable[Path]) -> Iterator[Path]:
 
 
 def load_snapshot_dir(
-    store: SnapshotCatalog,
+    store: ServingStore,
     directory: Path,
     config: TrustConfig,
     *,
     force: bool = False,
     activate: bool = True,
+    max_shrink: float | None = DEFAULT_MAX_SHRINK,
     progress: Callable[[int], None] | None = None,
 ) -> SnapshotInfo:
-    """Verify, validate and load one snapshot with its cohort artifacts for `config`."""
+    """Verify, validate and load one snapshot with its cohort artifacts for `config`; the
+    activation goes through the shrink guard (`max_shrink`, None to allow any drop)."""
     model = CohortModel(config.cohort_spec, config.params)
     as_of = read_manifest(directory).as_of
     return load_snapshot(
@@ -106,6 +102,7 @@ def load_snapshot_dir(
         store,
         force=force,
         activate=activate,
+        max_shrink=max_shrink,
         retain=config.retained_snapshots,
         progress=progress,
         cohort_artifacts=ArtifactBuilder.of(model, as_of),

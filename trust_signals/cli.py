@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
@@ -13,12 +14,17 @@ import orjson
 
 from trust_signals.bootstrap import build_store, load_snapshot_dir, snapshot_dirs
 from trust_signals.config import TrustConfig, load_config, load_settings
-from trust_signals.errors import ConfigError, SnapshotRejected, TrustSignalsError
+from trust_signals.errors import ConfigError, SnapshotRejected, SnapshotRetiring, TrustSignalsError
 from trust_signals.ingest.generator import generate_snapshots
 from trust_signals.ingest.manifest import read_manifest
+from trust_signals.store.activation import activate_checked
 from trust_signals.store.base import ServingStore
 
 DEMO_SIZE = {"sellers": 3_000, "offers": 30_000}
+ALLOW_SHRINK_HELP = (
+    "Activate even if the snapshot has far fewer sellers or offers than the active one "
+    "(more than TRUST_SIGNALS_MAX_SNAPSHOT_SHRINK, default 20 %, fewer)."
+)
 
 
 def _settings_config(config_file: str | None) -> TrustConfig:
@@ -61,11 +67,22 @@ def generate(
         click.echo(str(directory))
 
 
+def _max_shrink(allow_shrink: bool) -> float | None:
+    """The shrink guard's limit from the settings, or None when the operator allows any."""
+    return None if allow_shrink else load_settings(os.environ).max_snapshot_shrink
+
+
 def load_dirs(
-    paths: Iterable[Path], config: TrustConfig, *, force: bool, activate: bool
+    paths: Iterable[Path],
+    config: TrustConfig,
+    *,
+    force: bool,
+    activate: bool,
+    allow_shrink: bool = False,
 ) -> list[str]:
     """Load each snapshot directory with a progress bar on a terminal; ids loaded."""
     store = _store()
+    max_shrink = _max_shrink(allow_shrink)
     loaded = []
     for directory in snapshot_dirs(paths):
         manifest = read_manifest(directory)
@@ -77,6 +94,7 @@ def load_dirs(
                 config,
                 force=force,
                 activate=activate,
+                max_shrink=max_shrink,
                 progress=bar.update if sys.stderr.isatty() else None,
             )
         loaded.append(info.snapshot_id)
@@ -91,11 +109,24 @@ def load_dirs(
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--force", is_flag=True, help="Replace a snapshot already loaded.")
 @click.option("--no-activate", is_flag=True, help="Load without activating.")
+@click.option("--allow-shrink", is_flag=True, help=ALLOW_SHRINK_HELP)
 @click.option("--config", "config_file", default=None, help="Config file (default: settings).")
-def load(paths: tuple[Path, ...], force: bool, no_activate: bool, config_file: str | None) -> None:
+def load(
+    paths: tuple[Path, ...],
+    force: bool,
+    no_activate: bool,
+    allow_shrink: bool,
+    config_file: str | None,
+) -> None:
     """Verify, validate and load snapshot directories, then activate them."""
     try:
-        load_dirs(paths, _settings_config(config_file), force=force, activate=not no_activate)
+        load_dirs(
+            paths,
+            _settings_config(config_file),
+            force=force,
+            activate=not no_activate,
+            allow_shrink=allow_shrink,
+        )
     except SnapshotRejected as error:
         click.echo(str(error), err=True)
         sys.exit(1)
@@ -122,22 +153,57 @@ def snapshots_list() -> None:
 
 @snapshots.command("activate")
 @click.argument("snapshot_id")
-def snapshots_activate(snapshot_id: str) -> None:
+@click.option("--allow-shrink", is_flag=True, help=ALLOW_SHRINK_HELP)
+def snapshots_activate(snapshot_id: str, allow_shrink: bool) -> None:
     """Make SNAPSHOT_ID the active snapshot of its marketplace (rollback too)."""
     try:
-        _store().activate(snapshot_id)
+        activate_checked(_store(), snapshot_id, max_shrink=_max_shrink(allow_shrink))
     except TrustSignalsError as error:
         click.echo(f"error: {error}", err=True)
         sys.exit(1)
     click.echo(f"activated {snapshot_id}")
 
 
+@snapshots.command("deactivate")
+@click.argument("marketplace")
+def snapshots_deactivate(marketplace: str) -> None:
+    """Stop serving MARKETPLACE on purpose (its snapshot stays loaded for rollback).
+
+    Unlike a store that lost its data, which workers ride out on their last good view, a
+    deactivated marketplace is dropped by every worker within the reload interval.
+    """
+    try:
+        snapshot_id = _store().deactivate(marketplace)
+    except TrustSignalsError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(1)
+    click.echo(f"deactivated {marketplace} (was serving {snapshot_id})")
+
+
 @snapshots.command("delete")
 @click.argument("snapshot_id")
-def snapshots_delete(snapshot_id: str) -> None:
-    """Delete an inactive snapshot."""
+@click.option(
+    "--no-wait",
+    is_flag=True,
+    help="Fail instead of waiting when workers may still be serving the snapshot.",
+)
+def snapshots_delete(snapshot_id: str, no_wait: bool) -> None:
+    """Delete an inactive snapshot, once no worker can still be serving it.
+
+    A snapshot replaced or deactivated moments ago may still be read by a worker that has
+    not refreshed yet; the deletion waits out that grace period (or fails with --no-wait).
+    """
+    store = _store()
     try:
-        _store().delete(snapshot_id)
+        while True:
+            try:
+                store.delete(snapshot_id)
+                break
+            except SnapshotRetiring as retiring:
+                if no_wait:
+                    raise
+                click.echo(f"waiting {retiring.seconds_left:.1f} s for workers to move off it")
+                time.sleep(retiring.seconds_left)
     except TrustSignalsError as error:
         click.echo(f"error: {error}", err=True)
         sys.exit(1)

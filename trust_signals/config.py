@@ -49,6 +49,10 @@ DEFAULT_RELOAD_INTERVAL_SECONDS: Final = 0.5
 DEFAULT_STORE_TIMEOUT_SECONDS: Final = 0.02
 DEFAULT_BREAKER_FAILURES: Final = 5
 DEFAULT_BREAKER_RESET_SECONDS: Final = 1.0
+DEFAULT_MAX_SNAPSHOT_SHRINK: Final = 0.2
+# A worker notices a change within one reload interval; a request that started before it
+# may read the old snapshot until gunicorn's 30 s timeout.
+DEFAULT_RETIRE_GRACE_SECONDS: Final = 30.0
 _STORE_SCHEMES: Final = ("redis://", "rediss://", "redis+cluster://")
 
 
@@ -65,6 +69,11 @@ class Settings:
     breaker_failures: int = DEFAULT_BREAKER_FAILURES
     breaker_reset_seconds: float = DEFAULT_BREAKER_RESET_SECONDS
     metrics_dir: str | None = None  # prometheus_client's multiprocess directory
+    # The shrink guard: an activation dropping more than this share of the active
+    # snapshot's sellers or offers is refused unless allowed explicitly.
+    max_snapshot_shrink: float = DEFAULT_MAX_SNAPSHOT_SHRINK
+    # How long a replaced or deactivated snapshot is kept from deletion (store.retention).
+    retire_grace_seconds: float = DEFAULT_RETIRE_GRACE_SECONDS
 
 
 def default_config_path() -> Path:
@@ -112,6 +121,15 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     breaker_reset = _number(
         environ, "BREAKER_RESET_SECONDS", DEFAULT_BREAKER_RESET_SECONDS, problems
     )
+    max_shrink = _number(environ, "MAX_SNAPSHOT_SHRINK", DEFAULT_MAX_SNAPSHOT_SHRINK, problems)
+    if not 0 <= max_shrink <= 1:
+        problems.append(f"{ENV_PREFIX}MAX_SNAPSHOT_SHRINK: must be a share in [0, 1]")
+    grace = _number(environ, "RETIRE_GRACE_SECONDS", DEFAULT_RETIRE_GRACE_SECONDS, problems)
+    if grace < 2 * interval:
+        problems.append(
+            f"{ENV_PREFIX}RETIRE_GRACE_SECONDS: must be at least twice the reload interval "
+            f"({2 * interval:g} s), so every worker has moved off a snapshot before it goes"
+        )
     if problems:
         raise ConfigError(problems)
     return Settings(
@@ -125,6 +143,8 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         breaker_reset_seconds=breaker_reset,
         # prometheus_client reads this name itself; it is read here too, and only here.
         metrics_dir=environ.get("PROMETHEUS_MULTIPROC_DIR") or None,
+        max_snapshot_shrink=max_shrink,
+        retire_grace_seconds=grace,
     )
 
 

@@ -38,7 +38,8 @@ from trust_signals.serving import (
     View,
     answered,
 )
-from trust_signals.store.base import SnapshotCatalog, SnapshotInfo, SnapshotStore
+from trust_signals.store.activation import activate_checked
+from trust_signals.store.base import ServingStore, SnapshotInfo, SnapshotStore
 from trust_signals.views import ViewKeeper
 
 T = TypeVar("T")
@@ -368,9 +369,12 @@ class TrustSignals:
             on=self.today(),
         )
 
-    def activate(self, catalog: SnapshotCatalog, snapshot_id: str) -> None:
-        """Activate a loaded snapshot and serve it from this process at once."""
-        catalog.activate(snapshot_id)
+    def activate(
+        self, catalog: ServingStore, snapshot_id: str, *, max_shrink: float | None
+    ) -> None:
+        """Activate a loaded snapshot through the shrink guard and serve it from this
+        process at once."""
+        activate_checked(catalog, snapshot_id, max_shrink=max_shrink)
         self.refresh()
 
     def status(self) -> dict[str, Any]:

@@ -8,6 +8,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from tests.builders import offer_record, seller_record, write_snapshot_dir
 from tests.conftest import ADMIN_TOKEN, us_snapshot
 from trust_signals.api import create_app
 from trust_signals.bootstrap import load_snapshot_dir
@@ -102,3 +103,23 @@ def test_one_response_never_mixes_configs(app: Flask, config_path: Path) -> None
     assert offer is not None
     assert [b.id for b in offer.badges["search"]] == ["big_seller"]
     assert service.view().config.version != view.config.version
+
+
+def test_activation_that_would_wipe_most_offers_is_refused_unless_allowed(
+    client: FlaskClient, store: ServingStore, settings: Settings, tmp_path: Path
+) -> None:
+    sellers = [seller_record(seller_id="S-BIG")]
+    offer = offer_record(seller_id="S-BIG")
+    shrunk = write_snapshot_dir(tmp_path / "shrunk", sellers, [offer], as_of="2026-11-28")
+    load_snapshot_dir(store, shrunk, load_config(settings.config), activate=False)
+
+    refused = client.post("/admin/snapshots/US-2026-11-28/activate", headers=AUTH)
+    allowed = client.post("/admin/snapshots/US-2026-11-28/activate?allow_shrink=true", headers=AUTH)
+
+    assert (refused.status_code, refused.get_json()["code"]) == (409, "activation_refused")
+    assert (
+        "has 1 sellers, 75.0% fewer than the active US-2026-11-27 (4)"
+        in refused.get_json()["detail"]
+    )
+    assert allowed.status_code == 200
+    assert allowed.get_json()["active"]["US"] == "US-2026-11-28"

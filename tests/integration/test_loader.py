@@ -21,7 +21,7 @@ from tests.builders import (
     write_snapshot_dir,
 )
 from trust_signals.domain.snapshots import SellerSnapshot
-from trust_signals.errors import SnapshotExists, SnapshotRejected
+from trust_signals.errors import ActivationRefused, SnapshotExists, SnapshotRejected
 from trust_signals.ingest.loader import load_snapshot
 from trust_signals.store.codec import offer_from_dict, seller_from_dict
 from trust_signals.store.sqlite import SqliteSnapshotStore
@@ -511,3 +511,30 @@ def test_gzip_file_of_many_members_is_read_whole(
     )
 
     assert load_snapshot(directory, store).offer_count == 10
+
+
+def test_an_empty_snapshot_is_loaded_but_never_activated(
+    tmp_path: Path, store: SqliteSnapshotStore
+) -> None:
+    first = load_snapshot(snapshot(tmp_path, name="d1", as_of="2026-11-26"), store)
+
+    with pytest.raises(ActivationRefused, match="0 sellers and 0 offers: activating it would wipe"):
+        load_snapshot(snapshot(tmp_path, [], name="d2", sellers=[]), store, max_shrink=None)
+
+    assert store.active_snapshots()["US"].snapshot_id == first.snapshot_id
+    assert [i.snapshot_id for i in store.list_snapshots()] == ["US-2026-11-27", first.snapshot_id]
+
+
+def test_a_snapshot_far_smaller_than_the_active_one_needs_the_shrink_allowed(
+    tmp_path: Path, store: SqliteSnapshotStore
+) -> None:
+    first = load_snapshot(snapshot(tmp_path, offers(10), name="d1", as_of="2026-11-26"), store)
+    smaller = snapshot(tmp_path, offers(7), name="d2")
+
+    with pytest.raises(ActivationRefused, match="7 offers, 30.0% fewer than the active"):
+        load_snapshot(smaller, store)
+    assert store.active_snapshots()["US"].snapshot_id == first.snapshot_id
+
+    info = load_snapshot(smaller, store, force=True, max_shrink=None)
+    assert info.active
+    assert store.active_snapshots()["US"].snapshot_id == "US-2026-11-27"

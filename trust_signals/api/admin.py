@@ -26,9 +26,15 @@ def require_token() -> Response | None:
 
 @bp.post("/admin/snapshots/<snapshot_id>/activate")
 def activate(snapshot_id: str) -> Response:
-    """Make a loaded snapshot the active one of its marketplace."""
+    """Make a loaded snapshot the active one of its marketplace, through the shrink guard
+    (`?allow_shrink=true` allows a large drop; an empty snapshot is always refused)."""
     found = services()
-    found.signals.activate(found.catalog, check_path_id(snapshot_id, "snapshot id"))
+    allow_shrink = request.args.get("allow_shrink", "false").lower() in ("1", "true", "yes")
+    found.signals.activate(
+        found.catalog,
+        check_path_id(snapshot_id, "snapshot id"),
+        max_shrink=None if allow_shrink else found.settings.max_snapshot_shrink,
+    )
     view = found.signals.view()
     return json_response(
         {

@@ -12,6 +12,7 @@ from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
 from trust_signals.errors import (
+    ActivationRefused,
     NoActiveSnapshot,
     SnapshotDataMissing,
     SnapshotNotFound,
@@ -85,6 +86,10 @@ def register_error_handlers(app: Flask) -> None:
         response = problem(503, "store_unavailable", "Store unavailable", detail)
         response.headers["Retry-After"] = "1"
         return response
+
+    @app.errorhandler(ActivationRefused)
+    def activation_refused(error: ActivationRefused) -> Response:
+        return problem(409, "activation_refused", "Activation refused", str(error))
 
     @app.errorhandler(NoActiveSnapshot)
     def nothing_served(error: NoActiveSnapshot) -> Response:

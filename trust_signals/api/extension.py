@@ -13,7 +13,7 @@ from trust_signals.api.metrics import Metrics
 from trust_signals.api.schemas import ID_RULE as _ID
 from trust_signals.config import Settings
 from trust_signals.service import TrustSignals
-from trust_signals.store.base import SnapshotCatalog
+from trust_signals.store.base import ServingStore
 
 KEY = "trust_signals"
 
@@ -23,7 +23,7 @@ class Services:
     """What the views need: the read service, the catalog for admin, the settings."""
 
     signals: TrustSignals
-    catalog: SnapshotCatalog
+    catalog: ServingStore
     settings: Settings
     metrics: Metrics
 

@@ -8,7 +8,7 @@ import pickle
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import partial
 from multiprocessing.pool import AsyncResult, Pool
 from operator import itemgetter
@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Final
 
 from trust_signals.domain.snapshots import SellerSnapshot
-from trust_signals.errors import SnapshotRejected
+from trust_signals.errors import ActivationRefused, SnapshotRejected
 from trust_signals.ingest.chunks import (
     BrokenFile,
     ChunkJob,
@@ -26,7 +26,8 @@ from trust_signals.ingest.chunks import (
     read_chunks,
 )
 from trust_signals.ingest.manifest import Manifest, ManifestFile, checksum_problems, read_manifest
-from trust_signals.store.base import SnapshotCatalog, SnapshotInfo, SnapshotWriter
+from trust_signals.store.activation import DEFAULT_MAX_SHRINK, activate_checked
+from trust_signals.store.base import ServingStore, SnapshotInfo, SnapshotWriter
 
 Progress = Callable[[int], None]  # records read since the last call
 CohortArtifacts = Callable[[Iterable[SellerSnapshot]], dict[str, bytes]]
@@ -39,10 +40,11 @@ _CHUNKS_IN_FLIGHT_PER_WORKER: Final = 3
 
 def load_snapshot(
     directory: Path,
-    catalog: SnapshotCatalog,
+    catalog: ServingStore,
     *,
     force: bool = False,
     activate: bool = True,
+    max_shrink: float | None = DEFAULT_MAX_SHRINK,
     retain: int | None = None,
     max_problems: int = 100,
     progress: Progress | None = None,
@@ -52,9 +54,11 @@ def load_snapshot(
     """Load one snapshot directory; the snapshot as cataloged (active if `activate`).
 
     Any problem raises SnapshotRejected and nothing becomes visible: the active snapshot keeps
-    serving. `progress` is told the number of records read since its last call (a progress
-    bar's increment). `retain` then prunes all but that many inactive snapshots per
-    marketplace; `workers` processes check records (default: one per core when large).
+    serving. An activation the shrink guard refuses (`max_shrink`, see
+    store.activation) raises ActivationRefused with the snapshot loaded but not active.
+    `progress` is told the number of records read since its last call (a progress bar's
+    increment). `retain` then prunes all but that many inactive snapshots per marketplace;
+    `workers` processes check records (default: one per core when large).
     """
     manifest = read_manifest(directory)
     if problems := checksum_problems(directory, manifest):
@@ -69,8 +73,12 @@ def load_snapshot(
         writer.abort()
         raise
     if activate:
-        catalog.activate(info.snapshot_id)
-        info = replace(info, active=True)
+        try:
+            info = activate_checked(catalog, info.snapshot_id, max_shrink=max_shrink)
+        except ActivationRefused as refused:
+            raise ActivationRefused(
+                f"loaded {info.snapshot_id} but not activated: {refused}"
+            ) from None
     if retain is not None:
         catalog.prune(retain)
     return info

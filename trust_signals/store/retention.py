@@ -9,8 +9,8 @@ from trust_signals.errors import SnapshotRetiring
 from trust_signals.store.base import SnapshotInfo
 
 # How long a snapshot that stopped being active is kept from deletion: every worker checks
-# the catalog every reload interval (0.5 s by default) and then builds its new view, so a
-# worker still reading the old snapshot after this long is stuck, not slow.
+# the catalog every reload interval (0.5 s by default), and a request that started before
+# may read the old snapshot until gunicorn's 30 s timeout ends it (settings can change it).
 RETIRE_GRACE_SECONDS: Final = 30.0
 
 
