@@ -1,4 +1,6 @@
 # trust-signals: the read service under gunicorn, with a demo snapshot made on first start.
+# Run it behind nginx (deploy/compose.yaml): gunicorn's sync workers serve one connection
+# each, so a client that sends slowly would hold a worker. Port 8080 is for nginx only.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \

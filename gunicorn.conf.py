@@ -15,6 +15,13 @@ backlog = 2048
 timeout = 30
 graceful_timeout = 20
 keepalive = 2
+# nginx in front (deploy/) refuses what is over its limits in problem+json; gunicorn's limits
+# sit at or above nginx's, so gunicorn never refuses in HTML what nginx let through. The
+# request line also carries GET /v1/badges with 100 ids of 64 characters (~6.6 KB, over
+# gunicorn's 4094 default).
+limit_request_line = 8190  # gunicorn's maximum; nginx's 8 KB buffer holds as much
+limit_request_field_size = 16384  # nginx's 8,190 plus what it appends to X-Forwarded-For
+limit_request_fields = 32768  # gunicorn's maximum; nginx bounds the whole header at 32 KB
 preload_app = False  # each worker builds its own store connections and cache after fork
 logger_class = "trust_signals.api.access_log.JsonAccessLogger"
 accesslog = "-"
