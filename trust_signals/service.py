@@ -394,6 +394,7 @@ class TrustSignals:
             "config_version": view.config.version,
             "config_error": self.last_config_error,
             "active": {m: k.snapshot for m, k in view.markets.items()},
+            "lost": sorted(view.lost),
             "snapshots": retained,
             "store_error": store_error,
             "store_breaker": self._breaker.state,
