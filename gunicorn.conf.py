@@ -30,11 +30,14 @@ loglevel = "info"
 wsgi_app = "trust_signals.api:create_app()"
 
 
-def on_starting(server):
-    """Give prometheus_client a fresh per-server directory for its multiprocess files."""
-    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="trust-signals-metrics-")
-    server.metrics_dir_owned = True
+# prometheus_client chooses between in-memory and multiprocess metrics when it is first
+# imported, and the master imports it before any hook runs (through logger_class above), so
+# the directory is named here, as the config is read. Workers then write their own files
+# there and any worker's /metrics sums them.
+_OWN_METRICS_DIR = None
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    _OWN_METRICS_DIR = tempfile.mkdtemp(prefix="trust-signals-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = _OWN_METRICS_DIR
 
 
 def post_worker_init(worker):
@@ -52,7 +55,6 @@ def child_exit(server, worker):
 
 
 def on_exit(server):
-    """Remove the metrics directory this server created."""
-    path = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
-    if path and getattr(server, "metrics_dir_owned", False) and "trust-signals-metrics-" in path:
-        shutil.rmtree(path, ignore_errors=True)
+    """Remove the metrics directory this server created (never one it was given)."""
+    if _OWN_METRICS_DIR is not None:
+        shutil.rmtree(_OWN_METRICS_DIR, ignore_errors=True)

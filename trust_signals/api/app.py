@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+import re
 import time
+import uuid
 
 from flask import Flask, Response, g, request
 
 from trust_signals import bootstrap
 from trust_signals.api import admin, badges, health, profiles, ranking
+from trust_signals.api.access_log import REQUEST_ID_HEADER
 from trust_signals.api.errors import register_error_handlers
 from trust_signals.api.extension import DEGRADED_HEADER, Services, install, trust_signals
 from trust_signals.api.metrics import Metrics
@@ -17,6 +20,7 @@ from trust_signals.service import Clock
 from trust_signals.store.base import ServingStore
 
 MAX_BODY_BYTES = 256 * 1024  # 1,000 ids of 64 characters fit in ~70 KB
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]+")
 
 
 def create_app(
@@ -41,6 +45,7 @@ def create_app(
     @app.before_request
     def start_timer() -> None:
         g.started = time.perf_counter()
+        g.request_id = request_id(request.headers.get(REQUEST_ID_HEADER))
 
     @app.after_request
     def record(response: Response) -> Response:
@@ -53,8 +58,17 @@ def create_app(
             trust_signals().cache_stats(),
             degraded=DEGRADED_HEADER in response.headers,
         )
+        response.headers[REQUEST_ID_HEADER] = g.get("request_id") or request_id(None)
         return response
 
     if background_refresh:
         bootstrap.start_refresher(signals, settings.reload_interval_seconds)
     return app
+
+
+def request_id(given: str | None) -> str:
+    """The caller's X-Request-Id when it is a plain token (so it can follow a request across
+    services), else a fresh one."""
+    if given and len(given) <= 128 and _REQUEST_ID.fullmatch(given):
+        return given
+    return uuid.uuid4().hex

@@ -7,7 +7,7 @@ import uuid
 from typing import Any
 
 import orjson
-from flask import Flask, Response
+from flask import Flask, Response, g
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
@@ -104,7 +104,7 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def internal(error: Exception) -> Response:
-        request_id = uuid.uuid4().hex
+        request_id = g.get("request_id") or uuid.uuid4().hex
         log.exception("unhandled error, request_id=%s", request_id)
         return problem(
             500,

@@ -38,13 +38,13 @@ class Metrics:
             ["endpoint"],
             registry=self.registry,
         )
-        self.cache = Gauge(
+        self.cache = Counter(
             "trust_signals_cache_lookups",
-            "Signal cache lookups since the worker started, by result.",
+            "Signal cache lookups, by result (hit or miss).",
             ["result"],
-            multiprocess_mode="livesum",
             registry=self.registry,
         )
+        self._cache_seen = {"hits": 0, "misses": 0}  # this worker's counts already added
         self.snapshot_age = Gauge(
             "trust_signals_active_snapshot_age_seconds",
             "Age of each marketplace's active snapshot (now - as_of).",
@@ -75,8 +75,10 @@ class Metrics:
         if degraded:
             self.degraded.labels(endpoint).inc()
         self.latency.labels(endpoint).observe(seconds)
-        self.cache.labels("hit").set(cache["hits"])
-        self.cache.labels("miss").set(cache["misses"])
+        for result, key in (("hit", "hits"), ("miss", "misses")):
+            if added := cache[key] - self._cache_seen[key]:
+                self.cache.labels(result).inc(added)
+                self._cache_seen[key] = cache[key]
 
     def render(
         self,
