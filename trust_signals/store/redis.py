@@ -4,6 +4,8 @@ Key layout (prefix `ts` by default; see redis_catalog.RedisKeys):
     ts:{ts:catalog}:snapshots   hash snapshot_id -> entry JSON (facts + the gen its keys use)
     ts:{ts:catalog}:active      hash marketplace -> snapshot_id
     ts:{ts:catalog}:unlisted    hash 'snapshot_id:gen' -> last touched (loads, deletions)
+    ts:{ts:catalog}:configs, :config_activations, :active_config   config versions (see
+                                redis_config)
     ts:snap:<id>:<gen>:o:{<id>:<gen>:o:<bucket>}:<offer_id>   (likewise :s: sellers and
                                         :a: artifacts; bucket = CRC-32 of the id mod 64)
     ts:snap:<id>:<gen>:sellers          sorted set of the seller ids
@@ -48,6 +50,7 @@ from trust_signals.store.redis_catalog import (
     entry_info,
     purge,
 )
+from trust_signals.store.redis_config import RedisConfigCatalog
 from trust_signals.store.redis_connection import (
     Client,
     RedisConnector,
@@ -82,8 +85,8 @@ def redis_store_from_url(
     return RedisSnapshotStore(connector, key_prefix=key_prefix, clock=clock)
 
 
-class RedisSnapshotStore:
-    """SnapshotStore and SnapshotCatalog over Redis; one connection pool per process."""
+class RedisSnapshotStore(RedisConfigCatalog):
+    """SnapshotStore, SnapshotCatalog and ConfigCatalog over Redis; one pool per process."""
 
     def __init__(
         self,

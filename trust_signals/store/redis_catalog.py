@@ -100,6 +100,13 @@ class RedisKeys:
         return f"{self._catalog}:unlisted"
 
     @property
+    def config_keys(self) -> list[str]:
+        """The config keys, in the config scripts' KEYS order: versions, their activations,
+        the active version (redis_config); under the catalog's hash tag, so one slot."""
+        names = ("configs", "config_activations", "active_config")
+        return [f"{self._catalog}:{name}" for name in names]
+
+    @property
     def catalog(self) -> list[str]:
         """The keys the catalog scripts take, in their KEYS order."""
         return [self.snapshots, self.active, self.unlisted]

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from trust_signals.store.base import SnapshotInfo
+from trust_signals.store.base import SnapshotInfo, StoredConfig
+
+
+def configs_newest_first(configs: Iterable[StoredConfig]) -> list[StoredConfig]:
+    """Config versions ordered by when they were stored, latest first."""
+    return sorted(configs, key=lambda c: (c.stored_at, c.version), reverse=True)
 
 
 def newest_first(infos: Iterable[SnapshotInfo]) -> list[SnapshotInfo]:

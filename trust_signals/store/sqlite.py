@@ -16,6 +16,7 @@ from trust_signals.errors import SnapshotExists, SnapshotInUse, SnapshotNotFound
 from trust_signals.store.base import SnapshotInfo
 from trust_signals.store.codec import decode_offer, decode_seller
 from trust_signals.store.retention import newest_first, prunable
+from trust_signals.store.sqlite_config import CONFIG_SCHEMA, SqliteConfigCatalog
 from trust_signals.store.sqlite_writer import (
     SqliteSnapshotWriter,
     checked_snapshot_id,
@@ -69,8 +70,8 @@ class _Connections(threading.local):
         self.snapshots: dict[str, tuple[Path, int, sqlite3.Connection]] = {}
 
 
-class SqliteSnapshotStore:
-    """SnapshotStore and SnapshotCatalog over SQLite files under `root`."""
+class SqliteSnapshotStore(SqliteConfigCatalog):
+    """SnapshotStore, SnapshotCatalog and ConfigCatalog over SQLite files under `root`."""
 
     def __init__(self, root: Path, *, clock: Callable[[], datetime] = _utc_now) -> None:
         self._root = Path(root)
@@ -198,7 +199,7 @@ class SqliteSnapshotStore:
             try:
                 # WAL: the many reader processes never block an activation, nor it them.
                 conn.execute("PRAGMA journal_mode = WAL")
-                conn.executescript(_CATALOG_SCHEMA)
+                conn.executescript(_CATALOG_SCHEMA + CONFIG_SCHEMA)
             except BaseException:
                 conn.close()
                 raise
