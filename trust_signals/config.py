@@ -309,11 +309,15 @@ def parse_config(text: str, source: str) -> TrustConfig:
         raise ConfigError([f"{source}: {error}"]) from error
 
 
-def load_config(path: Path | str) -> TrustConfig:
-    """The configuration file at `path`; ConfigError when unreadable or invalid."""
+def read_config_text(path: Path | str) -> str:
+    """The text of the configuration file at `path`; ConfigError when unreadable."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        return Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         reason = error.strerror if isinstance(error, OSError) else "not UTF-8 text"
         raise ConfigError([f"{path}: cannot read: {reason}"]) from error
-    return parse_config(text, str(path))
+
+
+def load_config(path: Path | str) -> TrustConfig:
+    """The configuration file at `path`; ConfigError when unreadable or invalid."""
+    return parse_config(read_config_text(path), str(path))
