@@ -21,6 +21,7 @@ from tests.builders import (
 from trust_signals.api import create_app
 from trust_signals.bootstrap import load_snapshot_dir
 from trust_signals.config import Settings, load_config, load_settings
+from trust_signals.config_versions import Activation, activate_config_file
 from trust_signals.domain.snapshots import WINDOWS
 from trust_signals.store.base import ServingStore
 from trust_signals.store.sqlite import SqliteSnapshotStore
@@ -84,10 +85,18 @@ def de_snapshot(directory: Path) -> Path:
 
 @pytest.fixture
 def config_path(tmp_path: Path) -> Path:
-    """A private copy of the API test config, for tests that edit and reload it."""
+    """A private copy of the API test config, which seeds the store (and tests may edit)."""
     path = tmp_path / "config.toml"
     shutil.copy(FIXTURES / "api_config.toml", path)
     return path
+
+
+def activate_kill_switch(store: ServingStore, config: Path) -> Activation:
+    """Activate, as `config activate` does, a copy of `config` with its first badge
+    (big_seller in the test config) switched off; the file itself is left as it was."""
+    edited = config.with_name(f"killed-{config.name}")
+    edited.write_text(config.read_text().replace("enabled = true", "enabled = false", 1))
+    return activate_config_file(store, edited, "TEST-EDIT", "tests")
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import hashlib
 import logging
 import threading
 import time
@@ -14,8 +13,9 @@ from typing import Final
 
 from trust_signals.breaker import CircuitBreaker
 from trust_signals.cache import SignalCache
-from trust_signals.config import Settings, TrustConfig, parse_config
-from trust_signals.errors import ConfigError, TrustSignalsError
+from trust_signals.config import Settings, TrustConfig
+from trust_signals.config_versions import stored_config_reader
+from trust_signals.errors import TrustSignalsError
 from trust_signals.ingest.loader import load_snapshot
 from trust_signals.ingest.manifest import read_manifest
 from trust_signals.precompute import ArtifactBuilder, CohortModel
@@ -46,32 +46,15 @@ def build_store(settings: Settings) -> ServingStore:
     return SqliteSnapshotStore(Path(settings.store), grace_seconds=grace)
 
 
-def config_reader(path: Path) -> Callable[[], TrustConfig]:
-    """A reader that re-parses the config file only when its content changed."""
-    last: list[tuple[str, TrustConfig]] = []
-
-    def read() -> TrustConfig:
-        try:
-            raw = path.read_bytes()
-        except OSError as error:
-            raise ConfigError([f"{path}: cannot read: {error.strerror}"]) from error
-        digest = hashlib.sha256(raw).hexdigest()
-        if last and last[0][0] == digest:
-            return last[0][1]
-        config = parse_config(raw.decode("utf-8", errors="replace"), str(path))
-        last[:] = [(digest, config)]
-        return config
-
-    return read
-
-
 def build_trust_signals(
     settings: Settings, store: ServingStore, clock: Clock = utc_now
 ) -> TrustSignals:
-    """The read service over a store, with a cache sized by the settings."""
+    """The read service over a store, serving its active config, with a cache sized by the
+    settings. An empty store gets the settings' config file as its first version."""
     cache = SignalCache(settings.cache_size)
     breaker = CircuitBreaker(settings.breaker_failures, settings.breaker_reset_seconds)
-    return TrustSignals(store, config_reader(Path(settings.config)), clock, cache, breaker)
+    read_config = stored_config_reader(store, Path(settings.config))
+    return TrustSignals(store, read_config, clock, cache, breaker)
 
 
 def snapshot_dirs(paths: Iterable[Path]) -> Iterator[Path]:
@@ -110,7 +93,7 @@ def load_snapshot_dir(
 
 
 def start_refresher(signals: TrustSignals, interval_seconds: float) -> threading.Thread:
-    """A daemon thread that applies activations and config changes within the interval.
+    """A daemon thread that applies snapshot and config activations within the interval.
 
     Each worker process runs its own after the fork, so every worker of every instance
     converges on the same snapshot and config without a restart and off the request path.

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import getpass
 import os
 import sys
 import time
-from collections.abc import Iterable
-from datetime import date
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
 from pathlib import Path
 
 import click
@@ -14,11 +16,17 @@ import orjson
 
 from trust_signals.bootstrap import build_store, load_snapshot_dir, snapshot_dirs
 from trust_signals.config import TrustConfig, load_config, load_settings
+from trust_signals.config_versions import (
+    Activation,
+    activate_config_file,
+    active_config,
+    rollback_config,
+)
 from trust_signals.errors import ConfigError, SnapshotRejected, SnapshotRetiring, TrustSignalsError
 from trust_signals.ingest.generator import generate_snapshots
 from trust_signals.ingest.manifest import read_manifest
 from trust_signals.store.activation import activate_checked
-from trust_signals.store.base import ServingStore
+from trust_signals.store.base import ServingStore, StoredConfig
 
 DEMO_SIZE = {"sellers": 3_000, "offers": 30_000}
 ALLOW_SHRINK_HELP = (
@@ -27,13 +35,34 @@ ALLOW_SHRINK_HELP = (
 )
 
 
-def _settings_config(config_file: str | None) -> TrustConfig:
-    settings = load_settings(os.environ)
-    return load_config(Path(config_file or settings.config))
+def _active_config(store: ServingStore) -> TrustConfig:
+    """The store's active config; an empty store is seeded from TRUST_SIGNALS_CONFIG."""
+    return active_config(store, load_settings(os.environ).config)
 
 
 def _store() -> ServingStore:
     return build_store(load_settings(os.environ))
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no login name and no password entry (some containers)
+        return "unknown"
+
+
+@contextmanager
+def _refusals() -> Iterator[None]:
+    """Exit 1 on a refusal: a config's every problem on its own line, else one line."""
+    try:
+        yield
+    except ConfigError as error:
+        for line in error.problems:
+            click.echo(line, err=True)
+        sys.exit(1)
+    except TrustSignalsError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(1)
 
 
 @click.group()
@@ -73,15 +102,14 @@ def _max_shrink(allow_shrink: bool) -> float | None:
 
 
 def load_dirs(
-    paths: Iterable[Path],
-    config: TrustConfig,
-    *,
-    force: bool,
-    activate: bool,
-    allow_shrink: bool = False,
+    paths: Iterable[Path], *, force: bool, activate: bool, allow_shrink: bool = False
 ) -> list[str]:
-    """Load each snapshot directory with a progress bar on a terminal; ids loaded."""
+    """Load each snapshot directory with a progress bar on a terminal; ids loaded.
+
+    Cohort artifacts are computed for the store's active config, the one workers serve.
+    """
     store = _store()
+    config = _active_config(store)
     max_shrink = _max_shrink(allow_shrink)
     loaded = []
     for directory in snapshot_dirs(paths):
@@ -110,23 +138,10 @@ def load_dirs(
 @click.option("--force", is_flag=True, help="Replace a snapshot already loaded.")
 @click.option("--no-activate", is_flag=True, help="Load without activating.")
 @click.option("--allow-shrink", is_flag=True, help=ALLOW_SHRINK_HELP)
-@click.option("--config", "config_file", default=None, help="Config file (default: settings).")
-def load(
-    paths: tuple[Path, ...],
-    force: bool,
-    no_activate: bool,
-    allow_shrink: bool,
-    config_file: str | None,
-) -> None:
+def load(paths: tuple[Path, ...], force: bool, no_activate: bool, allow_shrink: bool) -> None:
     """Verify, validate and load snapshot directories, then activate them."""
     try:
-        load_dirs(
-            paths,
-            _settings_config(config_file),
-            force=force,
-            activate=not no_activate,
-            allow_shrink=allow_shrink,
-        )
+        load_dirs(paths, force=force, activate=not no_activate, allow_shrink=allow_shrink)
     except SnapshotRejected as error:
         click.echo(str(error), err=True)
         sys.exit(1)
@@ -212,33 +227,86 @@ def snapshots_delete(snapshot_id: str, no_wait: bool) -> None:
 
 @main.group()
 def config() -> None:
-    """Check and show the legal-approved configuration."""
+    """Check, activate, roll back and show the legal-approved configuration."""
 
 
 @config.command("check")
 @click.argument("file", type=click.Path(path_type=Path))
 def config_check(file: Path) -> None:
     """Validate FILE; print every problem with its path and exit non-zero if any."""
-    try:
+    with _refusals():
         checked = load_config(file)
-    except ConfigError as error:
-        for line in error.problems:
-            click.echo(line, err=True)
-        sys.exit(1)
     click.echo(f"ok: {file} config_version {checked.version}")
 
 
+@config.command("activate")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--approval-ref", "approval_ref", required=True, help="The approval of FILE.")
+@click.option("--by", default=None, help="Who activates it (default: the OS user).")
+def config_activate(file: Path, approval_ref: str, by: str | None) -> None:
+    """Validate FILE whole, store it and make it every node's config at once."""
+    with _refusals():
+        done = activate_config_file(_store(), file, approval_ref, by or _os_user())
+    _echo_activation(done)
+
+
+@config.command("rollback")
+@click.argument("version", required=False)
+@click.option("--by", default=None, help="Who activates it (default: the OS user).")
+def config_rollback(version: str | None, by: str | None) -> None:
+    """Activate stored VERSION again (default: the one active before the current)."""
+    with _refusals():
+        done = rollback_config(_store(), version, by or _os_user())
+    _echo_activation(done)
+
+
+@config.command("history")
+def config_history() -> None:
+    """Every stored config version, newest first, with its approval; * marks the active one."""
+    with _refusals():
+        store = _store()
+        active = store.active_config_version()
+        stored = store.list_configs()
+    if not stored:
+        click.echo("no config stored yet: the first worker or load stores TRUST_SIGNALS_CONFIG")
+    for entry in stored:
+        mark = "*" if entry.version == active else " "
+        click.echo(f"{mark} {_history_line(entry)}")
+
+
 @config.command("show")
-@click.option("--config", "config_file", default=None, help="Config file (default: settings).")
+@click.option("--config", "config_file", default=None, help="A config file instead.")
 def config_show(config_file: str | None) -> None:
-    """The effective configuration per marketplace, as JSON."""
-    try:
-        checked = _settings_config(config_file)
-    except ConfigError as error:
-        for line in error.problems:
-            click.echo(line, err=True)
-        sys.exit(1)
+    """The store's active configuration (or FILE's) per marketplace, as JSON."""
+    with _refusals():
+        checked = load_config(config_file) if config_file else _active_config(_store())
     click.echo(orjson.dumps(checked.describe(), option=orjson.OPT_INDENT_2).decode())
+
+
+def _echo_activation(done: Activation) -> None:
+    if not done.changed:
+        click.echo(f"config {done.config.version} is already active; nothing changed")
+        return
+    click.echo(
+        f"activated config {done.config.version} (approval {done.config.approval_reference}): "
+        "every node serves it within the reload interval"
+    )
+
+
+def _history_line(entry: StoredConfig) -> str:
+    activated = (
+        f"activated {_when(entry.activated_at)} by {entry.activated_by}"
+        if entry.activated_at is not None
+        else "never activated"
+    )
+    return (
+        f"{entry.version}  approval {entry.approval_reference}  "
+        f"stored {_when(entry.stored_at)} by {entry.stored_by}  {activated}"
+    )
+
+
+def _when(moment: datetime) -> str:
+    return f"{moment:%Y-%m-%d %H:%M:%S} UTC"
 
 
 @main.command()
@@ -252,4 +320,4 @@ def demo(out: Path) -> None:
         generate_snapshots(
             out, marketplaces=["US", "DE", "IN"], seed=7, as_of=date.today(), **DEMO_SIZE
         )
-    load_dirs([out], _settings_config(None), force=True, activate=True)
+    load_dirs([out], force=True, activate=True)

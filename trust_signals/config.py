@@ -26,7 +26,7 @@ from typing import Any, Final
 
 from marshmallow import ValidationError
 
-from trust_signals.config_problems import error_paths
+from trust_signals.config_problems import ending_problems, error_paths
 from trust_signals.config_schema import ConfigSchema
 from trust_signals.domain.badges import (
     BadgeRule,
@@ -232,8 +232,12 @@ class TrustConfig:
 
 
 def config_version(parsed: Mapping[str, Any]) -> str:
-    """A short hash of the parsed content: same values, same version, whatever the layout."""
-    canonical = json.dumps(parsed, sort_keys=True, separators=(",", ":"), default=str)
+    """A short hash of the parsed content: same values, same version, whatever the layout.
+
+    `[end]` is left out: it only repeats config_name to mark the file complete.
+    """
+    values = {key: value for key, value in parsed.items() if key != "end"}
+    canonical = json.dumps(values, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()[:12]
 
 
@@ -306,25 +310,34 @@ def _build(data: Mapping[str, Any], version: str, source: str) -> TrustConfig:
 
 def parse_config(text: str, source: str) -> TrustConfig:
     """The configuration in `text` (from `source`); ConfigError listing every problem."""
+    # The ending first: for a copy cut short it is the one problem that says why.
+    ending = ending_problems(text)
     try:
         parsed = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise ConfigError([f"{source}: TOML syntax error: {error}"]) from error
+        raise ConfigError([*ending, f"{source}: TOML syntax error: {error}"]) from error
     try:
         data = ConfigSchema().load(parsed)
     except ValidationError as error:
-        raise ConfigError(error_paths(error.messages)) from error
+        # dict.fromkeys: a missing [end] is reported by the text check and the schema alike.
+        raise ConfigError(list(dict.fromkeys(ending + error_paths(error.messages)))) from error
+    if ending:
+        raise ConfigError(ending)
     try:
         return _build(data, config_version(parsed), source)
     except ValueError as error:  # a domain invariant the schemas did not foresee
         raise ConfigError([f"{source}: {error}"]) from error
 
 
-def load_config(path: Path | str) -> TrustConfig:
-    """The configuration file at `path`; ConfigError when unreadable or invalid."""
+def read_config_text(path: Path | str) -> str:
+    """The text of the configuration file at `path`; ConfigError when unreadable."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        return Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         reason = error.strerror if isinstance(error, OSError) else "not UTF-8 text"
         raise ConfigError([f"{path}: cannot read: {reason}"]) from error
-    return parse_config(text, str(path))
+
+
+def load_config(path: Path | str) -> TrustConfig:
+    """The configuration file at `path`; ConfigError when unreadable or invalid."""
+    return parse_config(read_config_text(path), str(path))

@@ -1,17 +1,27 @@
 """Problems of a configuration as 'path: message' lines.
 
-Two sources: checks across entries on the raw parsed file (duplicate ids, overrides naming
-what is not there), and marshmallow's nested error messages, flattened to paths such as
-'badges[2].when.all[0].threshold' with 0-based indexes.
+Three sources: checks across entries on the raw parsed file (duplicate ids, overrides naming
+what is not there), marshmallow's nested error messages, flattened to paths such as
+'badges[2].when.all[0].threshold' with 0-based indexes, and the text's own ending (`[end]`
+must be its last table, so that a copy cut short is never a valid config).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, Final
 
 from trust_signals.domain.badges import threshold_problem
 from trust_signals.domain.signals import signal_catalogue
+
+# A table header line, `[name]` or `[[name]]` with an optional comment. A line of a multi-line
+# array holding one bare value could look alike; none may follow `[end]` anyway.
+CUT_SHORT: Final = (
+    "missing: a config ends with an [end] table repeating its config_name; "
+    "without it the file may be cut short"
+)
+_TABLE_HEADER: Final = re.compile(r"\s*\[\[?\s*([^\[\]#=,]+?)\s*\]\]?\s*(?:#.*)?")
 
 
 def _entries(raw: Mapping[str, Any], key: str) -> list[tuple[int, dict[str, Any]]]:
@@ -84,7 +94,33 @@ def reference_problems(raw: Mapping[str, Any]) -> list[tuple[str, str]]:
     for marketplace, override in (markets if isinstance(markets, dict) else {}).items():
         if isinstance(override, dict):
             problems += _override_problems(str(marketplace), override, badges)
+    end = raw.get("end")
+    name = end.get("config_name") if isinstance(end, dict) else None
+    if isinstance(name, str) and name != raw.get("config_name"):
+        problems.append(
+            ("end.config_name", f"must equal config_name {raw.get('config_name')!r}, got {name!r}")
+        )
     return problems
+
+
+def ending_problems(text: str) -> list[str]:
+    """Problems of where the text ends: its last table header must be `[end]`.
+
+    Checked on the text, because the parsed file no longer says where a table was written,
+    and even when the text is not valid TOML: a copy cut short then names what it lacks.
+    """
+    headers = [
+        (number, match[1])
+        for number, line in enumerate(text.splitlines(), 1)
+        if (match := _TABLE_HEADER.fullmatch(line))
+    ]
+    names = [name.strip("\"'") for _, name in headers]
+    if "end" not in names:
+        return [f"end: {CUT_SHORT}"]
+    if names[-1] != "end":
+        line, name = headers[-1]
+        return [f"end: must be the last table of the file, but [{name}] follows it at line {line}"]
+    return []
 
 
 def error_paths(messages: Any, path: str = "") -> list[str]:

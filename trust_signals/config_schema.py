@@ -21,7 +21,7 @@ from marshmallow import (
 )
 
 from trust_signals.config_fields import Bool, Int, Table, TomlDate, number, one_of, real
-from trust_signals.config_problems import reference_problems
+from trust_signals.config_problems import CUT_SHORT, reference_problems
 from trust_signals.domain.badges import (
     BOUNDS,
     COMPARATORS,
@@ -313,6 +313,14 @@ def _tenure_edges(edges: list[int]) -> None:
         raise ValidationError("must be strictly increasing")
 
 
+class EndSchema(_Strict):
+    """`[end]`, the last table: a copy cut short lacks it (or its config_name) and is refused."""
+
+    config_name = fields.String(
+        required=True, validate=validate.Length(min=1), error_messages={"required": CUT_SHORT}
+    )
+
+
 class ConfigSchema(_Strict):
     """The whole file. Legal thresholds have no defaults: each must be in the file."""
 
@@ -340,6 +348,7 @@ class ConfigSchema(_Strict):
         "must be a marketplace like US",
         load_default=dict,
     )
+    end = fields.Nested(EndSchema, required=True, error_messages={"required": CUT_SHORT})
 
     @validates_schema(skip_on_field_errors=False, pass_original=True)
     def _check_references(self, data: Any, original: Any, **kwargs: Any) -> None:

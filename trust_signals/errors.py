@@ -30,6 +30,14 @@ class ConfigError(TrustSignalsError):
         self.problems = tuple(problems)
 
 
+class ConfigVersionNotFound(TrustSignalsError):
+    """A config version the store does not hold."""
+
+    def __init__(self, version: str) -> None:
+        super().__init__(f"config version {version!r} is not stored")
+        self.version = version
+
+
 class SnapshotRejected(TrustSignalsError):
     """A snapshot that failed verification; `problems` lists 'file:line: field: problem'."""
 

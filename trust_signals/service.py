@@ -83,7 +83,7 @@ class TrustSignals:
 
     @property
     def last_config_error(self) -> str | None:
-        """Why the config file was last refused (the previous config keeps serving)."""
+        """Why the active config was last refused (the previous config keeps serving)."""
         return self._views.last_config_error
 
     def artifact(self, market: Market, name: str) -> bytes | None:

@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 import orjson
 
 from trust_signals.config import TrustConfig
-from trust_signals.errors import TrustSignalsError
+from trust_signals.errors import ConfigError, TrustSignalsError
 from trust_signals.precompute import CohortModel, build_artifacts
 from trust_signals.serving import Market, View
 from trust_signals.store.base import SnapshotInfo, SnapshotStore
@@ -22,8 +22,8 @@ class ViewKeeper:
     """Holds the current View and builds the next one.
 
     `refresh()` runs on a background thread (and once at start); a request reads `current()`
-    once, so one response never mixes two snapshots or two configs. A config file that fails
-    validation never replaces the serving config: it is kept out and its error reported.
+    once, so one response never mixes two snapshots or two configs. An active config that
+    fails validation never replaces the serving config: it is kept out and its error reported.
     """
 
     def __init__(self, store: SnapshotStore, read_config: Callable[[], TrustConfig]) -> None:
@@ -92,8 +92,9 @@ class ViewKeeper:
     def _current_config(self) -> TrustConfig | None:
         try:
             config = self._read_config()
-        except TrustSignalsError as error:
-            # A bad config never replaces the serving one; it is reported, not applied.
+        except ConfigError as error:
+            # A bad config never replaces the serving one; it is reported, not applied. A store
+            # that cannot answer is not a config problem: refresh() fails as it would anyway.
             self.last_config_error = str(error)
             if self._view is None:
                 raise

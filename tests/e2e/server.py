@@ -25,7 +25,7 @@ READY_SECONDS = 30.0
 
 @dataclass(frozen=True)
 class RunningService:
-    """Where the service answers, its store and its (editable) config file."""
+    """Where the service answers, its store and the config file that seeded the store."""
 
     base: str
     store: SqliteSnapshotStore

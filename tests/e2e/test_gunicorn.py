@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.conftest import us_snapshot
+from tests.conftest import activate_kill_switch, us_snapshot
 from tests.e2e.server import running_service
 from trust_signals.bootstrap import load_snapshot_dir
 from trust_signals.config import load_config
@@ -88,9 +88,9 @@ def test_activation_and_kill_switch_reach_every_worker_within_two_seconds(
     )
     assert elapsed <= RELOAD_BUDGET_SECONDS
 
-    old_version = config.version
-    config_path.write_text(config_path.read_text().replace("enabled = true", "enabled = false", 1))
-    elapsed = until_every_worker(base, lambda s: s["config_version"] != old_version)
+    # The kill switch: a new config version activated in the store, as `config activate` does.
+    killed = activate_kill_switch(store, config_path)
+    elapsed = until_every_worker(base, lambda s: s["config_version"] == killed.config.version)
     assert elapsed <= RELOAD_BUDGET_SECONDS
     for _ in range(6):
         with requests.Session() as fresh:

@@ -9,7 +9,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.builders import offer_record, seller_record, write_snapshot_dir
-from tests.conftest import ADMIN_TOKEN, us_snapshot
+from tests.conftest import ADMIN_TOKEN, activate_kill_switch, us_snapshot
 from trust_signals.api import create_app
 from trust_signals.bootstrap import load_snapshot_dir
 from trust_signals.config import Settings, load_config, load_settings
@@ -63,13 +63,12 @@ def test_activating_an_unknown_snapshot_is_a_404(client: FlaskClient) -> None:
 
 
 def test_kill_switch_takes_a_badge_off_at_once_even_from_the_cache(
-    client: FlaskClient, config_path: Path
+    client: FlaskClient, store: ServingStore, config_path: Path
 ) -> None:
     before = client.get(SEARCH_O3).get_json()
     assert [b["id"] for b in before["offers"][0]["badges"]] == ["big_seller"]
 
-    text = config_path.read_text()
-    config_path.write_text(text.replace("enabled = true", "enabled = false", 1))
+    activate_kill_switch(store, config_path)
     response = client.post("/admin/config/reload", headers=AUTH)
     after = client.get(SEARCH_O3).get_json()
 
@@ -79,24 +78,32 @@ def test_kill_switch_takes_a_badge_off_at_once_even_from_the_cache(
     assert [b["id"] for b in after["offers"][0]["badges"]] == ["fast_delivery"]
 
 
-def test_invalid_config_is_refused_and_the_old_one_keeps_serving(
-    client: FlaskClient, config_path: Path
+def test_stored_config_this_version_cannot_read_is_refused_and_the_old_one_keeps_serving(
+    client: FlaskClient, store: ServingStore, config_path: Path
 ) -> None:
+    # Stored by another version of the code, say: activation through the CLI validates first.
     version = client.get("/v1/status").get_json()["config_version"]
-    config_path.write_text(config_path.read_text().replace("threshold = 0.9", "threshold = 9"))
+    text = config_path.read_text().replace("threshold = 0.9", "threshold = 9")
+    store.add_config("unreadable", text, "TEST-BAD", "tests")
+    store.activate_config("unreadable", "tests")
+
     response = client.post("/admin/config/reload", headers=AUTH)
+
     problem = response.get_json()
     assert response.status_code == 422
     assert "badges[1].when.all[0].threshold" in problem["detail"]
     assert client.get(SEARCH_O3).get_json()["config_version"] == version
+    assert "badges[1].when.all[0].threshold" in client.get("/v1/status").get_json()["config_error"]
 
 
-def test_one_response_never_mixes_configs(app: Flask, config_path: Path) -> None:
+def test_one_response_never_mixes_configs(
+    app: Flask, store: ServingStore, config_path: Path
+) -> None:
     # The view is read once per request: a reload between two lookups of one request
     # cannot change what that request computes from.
     service = app.extensions["trust_signals"].signals
     view = service.view()
-    config_path.write_text(config_path.read_text().replace("enabled = true", "enabled = false"))
+    activate_kill_switch(store, config_path)
     service.refresh()
     market = view.market("US")
     (offer,) = service.offers(view, market, ["O-1"]).items

@@ -1,7 +1,8 @@
-"""The SnapshotStore + SnapshotCatalog contract, run against every backend."""
+"""The SnapshotStore + SnapshotCatalog + ConfigCatalog contract, run against every backend."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -10,8 +11,20 @@ from typing import Any, Protocol
 import pytest
 
 from tests.builders import offer_record, seller_record
-from trust_signals.errors import SnapshotExists, SnapshotInUse, SnapshotNotFound, SnapshotRetiring
-from trust_signals.store.base import SnapshotCatalog, SnapshotInfo, SnapshotStore
+from trust_signals.errors import (
+    ConfigVersionNotFound,
+    SnapshotExists,
+    SnapshotInUse,
+    SnapshotNotFound,
+    SnapshotRetiring,
+)
+from trust_signals.store.base import (
+    ConfigCatalog,
+    SnapshotCatalog,
+    SnapshotInfo,
+    SnapshotStore,
+    StoredConfig,
+)
 from trust_signals.store.codec import offer_body, offer_from_dict, seller_body, seller_from_dict
 from trust_signals.store.memory import InMemorySnapshotStore
 from trust_signals.store.sqlite import SqliteSnapshotStore
@@ -19,23 +32,34 @@ from trust_signals.store.sqlite import SqliteSnapshotStore
 pytestmark = pytest.mark.integration
 
 
-class Store(SnapshotStore, SnapshotCatalog, Protocol):
-    """Both halves: what every backend under test implements."""
+class Store(SnapshotStore, SnapshotCatalog, ConfigCatalog, Protocol):
+    """Every port: what every backend under test implements."""
 
 
 class TickingClock:
     """A clock that moves one second per reading, so load order is unambiguous."""
 
     def __init__(self) -> None:
-        self._now = datetime(2026, 11, 28, 3, 0, tzinfo=UTC)
+        self._now = START
+        self._lock = threading.Lock()
 
     def __call__(self) -> datetime:
-        self._now += timedelta(seconds=1)
-        return self._now
+        with self._lock:
+            self._now += timedelta(seconds=1)
+            return self._now
 
     def advance(self, seconds: float) -> None:
         """Let `seconds` pass at once."""
-        self._now += timedelta(seconds=seconds)
+        with self._lock:
+            self._now += timedelta(seconds=seconds)
+
+
+START = datetime(2026, 11, 28, 3, 0, tzinfo=UTC)
+
+
+def tick(n: int) -> datetime:
+    """The TickingClock's n-th reading."""
+    return START + timedelta(seconds=n)
 
 
 GRACE_SECONDS = 30.0  # the stores' default: each reading of the clock above is a second
@@ -388,3 +412,142 @@ def test_reopened_store_sees_the_same_state(open_store: Callable[[], Store]) -> 
 
 def test_ping_answers(store: Store) -> None:
     store.ping()
+
+
+# --- config versions ---------------------------------------------------------------------
+
+# Text as the store must give it back, byte for byte: quotes, backslashes, non-ASCII, newlines.
+TEXT = 'config_name = "défaut"\n# a "quoted" \\ comment\r\n[end]\nconfig_name = "défaut"\n'
+
+
+def test_a_new_store_has_no_config(store: Store) -> None:
+    assert (store.active_config_version(), store.list_configs()) == (None, [])
+
+
+def test_added_config_is_stored_whole_and_not_active(store: Store) -> None:
+    added = store.add_config("v1", TEXT, "LEGAL-1", "alice")
+
+    assert added == StoredConfig("v1", TEXT, "LEGAL-1", "alice", tick(1))
+    assert store.get_config("v1") == added
+    assert store.active_config_version() is None
+
+
+def test_adding_a_stored_version_again_keeps_its_first_record(store: Store) -> None:
+    first = store.add_config("v1", TEXT, "LEGAL-1", "alice")
+
+    again = store.add_config("v1", "other text", "LEGAL-2", "bob")
+
+    assert again == first
+    assert store.list_configs() == [first]
+
+
+def test_activate_config_makes_it_active_and_records_who_and_when(store: Store) -> None:
+    store.add_config("v1", TEXT, "LEGAL-1", "alice")
+
+    store.activate_config("v1", "bob")
+
+    assert store.active_config_version() == "v1"
+    activated = store.get_config("v1")
+    assert (activated.activated_by, activated.activated_at) == ("bob", tick(2))
+
+
+def test_activating_an_earlier_version_rolls_back_and_history_is_newest_first(
+    store: Store,
+) -> None:
+    store.add_config("v1", TEXT, "LEGAL-1", "alice")
+    store.add_config("v2", TEXT, "LEGAL-2", "alice")
+    store.activate_config("v1", "alice")
+    store.activate_config("v2", "alice")
+
+    store.activate_config("v1", "carol")
+
+    assert store.active_config_version() == "v1"
+    assert store.list_configs() == [
+        StoredConfig("v2", TEXT, "LEGAL-2", "alice", tick(2), "alice", tick(4)),
+        StoredConfig("v1", TEXT, "LEGAL-1", "alice", tick(1), "carol", tick(5)),
+    ]
+
+
+def test_activating_an_unknown_version_is_refused_and_changes_nothing(store: Store) -> None:
+    store.add_config("v1", TEXT, "LEGAL-1", "alice")
+    store.activate_config("v1", "alice")
+
+    with pytest.raises(ConfigVersionNotFound) as caught:
+        store.activate_config("nope", "alice")
+
+    assert caught.value.version == "nope"
+    assert store.active_config_version() == "v1"
+    assert [c.version for c in store.list_configs()] == ["v1"]
+
+
+def test_getting_an_unknown_version_raises_not_found(store: Store) -> None:
+    with pytest.raises(ConfigVersionNotFound, match="'nope' is not stored"):
+        store.get_config("nope")
+
+
+def test_seed_stores_and_activates_when_no_config_is_active(store: Store) -> None:
+    assert store.seed_config("v1", TEXT, "LEGAL-1", "seed") is True
+
+    assert store.active_config_version() == "v1"
+    assert store.list_configs() == [
+        StoredConfig("v1", TEXT, "LEGAL-1", "seed", tick(1), "seed", tick(2))
+    ]
+
+
+def test_seed_changes_nothing_once_a_config_is_active(store: Store) -> None:
+    store.add_config("v1", TEXT, "LEGAL-1", "alice")
+    store.activate_config("v1", "alice")
+
+    assert store.seed_config("v2", TEXT, "LEGAL-2", "seed") is False
+
+    assert store.active_config_version() == "v1"
+    assert [c.version for c in store.list_configs()] == ["v1"]
+
+
+def test_seed_activates_a_version_stored_but_never_active(store: Store) -> None:
+    stored = store.add_config("v1", TEXT, "LEGAL-1", "alice")
+
+    assert store.seed_config("v1", "other text", "LEGAL-2", "seed") is True
+
+    seeded = store.get_config("v1")
+    assert (seeded.text, seeded.approval_reference, seeded.stored_at) == (
+        TEXT,
+        "LEGAL-1",
+        stored.stored_at,
+    )
+    assert seeded.activated_by == "seed"
+    assert store.active_config_version() == "v1"
+
+
+def test_workers_seeding_at_once_activate_exactly_one_config(
+    open_store: Callable[[], Store],
+) -> None:
+    workers = [open_store() for _ in range(4)]
+    start = threading.Barrier(len(workers))
+    seeded: dict[str, bool] = {}
+
+    def seed(index: int) -> None:
+        start.wait()
+        seeded[f"v{index}"] = workers[index].seed_config(f"v{index}", TEXT, "LEGAL", "seed")
+
+    threads = [threading.Thread(target=seed, args=(i,)) for i in range(len(workers))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    [winner] = [version for version, won in seeded.items() if won]
+    assert [w.active_config_version() for w in workers] == [winner] * len(workers)
+    assert [c.version for c in workers[0].list_configs()] == [winner]
+
+
+def test_reopened_store_sees_the_same_configs(open_store: Callable[[], Store]) -> None:
+    first = open_store()
+    first.add_config("v1", TEXT, "LEGAL-1", "alice")
+    first.add_config("v2", TEXT, "LEGAL-2", "alice")
+    first.activate_config("v1", "alice")
+
+    second = open_store()
+
+    assert second.list_configs() == first.list_configs()
+    assert second.active_config_version() == "v1"

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
 from tests.domain_builders import (
     AS_OF,
@@ -20,6 +21,7 @@ from tests.domain_builders import (
     seller_snapshot,
     subject,
 )
+from trust_signals.cli import main
 from trust_signals.config import (
     Settings,
     TrustConfig,
@@ -47,9 +49,16 @@ def _toml_value(value: Any) -> str:
     return "{" + ", ".join(f"{json.dumps(k)} = {_toml_value(v)}" for k, v in value.items()) + "}"
 
 
+def _key_values(data: dict[str, Any]) -> list[str]:
+    return [f"{json.dumps(k)} = {_toml_value(v)}" for k, v in data.items()]
+
+
 def to_toml(data: dict[str, Any]) -> str:
-    """A TOML document of `data`: one `key = value` line per root key, inline below it."""
-    return "\n".join(f"{json.dumps(k)} = {_toml_value(v)}" for k, v in data.items()) + "\n"
+    """A TOML document of `data`: one `key = value` line per root key, inline below it, and
+    the `[end]` table last."""
+    body = _key_values({k: v for k, v in data.items() if k != "end"})
+    end = ["[end]", *_key_values(data["end"])] if "end" in data else []
+    return "\n".join(body + end) + "\n"
 
 
 def edited(edit: Callable[[dict[str, Any]], object]) -> str:
@@ -363,9 +372,74 @@ def test_every_problem_is_reported_at_once() -> None:
 
 
 def test_toml_syntax_error_names_line_and_column() -> None:
-    assert problems_of('config_name = "x"\nwilson_z = \n') == (
+    assert problems_of('config_name = "x"\nwilson_z = \n[end]\nconfig_name = "x"\n') == (
         "test.toml: TOML syntax error: Invalid value (at line 2, column 12)",
     )
+
+
+# --- the [end] table -------------------------------------------------------------------
+
+CUT_SHORT = (
+    "end: missing: a config ends with an [end] table repeating its config_name; "
+    "without it the file may be cut short"
+)
+
+
+def test_config_without_end_table_is_refused_as_maybe_cut_short() -> None:
+    assert problems_of(edited(lambda d: d.pop("end"))) == (CUT_SHORT,)
+
+
+def test_end_table_must_name_the_config() -> None:
+    assert problems_of(edited(lambda d: d["end"].update(config_name="other"))) == (
+        "end.config_name: must equal config_name 'default', got 'other'",
+    )
+
+
+def test_end_table_without_config_name_is_refused() -> None:
+    assert problems_of(edited(lambda d: d["end"].pop("config_name"))) == (
+        "end.config_name: " + CUT_SHORT.removeprefix("end: "),
+    )
+
+
+def test_table_after_end_is_refused_naming_it_and_its_line() -> None:
+    text = default_config_path().read_text() + "\n[marketplaces.FR]\n"
+    assert problems_of(text) == (
+        f"end: must be the last table of the file, but [marketplaces.FR] follows it at line "
+        f"{len(text.splitlines())}",
+    )
+
+
+def test_end_written_inline_is_refused() -> None:
+    text = 'end = { config_name = "default" }\n' + edited(lambda d: d.pop("end"))
+    assert problems_of(text) == (CUT_SHORT,)
+
+
+def test_text_cut_mid_value_names_the_missing_end_before_the_syntax_error() -> None:
+    assert problems_of('config_name = "x"\nwilson_z = \n') == (
+        CUT_SHORT,
+        "test.toml: TOML syntax error: Invalid value (at line 2, column 12)",
+    )
+
+
+def test_config_check_refuses_every_line_prefix_of_the_default_but_the_whole_file(
+    tmp_path: Path,
+) -> None:
+    # A file written in place is read half-written: no prefix of it may pass for a config.
+    lines = default_config_path().read_text().splitlines(keepends=True)
+    copy = tmp_path / "copy.toml"
+    # Complete: only blank or comment lines are left out.
+    complete = [
+        all(not line.strip() or line.lstrip().startswith("#") for line in lines[cut:])
+        for cut in range(len(lines) + 1)
+    ]
+    outcomes = []
+    for cut in range(len(lines) + 1):
+        copy.write_text("".join(lines[:cut]))
+        result = CliRunner().invoke(main, ["config", "check", str(copy)])
+        says_why = result.output.startswith(("end: ", "end.config_name: "))
+        outcomes.append((cut, result.exit_code == 0, result.exit_code == 0 or says_why))
+    assert outcomes == [(cut, complete[cut], True) for cut in range(len(lines) + 1)]
+    assert complete.count(True) == 1
 
 
 # --- marketplaces ----------------------------------------------------------------------

@@ -47,7 +47,8 @@ def activate(snapshot_id: str) -> Response:
 
 @bp.post("/admin/config/reload")
 def reload_config() -> Response:
-    """Re-read the configuration; an invalid one is refused and the old one keeps serving."""
+    """Re-read the store's active config now (workers do within the reload interval anyway);
+    one this version cannot read is refused and the old one keeps serving."""
     signals = services().signals
     signals.refresh()
     if signals.last_config_error is not None:

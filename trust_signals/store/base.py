@@ -1,4 +1,5 @@
-"""The SnapshotStore port: what the service needs from any backend."""
+"""The store's ports: snapshots to read and administer, and the config versions every node
+serves."""
 
 from __future__ import annotations
 
@@ -21,6 +22,20 @@ class SnapshotInfo:
     seller_count: int
     offer_count: int
     active: bool
+
+
+@dataclass(frozen=True, slots=True)
+class StoredConfig:
+    """One config version as the store keeps it: the whole approved TOML text, the approval
+    it was stored under, and who stored and last activated it, when (aware UTC)."""
+
+    version: str
+    text: str
+    approval_reference: str
+    stored_by: str
+    stored_at: datetime
+    activated_by: str | None = None
+    activated_at: datetime | None = None
 
 
 class SnapshotStore(Protocol):
@@ -117,5 +132,39 @@ class SnapshotCatalog(Protocol):
         ...
 
 
-class ServingStore(SnapshotStore, SnapshotCatalog, Protocol):
-    """A store that serves reads and administers its snapshots (every backend here does)."""
+class ConfigCatalog(Protocol):
+    """The legal config as versions in the store: every node serves the one active version,
+    so a change reaches all of them at once and a file edited in place reaches none."""
+
+    def add_config(self, version: str, text: str, approval_reference: str, by: str) -> StoredConfig:
+        """Store a version, not active yet; a version already stored keeps its first record."""
+        ...
+
+    def activate_config(self, version: str, by: str) -> None:
+        """Atomically make a stored version the active one; ConfigVersionNotFound if absent."""
+        ...
+
+    def seed_config(self, version: str, text: str, approval_reference: str, by: str) -> bool:
+        """Store and activate a version only if no config is active, in one atomic step.
+
+        True if this call activated it: of workers starting at once on an empty store, one
+        seeds and the others find its config active.
+        """
+        ...
+
+    def active_config_version(self) -> str | None:
+        """The active config version; None until one is seeded or activated."""
+        ...
+
+    def get_config(self, version: str) -> StoredConfig:
+        """One stored version; ConfigVersionNotFound if absent."""
+        ...
+
+    def list_configs(self) -> list[StoredConfig]:
+        """Every stored version, newest stored first."""
+        ...
+
+
+class ServingStore(SnapshotStore, SnapshotCatalog, ConfigCatalog, Protocol):
+    """A store that serves reads and administers its snapshots and config versions (every
+    backend here does)."""

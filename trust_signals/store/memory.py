@@ -8,11 +8,18 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 
 from trust_signals.domain.snapshots import OfferSnapshot, SellerSnapshot
-from trust_signals.errors import SnapshotExists, SnapshotInUse, SnapshotNotFound, SnapshotRetiring
-from trust_signals.store.base import SnapshotInfo
+from trust_signals.errors import (
+    ConfigVersionNotFound,
+    SnapshotExists,
+    SnapshotInUse,
+    SnapshotNotFound,
+    SnapshotRetiring,
+)
+from trust_signals.store.base import SnapshotInfo, StoredConfig
 from trust_signals.store.codec import decode_offer, decode_seller
 from trust_signals.store.retention import (
     RETIRE_GRACE_SECONDS,
+    configs_newest_first,
     newest_first,
     prune_settled,
     seconds_left,
@@ -43,6 +50,8 @@ class _State:
     active: dict[str, str] = field(default_factory=dict)
     retired: dict[str, float] = field(default_factory=dict)  # snapshot_id -> unix seconds
     deactivated: set[str] = field(default_factory=set)  # marketplaces
+    configs: dict[str, StoredConfig] = field(default_factory=dict)
+    active_config: str | None = None
 
 
 class InMemorySnapshotWriter:
@@ -192,6 +201,58 @@ class InMemorySnapshotStore:
 
     def ping(self) -> None:
         """Always answers: memory is always there."""
+
+    def add_config(self, version: str, text: str, approval_reference: str, by: str) -> StoredConfig:
+        """Store a version, not active yet; a version already stored keeps its first record."""
+        with self._state.lock:
+            return self._add_config(version, text, approval_reference, by)
+
+    def activate_config(self, version: str, by: str) -> None:
+        """Make a stored version the active one; ConfigVersionNotFound if absent."""
+        with self._state.lock:
+            self._activate_config(version, by)
+
+    def seed_config(self, version: str, text: str, approval_reference: str, by: str) -> bool:
+        """Store and activate a version only if no config is active; True if this call did."""
+        with self._state.lock:
+            if self._state.active_config is not None:
+                return False
+            self._add_config(version, text, approval_reference, by)
+            self._activate_config(version, by)
+            return True
+
+    def active_config_version(self) -> str | None:
+        """The active config version; None until one is seeded or activated."""
+        return self._state.active_config
+
+    def get_config(self, version: str) -> StoredConfig:
+        """One stored version; ConfigVersionNotFound if absent."""
+        with self._state.lock:
+            return self._stored_config(version)
+
+    def list_configs(self) -> list[StoredConfig]:
+        """Every stored version, newest stored first."""
+        with self._state.lock:
+            return configs_newest_first(self._state.configs.values())
+
+    def _add_config(
+        self, version: str, text: str, approval_reference: str, by: str
+    ) -> StoredConfig:
+        configs = self._state.configs
+        if version not in configs:
+            configs[version] = StoredConfig(version, text, approval_reference, by, self._clock())
+        return configs[version]
+
+    def _activate_config(self, version: str, by: str) -> None:
+        stored = self._stored_config(version)
+        self._state.configs[version] = replace(stored, activated_by=by, activated_at=self._clock())
+        self._state.active_config = version
+
+    def _stored_config(self, version: str) -> StoredConfig:
+        try:
+            return self._state.configs[version]
+        except KeyError:
+            raise ConfigVersionNotFound(version) from None
 
     def _snapshot(self, snapshot_id: str) -> _Snapshot:
         with self._state.lock:

@@ -6,6 +6,8 @@ Key layout (prefix `ts` by default; see redis_catalog.RedisKeys):
     ts:{ts:catalog}:unlisted    hash 'snapshot_id:gen' -> last touched (loads, deletions)
     ts:{ts:catalog}:retired     hash snapshot_id -> when it stopped being active
     ts:{ts:catalog}:deactivated hash marketplace -> when it was deactivated on purpose
+    ts:{ts:catalog}:configs, :config_activations, :active_config   config versions (see
+                                redis_config)
     ts:snap:<id>:<gen>:o:{<id>:<gen>:o:<bucket>}:<offer_id>   (likewise :s: sellers and
                                         :a: artifacts; bucket = CRC-32 of the id mod 64)
     ts:snap:<id>:<gen>:sellers          sorted set of the seller ids
@@ -57,6 +59,7 @@ from trust_signals.store.redis_catalog import (
     entry_info,
     purge,
 )
+from trust_signals.store.redis_config import RedisConfigCatalog
 from trust_signals.store.redis_connection import (
     Client,
     RedisConnector,
@@ -94,8 +97,8 @@ def redis_store_from_url(
     )
 
 
-class RedisSnapshotStore:
-    """SnapshotStore and SnapshotCatalog over Redis; one connection pool per process."""
+class RedisSnapshotStore(RedisConfigCatalog):
+    """SnapshotStore, SnapshotCatalog and ConfigCatalog over Redis; one pool per process."""
 
     def __init__(
         self,

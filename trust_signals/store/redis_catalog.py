@@ -133,6 +133,13 @@ class RedisKeys:
         return f"{self._catalog}:deactivated"
 
     @property
+    def config_keys(self) -> list[str]:
+        """The config keys, in the config scripts' KEYS order: versions, their activations,
+        the active version (redis_config); under the catalog's hash tag, so one slot."""
+        names = ("configs", "config_activations", "active_config")
+        return [f"{self._catalog}:{name}" for name in names]
+
+    @property
     def catalog(self) -> list[str]:
         """The keys the commit script takes, in its KEYS order."""
         return [self.snapshots, self.active, self.unlisted]

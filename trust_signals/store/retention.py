@@ -6,12 +6,17 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Final
 
 from trust_signals.errors import SnapshotRetiring
-from trust_signals.store.base import SnapshotInfo
+from trust_signals.store.base import SnapshotInfo, StoredConfig
 
 # How long a snapshot that stopped being active is kept from deletion: every worker checks
 # the catalog every reload interval (0.5 s by default), and a request that started before
 # may read the old snapshot until gunicorn's 30 s timeout ends it (settings can change it).
 RETIRE_GRACE_SECONDS: Final = 30.0
+
+
+def configs_newest_first(configs: Iterable[StoredConfig]) -> list[StoredConfig]:
+    """Config versions ordered by when they were stored, latest first."""
+    return sorted(configs, key=lambda c: (c.stored_at, c.version), reverse=True)
 
 
 def newest_first(infos: Iterable[SnapshotInfo]) -> list[SnapshotInfo]:

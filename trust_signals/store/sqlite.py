@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime
@@ -21,6 +22,7 @@ from trust_signals.store.retention import (
     prune_settled,
     seconds_left,
 )
+from trust_signals.store.sqlite_config import CONFIG_SCHEMA, SqliteConfigCatalog
 from trust_signals.store.sqlite_writer import (
     SqliteSnapshotWriter,
     checked_snapshot_id,
@@ -66,6 +68,7 @@ _CHUNK: Final = 500
 # Address space only; safe because a published file is never written again (a forced reload
 # renames a new file into place).
 MMAP_BYTES: Final = 1 << 30  # SQLite caps it at 2 GiB by default
+_WAL_ATTEMPTS: Final = 100
 
 
 def _utc_now() -> datetime:
@@ -82,8 +85,8 @@ class _Connections(threading.local):
         self.snapshots: dict[str, tuple[Path, int, sqlite3.Connection]] = {}
 
 
-class SqliteSnapshotStore:
-    """SnapshotStore and SnapshotCatalog over SQLite files under `root`."""
+class SqliteSnapshotStore(SqliteConfigCatalog):
+    """SnapshotStore, SnapshotCatalog and ConfigCatalog over SQLite files under `root`."""
 
     def __init__(
         self,
@@ -256,8 +259,8 @@ class SqliteSnapshotStore:
             conn = sqlite3.connect(self._root / "catalog.sqlite", timeout=10, isolation_level=None)
             try:
                 # WAL: the many reader processes never block an activation, nor it them.
-                conn.execute("PRAGMA journal_mode = WAL")
-                conn.executescript(_CATALOG_SCHEMA)
+                _enable_wal(conn)
+                conn.executescript(_CATALOG_SCHEMA + CONFIG_SCHEMA)
             except BaseException:
                 conn.close()
                 raise
@@ -353,6 +356,19 @@ def _streamed_sellers(conn: sqlite3.Connection) -> Iterator[SellerSnapshot]:
     with driver_errors("sellers"):
         for (body,) in conn.execute("SELECT body FROM sellers ORDER BY seller_id"):
             yield decode_seller(body)
+
+
+def _enable_wal(conn: sqlite3.Connection) -> None:
+    """Switch the catalog to WAL. Workers starting at once on a new store switch it together,
+    and SQLite answers the losers 'locked' at once instead of waiting: they try again."""
+    for attempt in range(_WAL_ATTEMPTS):
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or attempt == _WAL_ATTEMPTS - 1:
+                raise
+            time.sleep(0.01)
 
 
 def _inode(path: Path) -> int | None:
