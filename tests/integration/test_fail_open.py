@@ -106,12 +106,17 @@ def test_dead_store_makes_the_service_not_ready_and_spp_a_503(
     assert profile.headers["Retry-After"] == "1"
 
 
-def test_breaker_opens_after_failures_and_closes_when_the_store_is_back(
-    client: FlaskClient, redis_server: LocalRedis, settings: Settings, tmp_path: Path
-) -> None:
+def open_the_breaker(client: FlaskClient, redis_server: LocalRedis) -> None:
+    """Stop the store and fail as many searches as the breaker takes to open."""
     redis_server.stop()
     for _ in range(2):
         client.get(SEARCH)
+
+
+def test_breaker_opens_after_failures_and_closes_when_the_store_is_back(
+    client: FlaskClient, redis_server: LocalRedis, settings: Settings, tmp_path: Path
+) -> None:
+    open_the_breaker(client, redis_server)
     assert client.get("/v1/status").get_json()["store_breaker"] == "open"
     degraded_count = client.get("/metrics").get_data(as_text=True)
     assert 'trust_signals_degraded_responses_total{endpoint="/v1/badges"} 2.0' in degraded_count
@@ -134,9 +139,7 @@ def refresh(client: FlaskClient) -> None:
 def test_a_probe_that_finds_the_store_empty_releases_the_breaker(
     client: FlaskClient, redis_server: LocalRedis, settings: Settings, tmp_path: Path
 ) -> None:
-    redis_server.stop()
-    for _ in range(2):
-        client.get(SEARCH)
+    open_the_breaker(client, redis_server)
     redis_server.start()  # back, but empty: the probe's answer is "no such snapshot"
     time.sleep(BREAKER_RESET_SECONDS * 2)
 

@@ -35,7 +35,7 @@ import secrets
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime
-from typing import Final
+from typing import Any, Final
 
 from redis.crc import key_slot
 
@@ -151,33 +151,26 @@ class RedisSnapshotStore(RedisConfigCatalog):
         """Atomically make a loaded snapshot the active one of its marketplace; the one it
         replaces retires."""
         keys = self._keys
-        with redis_errors("activate"):
-            found = self._connector.bulk_client().eval(
-                ACTIVATE_SCRIPT,
-                4,
-                keys.snapshots,
-                keys.active,
-                keys.retired,
-                keys.deactivated,
-                snapshot_id,
-                self._clock().timestamp(),
-            )
+        found = self._catalog_script(
+            "activate",
+            ACTIVATE_SCRIPT,
+            [keys.snapshots, keys.active, keys.retired, keys.deactivated],
+            snapshot_id,
+            self._clock().timestamp(),
+        )
         if not found:
             raise SnapshotNotFound("snapshot", snapshot_id)
 
     def deactivate(self, marketplace: str) -> str:
         """Stop serving a marketplace on purpose; the snapshot that was active (it retires)."""
         keys = self._keys
-        with redis_errors("deactivate"):
-            old = self._connector.bulk_client().eval(
-                DEACTIVATE_SCRIPT,
-                3,
-                keys.active,
-                keys.retired,
-                keys.deactivated,
-                marketplace,
-                self._clock().timestamp(),
-            )
+        old = self._catalog_script(
+            "deactivate",
+            DEACTIVATE_SCRIPT,
+            [keys.active, keys.retired, keys.deactivated],
+            marketplace,
+            self._clock().timestamp(),
+        )
         if old is None:
             raise SnapshotNotFound("marketplace", marketplace)
         return str(old.decode())
@@ -185,20 +178,16 @@ class RedisSnapshotStore(RedisConfigCatalog):
     def delete(self, snapshot_id: str) -> None:
         """Remove a snapshot that is neither active nor retiring: unlist it atomically, then
         purge its keys."""
-        client, keys = self._connector.bulk_client(), self._keys
-        with redis_errors("delete"):
-            status, detail = client.eval(
-                UNLIST_SCRIPT,
-                4,
-                keys.snapshots,
-                keys.active,
-                keys.unlisted,
-                keys.retired,
-                snapshot_id,
-                int(time.time()),
-                self._clock().timestamp(),
-                self._grace_seconds,
-            )
+        keys = self._keys
+        status, detail = self._catalog_script(
+            "delete",
+            UNLIST_SCRIPT,
+            [keys.snapshots, keys.active, keys.unlisted, keys.retired],
+            snapshot_id,
+            int(time.time()),
+            self._clock().timestamp(),
+            self._grace_seconds,
+        )
         if status == 0:
             raise SnapshotNotFound("snapshot", snapshot_id)
         if status == 2:
@@ -206,7 +195,7 @@ class RedisSnapshotStore(RedisConfigCatalog):
         if status == 3:
             raise SnapshotRetiring(snapshot_id, float(detail))
         self._gens.pop(snapshot_id, None)
-        purge(client, keys, f"{snapshot_id}:{detail.decode()}")
+        purge(self._connector.bulk_client(), keys, f"{snapshot_id}:{detail.decode()}")
 
     def prune(self, keep: int) -> list[str]:
         """Delete all but the newest `keep` settled inactive snapshots per marketplace.
@@ -215,6 +204,11 @@ class RedisSnapshotStore(RedisConfigCatalog):
         """
         self._purge_dead_loads()
         return prune_settled(self.list_snapshots(), keep, self.delete)
+
+    def _catalog_script(self, what: str, script: str, keys: list[str], *args: object) -> Any:
+        """One catalog script on the bulk client (the catalog keys share one slot)."""
+        with redis_errors(what):
+            return self._connector.bulk_client().eval(script, len(keys), *keys, *args)
 
     def deactivated_marketplaces(self) -> frozenset[str]:
         """Marketplaces deactivated on purpose."""
