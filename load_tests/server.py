@@ -55,7 +55,12 @@ def free_port() -> int:
 
 def server_env(store_dir: Path, extra: Mapping[str, str] | None = None) -> dict[str, str]:
     """This environment without TRUST_SIGNALS_* settings, pointed at `store_dir`."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TRUST_SIGNALS_")}
+    # As production starts it: gunicorn.conf.py names the metrics directory itself.
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("TRUST_SIGNALS_") and k != "PROMETHEUS_MULTIPROC_DIR"
+    }
     env["TRUST_SIGNALS_STORE"] = str(store_dir)
     env.update(extra or {})
     return env

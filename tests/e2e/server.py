@@ -55,12 +55,10 @@ def running_service(directory: Path, *, workers: int) -> Iterator[RunningService
     config = load_config(config_path)
     load_snapshot_dir(store, us_snapshot(directory / "us"), config)
     load_snapshot_dir(store, de_snapshot(directory / "de"), config)
-    metrics_dir = directory / "metrics"
-    metrics_dir.mkdir()
     port = free_port()
     env = server_env(
         directory / "store",
-        {"TRUST_SIGNALS_CONFIG": str(config_path), "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)},
+        {"TRUST_SIGNALS_CONFIG": str(config_path)},
     )
     command = [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py"]
     command += ["--bind", f"127.0.0.1:{port}", "--workers", str(workers)]
