@@ -5,19 +5,32 @@ BIN := $(VENV)/bin
 DEMO_DIR := var/demo-snapshot
 export TRUST_SIGNALS_STORE ?= var/store
 
-.PHONY: run test lint venv dev-venv demo clean bench-load bench-engine
+.PHONY: run test lint venv dev-venv demo clean bench-load bench-engine lock
 
-$(BIN)/trust-signals: pyproject.toml
+# Installs are the locked, tested dependency set (requirements*.lock), then the project
+# itself without resolving anything again; `pip check` proves the set is consistent.
+$(BIN)/trust-signals: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e .
+	$(BIN)/pip install --quiet -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps -e .
+	$(BIN)/pip check
 	touch $@
 
-$(VENV)/.dev: pyproject.toml
+$(VENV)/.dev: pyproject.toml requirements-dev.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -r requirements-dev.lock
+	$(BIN)/pip install --quiet --no-deps -e .
+	$(BIN)/pip check
 	touch $@
+
+# Pin the dependency set again after pyproject.toml changes (newest versions that satisfy it).
+lock: dev-venv
+	$(BIN)/pip install --quiet uv
+	$(BIN)/uv pip compile pyproject.toml --universal --python-version 3.11 -q -o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml --universal --python-version 3.11 --extra dev -q \
+		-o requirements-dev.lock
 
 venv: $(BIN)/trust-signals
 dev-venv: $(VENV)/.dev
