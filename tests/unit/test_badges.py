@@ -34,11 +34,14 @@ from trust_signals.domain.badges import (
     VolumeWindow,
     compile_rule,
     compile_rules,
+    earned_seller_rules,
     evaluate_badges,
     evaluate_surfaces,
     explain_badges,
+    met_rules,
     override_thresholds,
     rule_problems,
+    shown_badges,
     threshold_problem,
     threshold_range,
 )
@@ -735,6 +738,35 @@ def test_all_surfaces_at_once_equal_each_surface_alone(who: Subject, caps: dict)
         )
         for surface, cap in caps.items()
     }
+
+
+@given(
+    who=_subjects(),
+    caps=st.fixed_dictionaries({s: st.integers(0, 3) for s in SURFACES}),
+    on=st.sampled_from([AS_OF, date(2020, 1, 1), date(2100, 1, 1)]),
+    marketplace=st.sampled_from(["US", "DE"]),
+)
+def test_badges_shown_from_the_rules_met_equal_evaluating_the_subject(
+    who: Subject, caps: dict, on: date, marketplace: str
+) -> None:
+    rules = compile_rules(
+        [
+            a_rule(Condition("seller.late_shipment_rate", "upper", "<", 0.3), id="a", window="90d"),
+            a_rule(YES, id="b", surfaces=frozenset({"spp", "pdp"}), inherit_to_offers=True),
+            dataclasses.replace(OFFER_RULE, surfaces=frozenset({"search"})),
+            a_rule(YES, id="d", enabled=False),
+            a_rule(YES, id="e", priority=1, inherit_to_offers=True, marketplaces=frozenset({"US"})),
+            a_rule(YES, id="f", effective_from=date(2026, 1, 1), effective_until=date(2027, 1, 1)),
+        ]
+    )
+    seller = Subject(who.seller, None, who.as_of, who.prior_rates)
+    inherited = earned_seller_rules(rules, seller, PARAMS) if who.offer is not None else None
+    live = {"max_badges": caps, "marketplace": marketplace, "on": on}
+
+    met = met_rules(rules, who, PARAMS, inherited=inherited)
+    shown = shown_badges(rules, met, is_offer=who.offer is not None, **live)
+
+    assert shown == evaluate_surfaces(rules, who, PARAMS, inherited=inherited, **live)
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ audit.
 
 from __future__ import annotations
 
-from collections.abc import Container, Mapping, Sequence
+from collections.abc import Callable, Container, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -63,6 +63,8 @@ __all__ = [
     "evaluate_surfaces",
     "explain_badges",
     "explain_rule",
+    "met_rules",
+    "shown_badges",
     "iter_conditions",
     "override_thresholds",
     "rule_problems",
@@ -183,9 +185,70 @@ def evaluate_surfaces(
     earned (`earned_seller_rules`): a seller rule uses seller signals only, so its outcome is
     the same for every offer of the seller and is computed once per seller, not per offer.
     """
+    is_offer = subject.offer is not None
+
+    def earned(compiled: CompiledRule) -> bool:
+        if inherited is not None and is_offer and compiled.rule.level == "seller":
+            return compiled.rule.id in inherited
+        return compiled.earned(subject, params)
+
+    return _shown(rules, earned, is_offer, max_badges, marketplace, on)
+
+
+def met_rules(
+    rules: Sequence[CompiledRule],
+    subject: Subject,
+    params: SignalParams,
+    *,
+    inherited: Container[str] | None = None,
+) -> frozenset[str]:
+    """Ids of the rules whose conditions the subject meets, live or not: what depends on
+    the snapshot and the rules' conditions only, so it can be computed once at activation.
+
+    For an offer: its offer rules and the seller rules it inherits (`inherited`, as
+    `earned_seller_rules` gives them, else evaluated here); for a seller: its seller rules.
+    `shown_badges` then applies what the live config decides at read time.
+    """
+    is_offer = subject.offer is not None
+    met = set()
+    for compiled in rules:
+        if not (compiled.for_offers if is_offer else compiled.for_sellers):
+            continue
+        if inherited is not None and is_offer and compiled.rule.level == "seller":
+            if compiled.rule.id in inherited:
+                met.add(compiled.rule.id)
+        elif compiled.earned(subject, params):
+            met.add(compiled.rule.id)
+    return frozenset(met)
+
+
+def shown_badges(
+    rules: Sequence[CompiledRule],
+    met: Container[str],
+    *,
+    is_offer: bool,
+    max_badges: Mapping[str, int],
+    marketplace: str,
+    on: date,
+) -> dict[str, list[Badge]]:
+    """The badges shown per surface for a subject that meets the rules `met`: the kill
+    switch, approvals, effective dates, surfaces, priorities and caps of the live config.
+
+    Equal to `evaluate_surfaces` on the subject whose `met_rules` gave `met`.
+    """
+    return _shown(rules, lambda c: c.rule.id in met, is_offer, max_badges, marketplace, on)
+
+
+def _shown(
+    rules: Sequence[CompiledRule],
+    earned: Callable[[CompiledRule], bool],
+    is_offer: bool,
+    max_badges: Mapping[str, int],
+    marketplace: str,
+    on: date,
+) -> dict[str, list[Badge]]:
     shown: dict[str, list[Badge]] = {surface: [] for surface in max_badges}
     still_open = {surface for surface, cap in max_badges.items() if cap > 0}
-    is_offer = subject.offer is not None
     for compiled in rules:
         if not still_open:
             break
@@ -193,11 +256,7 @@ def evaluate_surfaces(
         if (
             not still_open.isdisjoint(rule.surfaces)
             and _is_live(compiled, is_offer, marketplace, on)
-            and (
-                rule.id in inherited
-                if inherited is not None and is_offer and rule.level == "seller"
-                else compiled.earned(subject, params)
-            )
+            and earned(compiled)
         ):
             for surface in still_open & rule.surfaces:
                 shown[surface].append(compiled.badge)
