@@ -163,6 +163,14 @@ class MarketplaceConfig:
     max_ids: Mapping[str, int]  # 'badges' / 'features' -> ids per call
     badges_disabled: frozenset[str]
     threshold_overrides: Mapping[str, float]  # 'badge_id.condition_id' -> threshold
+    # A hash of what an entity's precomputed signals depend on (see `signals_version`).
+    signals_version: str = dataclasses.field(init=False)
+
+    def __post_init__(self) -> None:
+        version = signals_version(
+            self.params, self.cohort_spec, self.rules, self.stats, self.feature_schema
+        )
+        object.__setattr__(self, "signals_version", version)
 
     def describe(self) -> dict[str, Any]:
         """This effective configuration as plain JSON-ready data."""
@@ -229,6 +237,61 @@ class TrustConfig:
             "base": self.base.describe(),
             "marketplaces": {m: c.describe() for m, c in sorted(self.marketplaces.items())},
         }
+
+
+def signals_version(
+    params: SignalParams,
+    cohort_spec: CohortSpec,
+    rules: Sequence[CompiledRule],
+    stats: Sequence[StatDefinition],
+    schema: FeatureSchema,
+) -> str:
+    """A short hash of everything precomputed signals depend on, and of nothing else.
+
+    In: the signal parameters, the cohorts (priors), each rule's conditions with this
+    marketplace's thresholds (level, windows, window by volume, inheritance), the profile
+    stats and the ranking schema. Out, applied at read time: the kill switch, approvals,
+    effective dates, surfaces, priorities, caps, copy keys and batch limits. A config change
+    that keeps this hash serves at once; one that changes it is precomputed first.
+    """
+    evaluated = [
+        {
+            "id": c.rule.id,
+            "level": c.rule.level,
+            "inherit_to_offers": c.rule.inherit_to_offers,
+            "window": c.rule.window,
+            "window_by_volume": c.rule.window_by_volume,
+            "when": c.rule.when,
+        }
+        for c in sorted(rules, key=lambda c: c.rule.id)
+    ]
+    canonical = json.dumps(
+        {
+            "params": [params.z, params.weights, params.pseudo_orders],
+            "cohorts": dataclasses.asdict(cohort_spec),
+            "rules": evaluated,
+            "stats": [
+                [s.id, s.signal, s.windows, s.min_sample, s.format, s.higher_is_better]
+                for s in stats
+            ],
+            "features": schema.version,
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+        default=_plain,
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()[:12]
+
+
+def _plain(value: Any) -> Any:
+    """JSON for the frozen values of a config: dataclasses, mappings, sets."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    if isinstance(value, Mapping):
+        return dict(value)
+    if isinstance(value, frozenset | set):
+        return sorted(value)
+    raise TypeError(f"no canonical form for {type(value).__name__}")
 
 
 def config_version(parsed: Mapping[str, Any]) -> str:

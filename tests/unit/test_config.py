@@ -585,3 +585,49 @@ def test_every_invalid_setting_is_reported_at_once() -> None:
         "TRUST_SIGNALS_CACHE_SIZE",
         "TRUST_SIGNALS_RELOAD_INTERVAL_SECONDS",
     ]
+
+
+SERVE_TIME_CHANGES = [
+    ("enabled = true", "enabled = false"),
+    ("priority = 100", "priority = 7"),
+    ('copy_key = "badge.top_rated_seller"', 'copy_key = "badge.other"'),
+    ('marketplaces = ["US", "DE", "IN"]', 'marketplaces = ["US"]'),
+    ("effective_from = 2026-01-01", "effective_from = 2026-06-01"),
+    ('surfaces = ["search", "pdp", "spp"]', 'surfaces = ["spp"]'),
+]
+SIGNAL_CHANGES = [
+    ("wilson_z = 1.96", "wilson_z = 1.9"),
+    ("shrinkage_pseudo_orders = 20", "shrinkage_pseudo_orders = 30"),
+    ("late_delivery = 1.0", "late_delivery = 1.1"),
+    ("inherit_to_offers = true ", "inherit_to_offers = false "),
+    ('window = "90d"', 'window = "365d"'),
+    ("threshold = 95", "threshold = 94"),
+]
+
+
+def replaced(old: str, new: str) -> Any:
+    text = default_config_path().read_text()
+    assert old in text, old
+    return parse_config(text.replace(old, new, 1), "changed")
+
+
+@pytest.mark.parametrize(("old", "new"), SERVE_TIME_CHANGES)
+def test_a_serve_time_change_keeps_the_signals_version(old: str, new: str) -> None:
+    before, after = load_config(default_config_path()), replaced(old, new)
+
+    assert after.version != before.version
+    assert after.base.signals_version == before.base.signals_version
+
+
+@pytest.mark.parametrize(("old", "new"), SIGNAL_CHANGES)
+def test_a_change_to_what_signals_depend_on_changes_the_signals_version(old: str, new: str) -> None:
+    before, after = load_config(default_config_path()), replaced(old, new)
+
+    assert after.base.signals_version != before.base.signals_version
+
+
+def test_a_marketplace_threshold_override_has_its_own_signals_version() -> None:
+    config = load_config(default_config_path())
+
+    assert config.for_marketplace("IN").signals_version != config.base.signals_version
+    assert config.for_marketplace("US").signals_version == config.base.signals_version
