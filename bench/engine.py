@@ -28,7 +28,7 @@ from trust_signals.domain.profile_stats import profile_stats
 from trust_signals.domain.ranking_features import fill_level
 from trust_signals.domain.signals import Subject, seller_fq_rates
 from trust_signals.ingest.generator import generate_snapshots
-from trust_signals.precompute import seller_prior
+from trust_signals.service.cohort_artifacts import seller_prior
 from trust_signals.store.codec import decode_offer, decode_seller, offer_body, seller_body
 
 AS_OF = date(2026, 11, 27)

@@ -28,7 +28,7 @@ import redis
 from trust_signals.config import default_config_path, load_config
 from trust_signals.ingest.generator import generate_snapshots
 from trust_signals.ingest.loader import load_snapshot
-from trust_signals.precompute import ArtifactBuilder, CohortModel
+from trust_signals.service.cohort_artifacts import ArtifactBuilder, CohortModel
 from trust_signals.store.base import SnapshotCatalog
 from trust_signals.store.redis import redis_store_from_url
 from trust_signals.store.sqlite import SqliteSnapshotStore

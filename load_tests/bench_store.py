@@ -22,7 +22,12 @@ SELLERS: Final = 100_000
 OFFERS: Final = 1_000_000
 MARKETPLACES: Final = ("US", "DE", "IN")
 SEED: Final = 1
-_LOADER_CODE: Final = ("store/*.py", "ingest/*.py", "precompute.py", "domain/snapshots.py")
+_LOADER_CODE: Final = (
+    "store/*.py",
+    "ingest/*.py",
+    "service/cohort_artifacts.py",
+    "domain/snapshots.py",
+)
 
 
 def ensure_snapshot(

@@ -21,8 +21,8 @@ from tests.builders import (
 from trust_signals.api import create_app
 from trust_signals.bootstrap import load_snapshot_dir
 from trust_signals.config import Settings, load_config, load_settings
-from trust_signals.config_versions import Activation, activate_config_file
 from trust_signals.domain.snapshots import WINDOWS
+from trust_signals.service.config_versions import Activation, activate_config_file
 from trust_signals.store.base import ServingStore
 from trust_signals.store.sqlite import SqliteSnapshotStore
 

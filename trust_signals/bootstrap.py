@@ -12,14 +12,14 @@ from pathlib import Path
 from typing import Final
 
 from trust_signals.breaker import CircuitBreaker
-from trust_signals.cache import SignalCache
 from trust_signals.config import Settings, TrustConfig
-from trust_signals.config_versions import stored_config_reader
 from trust_signals.errors import TrustSignalsError
 from trust_signals.ingest.loader import load_snapshot
 from trust_signals.ingest.manifest import read_manifest
-from trust_signals.precompute import ArtifactBuilder, CohortModel
-from trust_signals.service import Clock, TrustSignals
+from trust_signals.service.cache import SignalCache
+from trust_signals.service.cohort_artifacts import ArtifactBuilder, CohortModel
+from trust_signals.service.config_versions import stored_config_reader
+from trust_signals.service.reads import Clock, TrustSignals
 from trust_signals.store.activation import DEFAULT_MAX_SHRINK
 from trust_signals.store.base import ServingStore, SnapshotInfo
 from trust_signals.store.redis import redis_store_from_url

@@ -16,15 +16,15 @@ import orjson
 
 from trust_signals.bootstrap import build_store, load_snapshot_dir, snapshot_dirs
 from trust_signals.config import TrustConfig, load_config, load_settings
-from trust_signals.config_versions import (
+from trust_signals.errors import ConfigError, SnapshotRejected, SnapshotRetiring, TrustSignalsError
+from trust_signals.ingest.generator import generate_snapshots
+from trust_signals.ingest.manifest import read_manifest
+from trust_signals.service.config_versions import (
     Activation,
     activate_config_file,
     active_config,
     rollback_config,
 )
-from trust_signals.errors import ConfigError, SnapshotRejected, SnapshotRetiring, TrustSignalsError
-from trust_signals.ingest.generator import generate_snapshots
-from trust_signals.ingest.manifest import read_manifest
 from trust_signals.store.activation import activate_checked
 from trust_signals.store.base import ServingStore, StoredConfig
 

@@ -79,6 +79,6 @@ def test_every_documented_metric_is_exported_summed_over_workers_and_logs_are_js
     records = [json.loads(line) for line in lines]  # every line is one JSON object
     access_ids = {r.get("request_id") for r in records if r.get("path") == "/v1/badges"}
     assert {f"search-{n}" for n in range(20)} <= access_ids
-    data_lost = [r for r in records if r.get("logger") == "trust_signals.views"]
+    data_lost = [r for r in records if r.get("logger") == "trust_signals.service.view_keeper"]
     assert data_lost and data_lost[0]["level"] == "error"
     assert "lost its data" in data_lost[0]["message"]

@@ -128,7 +128,7 @@ def test_body_over_the_size_limit_is_refused(client: FlaskClient) -> None:
 def test_unexpected_error_is_a_500_problem_with_a_request_id_and_no_trace(
     client: FlaskClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from trust_signals.service import TrustSignals
+    from trust_signals.service.reads import TrustSignals
 
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("secret internals")

@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 from tests.conftest import ADMIN_TOKEN, activate_kill_switch, de_snapshot, us_snapshot
 from trust_signals.cli import main
 from trust_signals.config import Settings, load_config
-from trust_signals.precompute import CohortModel
+from trust_signals.service.cohort_artifacts import CohortModel
 from trust_signals.store.base import ServingStore
 from trust_signals.store.sqlite import SqliteSnapshotStore
 

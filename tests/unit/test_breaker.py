@@ -11,7 +11,6 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 
 from trust_signals.bootstrap import utc_now
 from trust_signals.breaker import CircuitBreaker
-from trust_signals.cache import SignalCache
 from trust_signals.config import default_config_path, load_config
 from trust_signals.errors import (
     ConfigError,
@@ -20,7 +19,8 @@ from trust_signals.errors import (
     StoreUnavailable,
     TrustSignalsError,
 )
-from trust_signals.service import TrustSignals
+from trust_signals.service.cache import SignalCache
+from trust_signals.service.reads import TrustSignals
 from trust_signals.store.memory import InMemorySnapshotStore
 
 FAILURES, RESET = 3, 5.0

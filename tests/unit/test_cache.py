@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from trust_signals.cache import SignalCache
+from trust_signals.service.cache import SignalCache
 
 ABSENT = object()
 

@@ -7,13 +7,13 @@ from pathlib import Path
 import pytest
 
 from trust_signals.config import load_config
-from trust_signals.config_versions import (
+from trust_signals.errors import ConfigError, TrustSignalsError
+from trust_signals.service.config_versions import (
     activate_config_file,
     active_config,
     rollback_config,
     stored_config_reader,
 )
-from trust_signals.errors import ConfigError, TrustSignalsError
 from trust_signals.store.memory import InMemorySnapshotStore
 
 

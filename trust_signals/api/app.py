@@ -16,7 +16,7 @@ from trust_signals.api.errors import register_error_handlers
 from trust_signals.api.extension import DEGRADED_HEADER, Services, install, trust_signals
 from trust_signals.api.metrics import Metrics
 from trust_signals.config import Settings, load_settings
-from trust_signals.service import Clock
+from trust_signals.service.reads import Clock
 from trust_signals.store.base import ServingStore
 
 MAX_BODY_BYTES = 256 * 1024  # 1,000 ids of 64 characters fit in ~70 KB

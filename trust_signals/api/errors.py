@@ -18,7 +18,7 @@ from trust_signals.errors import (
     SnapshotNotFound,
     StoreUnavailable,
 )
-from trust_signals.serving import UnknownMarketplace
+from trust_signals.service.view import UnknownMarketplace
 
 log = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"

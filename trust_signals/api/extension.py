@@ -12,7 +12,7 @@ from trust_signals.api.errors import RequestProblem
 from trust_signals.api.metrics import Metrics
 from trust_signals.api.schemas import ID_RULE as _ID
 from trust_signals.config import Settings
-from trust_signals.service import TrustSignals
+from trust_signals.service.reads import TrustSignals
 from trust_signals.store.base import ServingStore
 
 KEY = "trust_signals"

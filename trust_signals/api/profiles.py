@@ -15,7 +15,7 @@ from trust_signals.api.schemas import (
     badge_list,
     stat_body,
 )
-from trust_signals.reports import BenchmarkReport, benchmark, programs
+from trust_signals.service.reports import BenchmarkReport, benchmark, programs
 
 bp = Blueprint("profiles", __name__)
 _MARKETPLACE_QUERY = MarketplaceQuerySchema()

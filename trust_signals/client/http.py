@@ -22,7 +22,7 @@ from requests.adapters import HTTPAdapter
 
 import trust_signals
 from trust_signals.breaker import CircuitBreaker
-from trust_signals.client_results import (
+from trust_signals.client.results import (
     Badge,
     BadgesResult,
     Benchmark,

@@ -1,7 +1,7 @@
 """Marshmallow schemas of the approved TOML configuration: shape, types and ranges.
 
 Every schema raises on unknown keys. Loading yields domain objects (badge rules, stat and
-feature definitions) and plain dicts for the rest; `config.py` assembles them. Errors come
+feature definitions) and plain dicts for the rest; `config.legal` assembles them. Errors come
 back as marshmallow's nested dict, which `config_problems.error_paths` flattens to
 'badges[2].when.all[0].threshold: must be between 0 and 1' lines (indexes 0-based).
 """
@@ -20,8 +20,8 @@ from marshmallow import (
     validates_schema,
 )
 
-from trust_signals.config_fields import Bool, Int, Table, TomlDate, number, one_of, real
-from trust_signals.config_problems import CUT_SHORT, reference_problems
+from trust_signals.config.fields import Bool, Int, Table, TomlDate, number, one_of, real
+from trust_signals.config.problems import CUT_SHORT, reference_problems
 from trust_signals.domain.badges import (
     BOUNDS,
     COMPARATORS,

@@ -17,9 +17,13 @@ from trust_signals.domain.cohorts import (
     seller_dimensions,
 )
 from trust_signals.domain.indices import quality_index, weighted_defect_rate
-from trust_signals.precompute import decode_benchmark, seller_defect_rates, seller_metrics
-from trust_signals.service import TrustSignals
-from trust_signals.serving import MISSING, Market, View
+from trust_signals.service.cohort_artifacts import (
+    decode_benchmark,
+    seller_defect_rates,
+    seller_metrics,
+)
+from trust_signals.service.reads import TrustSignals
+from trust_signals.service.view import MISSING, Market, View
 
 
 def benchmark(

@@ -8,7 +8,6 @@ from datetime import date, datetime
 from typing import Any, TypeVar
 
 from trust_signals.breaker import CircuitBreaker
-from trust_signals.cache import SignalCache
 from trust_signals.config import TrustConfig
 from trust_signals.domain.badges import (
     earned_seller_rules,
@@ -25,8 +24,9 @@ from trust_signals.errors import (
     StoreUnavailable,
     TrustSignalsError,
 )
-from trust_signals.precompute import seller_prior
-from trust_signals.serving import (
+from trust_signals.service.cache import SignalCache
+from trust_signals.service.cohort_artifacts import seller_prior
+from trust_signals.service.view import (
     ABSENT,
     MISSING,
     FeatureRow,
@@ -38,9 +38,9 @@ from trust_signals.serving import (
     View,
     answered,
 )
+from trust_signals.service.view_keeper import ViewKeeper
 from trust_signals.store.activation import activate_checked
 from trust_signals.store.base import ServingStore, SnapshotInfo, SnapshotStore
-from trust_signals.views import ViewKeeper
 
 T = TypeVar("T")
 Clock = Callable[[], datetime]

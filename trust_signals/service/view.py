@@ -11,7 +11,7 @@ from trust_signals.domain.badges import Badge
 from trust_signals.domain.profile_stats import ProfileStat
 from trust_signals.domain.signals import Subject
 from trust_signals.errors import NoActiveSnapshot, TrustSignalsError
-from trust_signals.precompute import CohortModel
+from trust_signals.service.cohort_artifacts import CohortModel
 from trust_signals.store.base import SnapshotInfo
 
 BADGE_SURFACES = ("search", "pdp")

@@ -10,8 +10,8 @@ import orjson
 
 from trust_signals.config import TrustConfig
 from trust_signals.errors import ConfigError, TrustSignalsError
-from trust_signals.precompute import CohortModel, build_artifacts
-from trust_signals.serving import Market, View
+from trust_signals.service.cohort_artifacts import CohortModel, build_artifacts
+from trust_signals.service.view import Market, View
 from trust_signals.store.base import SnapshotInfo, SnapshotStore
 from trust_signals.store.codec import BODY_FORMAT, BODY_FORMAT_ARTIFACT
 

@@ -26,8 +26,8 @@ from typing import Any, Final
 
 from marshmallow import ValidationError
 
-from trust_signals.config_problems import ending_problems, error_paths
-from trust_signals.config_schema import ConfigSchema
+from trust_signals.config.problems import ending_problems, error_paths
+from trust_signals.config.schema import ConfigSchema
 from trust_signals.domain.badges import (
     BadgeRule,
     CompiledRule,
