@@ -158,6 +158,8 @@ def service_over_redis(directory: Path) -> Iterator[tuple[Server, LocalRedis, di
         env["TRUST_SIGNALS_STORE"] = redis_server.url
         env["TRUST_SIGNALS_RETIRE_GRACE_SECONDS"] = "3"
         env["TRUST_SIGNALS_CACHE_SIZE"] = "0"  # every read asks the store
+        # Faults, not latency, are under test: a busy machine must not time reads out.
+        env["TRUST_SIGNALS_STORE_TIMEOUT_SECONDS"] = "0.5"
         load_both(env, directory)
         with serving(env, directory / "gunicorn.log", workers=2) as server:
             yield server, redis_server, env
