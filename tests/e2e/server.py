@@ -13,14 +13,15 @@ from pathlib import Path
 import requests
 
 from load_tests.server import free_port, server_env, stop
-from tests.conftest import de_snapshot, us_snapshot
+from tests.conftest import AUDIT_TOKEN, de_snapshot, us_snapshot
 from trust_signals.bootstrap import load_snapshot_dir
 from trust_signals.config import load_config
 from trust_signals.store.sqlite import SqliteSnapshotStore
 
 ROOT = Path(__file__).resolve().parents[2]
-__all__ = ["RunningService", "free_port", "running_service"]
+__all__ = ["AUDIT", "RunningService", "free_port", "running_service"]
 READY_SECONDS = 30.0
+AUDIT = {"Authorization": f"Bearer {AUDIT_TOKEN}"}  # for explanations and status details
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,11 @@ def running_service(directory: Path, *, workers: int) -> Iterator[RunningService
     port = free_port()
     env = server_env(
         directory / "store",
-        {"TRUST_SIGNALS_CONFIG": str(config_path), "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)},
+        {
+            "TRUST_SIGNALS_CONFIG": str(config_path),
+            "TRUST_SIGNALS_AUDIT_TOKEN": AUDIT_TOKEN,
+            "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
+        },
     )
     command = [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py"]
     command += ["--bind", f"127.0.0.1:{port}", "--workers", str(workers)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from flask.testing import FlaskClient
 
+from tests.conftest import AUDIT_TOKEN
 from trust_signals.api.schemas import (
     BadgesResponseSchema,
     FeaturesResponseSchema,
@@ -157,7 +158,8 @@ def test_programs_show_marketplaces_side_by_side(client: FlaskClient) -> None:
 
 
 def test_explain_offer_lists_every_rule_condition_by_condition(client: FlaskClient) -> None:
-    body = client.get("/v1/explain/offers/O-3?marketplace=US").get_json()
+    auth = {"Authorization": f"Bearer {AUDIT_TOKEN}"}
+    body = client.get("/v1/explain/offers/O-3?marketplace=US", headers=auth).get_json()
     rules = {r["rule_id"]: r for r in body["rules"]}
     assert set(rules) == {"big_seller", "fast_delivery"}
     fast = rules["fast_delivery"]

@@ -2,26 +2,14 @@
 
 from __future__ import annotations
 
-import hmac
+from flask import Blueprint, Response, request
 
-from flask import Blueprint, Response, abort, request
-
+from trust_signals.api.auth import require_admin
 from trust_signals.api.errors import problem
 from trust_signals.api.extension import check_path_id, json_response, services
 
 bp = Blueprint("admin", __name__)
-
-
-@bp.before_request
-def require_token() -> Response | None:
-    """Admin is off without a configured token (404) and needs it when on (401)."""
-    token = services().settings.admin_token
-    if not token:
-        abort(404)
-    given = request.headers.get("Authorization", "")
-    if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
-        return problem(401, "unauthorized", "Unauthorized", "a valid bearer token is required")
-    return None
+bp.before_request(require_admin)
 
 
 @bp.post("/admin/snapshots/<snapshot_id>/activate")

@@ -22,6 +22,8 @@ from trust_signals.serving import UnknownMarketplace
 
 log = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"
+# RFC 6750: a 401 names the scheme the caller should use.
+WWW_AUTHENTICATE = 'Bearer realm="trust-signals"'
 
 
 class RequestProblem(Exception):
@@ -32,6 +34,10 @@ class RequestProblem(Exception):
         self.status = status
         self.code = code
         self.detail = detail
+
+
+class AuthenticationRequired(Exception):
+    """A call that needs a bearer token and came without a valid one."""
 
 
 def problem(status: int, code: str, title: str, detail: str, **extra: Any) -> Response:
@@ -67,6 +73,12 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(RequestProblem)
     def refused(error: RequestProblem) -> Response:
         return problem(error.status, error.code, "Invalid request", error.detail)
+
+    @app.errorhandler(AuthenticationRequired)
+    def unauthorized(error: AuthenticationRequired) -> Response:
+        response = problem(401, "unauthorized", "Unauthorized", "a valid bearer token is required")
+        response.headers["WWW-Authenticate"] = WWW_AUTHENTICATE
+        return response
 
     @app.errorhandler(UnknownMarketplace)
     def unknown_marketplace(error: UnknownMarketplace) -> Response:

@@ -1,4 +1,4 @@
-"""Seller-facing calls: the seller profile page, benchmarks, programs and explanations."""
+"""Seller-facing calls: the seller profile page, benchmarks and programs."""
 
 from __future__ import annotations
 
@@ -115,26 +115,5 @@ def get_programs() -> Response:
             "group_by": args["group_by"],
             "window": args["window"],
             "groups": [asdict(g) for g in groups],
-        }
-    )
-
-
-@bp.get("/v1/explain/<any(offers, sellers):kind>/<entity_id>")
-def get_explanation(kind: str, entity_id: str) -> Response:
-    """Every badge rule evaluated condition by condition, with approvals and versions."""
-    args = _MARKETPLACE_QUERY.load(request.args.to_dict())
-    service = trust_signals()
-    view = service.view()
-    market = view.market(args["marketplace"])
-    entity = kind.removesuffix("s")
-    rules = service.explain(view, market, entity, check_path_id(entity_id, f"{entity} id"))
-    return json_response(
-        {
-            "snapshot_id": market.snapshot.snapshot_id,
-            "config_version": view.config.version,
-            "marketplace": market.snapshot.marketplace,
-            "entity": entity,
-            "id": entity_id,
-            "rules": [asdict(rule) for rule in rules],
         }
     )
