@@ -112,7 +112,12 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Response:
         code = (error.name or "error").lower().replace(" ", "_")
-        return problem(error.code or 500, code, error.name, error.description or error.name)
+        response = problem(error.code or 500, code, error.name, error.description or error.name)
+        # Keep what the status needs besides the body, e.g. a 405's Allow.
+        for name, value in error.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(Exception)
     def internal(error: Exception) -> Response:
