@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import asdict
 from datetime import UTC, datetime, time
+from typing import Final
 
 from flask import Blueprint, Response
 
+from trust_signals.api.auth import is_auditor
 from trust_signals.api.errors import problem
 from trust_signals.api.extension import json_response, services, trust_signals
 from trust_signals.api.openapi import openapi_document
-from trust_signals.errors import StoreUnavailable, TrustSignalsError
+from trust_signals.errors import TrustSignalsError
 
 bp = Blueprint("health", __name__)
+log = logging.getLogger(__name__)
+# What anyone may see of /v1/status; the rest (worker pid, retained snapshots, store and
+# config error text, cache figures) names the deployment's internals and needs a token.
+PUBLIC_STATUS_FIELDS: Final = ("config_version", "active", "lost", "store_breaker")
 
 
 @bp.get("/healthz")
@@ -34,8 +41,11 @@ def readyz() -> Response:
     try:
         service.store.ping()
         view = service.view()
-    except (StoreUnavailable, TrustSignalsError) as error:
-        return problem(503, "not_ready", "Not ready", str(error))
+    except TrustSignalsError as error:
+        # The error text names the store's address: the log and token holders get it.
+        log.warning("not ready: %s", error)
+        detail = str(error) if is_auditor() else "the service cannot serve yet; see its log"
+        return problem(503, "not_ready", "Not ready", detail)
     if not view.markets:
         return problem(503, "not_ready", "Not ready", "no snapshot is active")
     return json_response(
@@ -50,19 +60,19 @@ def readyz() -> Response:
 
 @bp.get("/v1/status")
 def status() -> Response:
-    """Active snapshot per marketplace, retained snapshots, config version, cache stats."""
+    """Active snapshot per marketplace, config version, lost marketplaces, breaker state;
+    with the audit or admin token also the pid, retained snapshots, errors and cache stats."""
     found = trust_signals().status()
-    return json_response(
-        {
-            **found,
-            "active": {m: asdict(info) for m, info in found["active"].items()},
-            "snapshots": (
-                None
-                if found["snapshots"] is None
-                else [asdict(info) for info in found["snapshots"]]
-            ),
-        }
-    )
+    body = {
+        **found,
+        "active": {m: asdict(info) for m, info in found["active"].items()},
+        "snapshots": (
+            None if found["snapshots"] is None else [asdict(info) for info in found["snapshots"]]
+        ),
+    }
+    if not is_auditor():
+        body = {key: body[key] for key in PUBLIC_STATUS_FIELDS}
+    return json_response(body)
 
 
 @bp.get("/metrics")
