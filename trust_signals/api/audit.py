@@ -12,6 +12,8 @@ from flask import Blueprint, Response, request
 
 from trust_signals.api.auth import require_audit
 from trust_signals.api.extension import check_path_id, json_response, trust_signals
+from trust_signals.api.openapi import documented
+from trust_signals.api.responses import ExplanationResponseSchema
 from trust_signals.api.schemas import MarketplaceQuerySchema
 
 bp = Blueprint("audit", __name__)
@@ -20,6 +22,13 @@ _MARKETPLACE_QUERY = MarketplaceQuerySchema()
 
 
 @bp.get("/v1/explain/<any(offers, sellers):kind>/<entity_id>")
+@documented(
+    "Every badge rule evaluated condition by condition, with approvals and versions",
+    ExplanationResponseSchema,
+    query=MarketplaceQuerySchema,
+    problems=(400, 404, 503),
+    access="audit",
+)
 def get_explanation(kind: str, entity_id: str) -> Response:
     """Every badge rule evaluated condition by condition, with approvals and versions."""
     args = _MARKETPLACE_QUERY.load(request.args.to_dict())

@@ -7,12 +7,18 @@ from dataclasses import asdict
 from datetime import UTC, datetime, time
 from typing import Final
 
-from flask import Blueprint, Response
+from flask import Blueprint, Response, current_app
 
 from trust_signals.api.auth import is_auditor
 from trust_signals.api.errors import problem
 from trust_signals.api.extension import json_response, services, trust_signals
-from trust_signals.api.openapi import openapi_document
+from trust_signals.api.openapi import documented, openapi_document
+from trust_signals.api.responses import (
+    HealthResponseSchema,
+    OpenApiResponseSchema,
+    ReadyResponseSchema,
+    StatusResponseSchema,
+)
 from trust_signals.errors import TrustSignalsError
 
 bp = Blueprint("health", __name__)
@@ -23,12 +29,19 @@ PUBLIC_STATUS_FIELDS: Final = ("config_version", "active", "lost", "store_breake
 
 
 @bp.get("/healthz")
+@documented("The process is alive (no I/O)", HealthResponseSchema)
 def healthz() -> Response:
     """The process is alive (no I/O)."""
     return json_response({"status": "ok"})
 
 
 @bp.get("/readyz")
+@documented(
+    "Ready: the store answers and a snapshot is served (the error text needs a token)",
+    ReadyResponseSchema,
+    problems=(503,),
+    access="anyone_more_with_token",
+)
 def readyz() -> Response:
     """Ready when the store answers and a snapshot is served.
 
@@ -59,6 +72,12 @@ def readyz() -> Response:
 
 
 @bp.get("/v1/status")
+@documented(
+    "Active snapshots, config version, lost marketplaces, breaker state; more with a token",
+    StatusResponseSchema,
+    problems=(503,),
+    access="anyone_more_with_token",
+)
 def status() -> Response:
     """Active snapshot per marketplace, config version, lost marketplaces, breaker state;
     with the audit or admin token also the pid, retained snapshots, errors and cache stats."""
@@ -76,6 +95,7 @@ def status() -> Response:
 
 
 @bp.get("/metrics")
+@documented("Prometheus metrics, summed over every worker", None, problems=(503,))
 def metrics() -> Response:
     """Prometheus text format, summed over every worker."""
     found = services()
@@ -86,6 +106,7 @@ def metrics() -> Response:
 
 
 @bp.get("/openapi.json")
+@documented("This OpenAPI 3 document", OpenApiResponseSchema)
 def openapi() -> Response:
-    """The OpenAPI 3 document, generated from the marshmallow schemas."""
-    return json_response(openapi_document())
+    """The OpenAPI 3 document of the app's routes, generated from their schemas."""
+    return json_response(openapi_document(current_app))

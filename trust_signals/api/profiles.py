@@ -8,6 +8,12 @@ from typing import Any
 from flask import Blueprint, Response, request
 
 from trust_signals.api.extension import check_path_id, json_response, trust_signals
+from trust_signals.api.openapi import documented
+from trust_signals.api.responses import (
+    BenchmarkResponseSchema,
+    ProfileResponseSchema,
+    ProgramsResponseSchema,
+)
 from trust_signals.api.schemas import (
     BenchmarkQuerySchema,
     MarketplaceQuerySchema,
@@ -24,6 +30,12 @@ _PROGRAMS_QUERY = ProgramsQuerySchema()
 
 
 @bp.get("/v1/sellers/<seller_id>/profile")
+@documented(
+    "SPP: stats with display strings, samples and windows; the seller's badges",
+    ProfileResponseSchema,
+    query=MarketplaceQuerySchema,
+    problems=(400, 404, 503),
+)
 def get_profile(seller_id: str) -> Response:
     """The SPP call: stats with display strings, samples and windows, and seller badges."""
     args = _MARKETPLACE_QUERY.load(request.args.to_dict())
@@ -79,6 +91,12 @@ def _benchmark_body(report: BenchmarkReport) -> dict[str, Any]:
 
 
 @bp.get("/v1/sellers/<seller_id>/benchmark")
+@documented(
+    "The seller against a chosen cohort and first-party retail, with what to improve",
+    BenchmarkResponseSchema,
+    query=BenchmarkQuerySchema,
+    problems=(400, 404, 503),
+)
 def get_benchmark(seller_id: str) -> Response:
     """The seller against the chosen cohort and first-party retail, with what to improve."""
     schema = _BENCHMARK_QUERY
@@ -100,6 +118,12 @@ def get_benchmark(seller_id: str) -> Response:
 
 
 @bp.get("/v1/programs")
+@documented(
+    "FQ/CSQ indices pooled per program group, or marketplaces side by side",
+    ProgramsResponseSchema,
+    query=ProgramsQuerySchema,
+    problems=(400, 404, 503),
+)
 def get_programs() -> Response:
     """FQ/CSQ indices pooled per program group, or marketplaces side by side."""
     args = _PROGRAMS_QUERY.load(request.args.to_dict())
