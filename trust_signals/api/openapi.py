@@ -67,9 +67,18 @@ class UndocumentedRoute(LookupError):
     """A route whose view carries no `@documented` operation."""
 
 
-def documented(summary: str, ok: type[Schema] | None, **options: Any) -> Callable[[View], View]:
-    """Attach the route's Operation to its view, for `openapi_document`."""
-    operation = Operation(summary, ok, **options)
+def documented(
+    summary: str,
+    ok: type[Schema] | None,
+    *,
+    query: type[Schema] | None = None,
+    body: type[Schema] | None = None,
+    problems: tuple[int, ...] = (),
+    access: Access = "anyone",
+    degrades: bool = False,
+) -> Callable[[View], View]:
+    """Attach the route's Operation (see its fields) to its view, for `openapi_document`."""
+    operation = Operation(summary, ok, query, body, problems, access, degrades)
 
     def attach(view: View) -> View:
         setattr(view, _ATTRIBUTE, operation)
