@@ -29,6 +29,7 @@ from trust_signals.store.sqlite import SqliteSnapshotStore
 FIXTURES = Path(__file__).parent / "fixtures"
 FIXED_NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 ADMIN_TOKEN = "test-admin-token"
+AUDIT_TOKEN = "test-audit-token"
 
 
 @pytest.fixture(autouse=True)
@@ -101,12 +102,13 @@ def activate_kill_switch(store: ServingStore, config: Path) -> Activation:
 
 @pytest.fixture
 def settings(tmp_path: Path, config_path: Path) -> Settings:
-    """Settings naming a fresh SQLite store and the test config, admin on."""
+    """Settings naming a fresh SQLite store and the test config, admin and audit on."""
     return load_settings(
         {
             "TRUST_SIGNALS_STORE": str(tmp_path / "store"),
             "TRUST_SIGNALS_CONFIG": str(config_path),
             "TRUST_SIGNALS_ADMIN_TOKEN": ADMIN_TOKEN,
+            "TRUST_SIGNALS_AUDIT_TOKEN": AUDIT_TOKEN,
         }
     )
 

@@ -13,14 +13,16 @@ from pathlib import Path
 import requests
 
 from load_tests.server import free_port, server_env, stop
-from tests.conftest import de_snapshot, us_snapshot
+from tests.conftest import AUDIT_TOKEN, de_snapshot, us_snapshot
 from trust_signals.bootstrap import load_snapshot_dir
 from trust_signals.config import load_config
 from trust_signals.store.sqlite import SqliteSnapshotStore
 
 ROOT = Path(__file__).resolve().parents[2]
-__all__ = ["RunningService", "free_port", "running_service"]
+API_CONFIG = ROOT / "tests/fixtures/api_config.toml"
+__all__ = ["API_CONFIG", "AUDIT", "RunningService", "free_port", "running_service"]
 READY_SECONDS = 30.0
+AUDIT = {"Authorization": f"Bearer {AUDIT_TOKEN}"}  # for explanations and status details
 
 
 @dataclass(frozen=True)
@@ -47,10 +49,15 @@ def _wait_ready(base: str, process: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def running_service(directory: Path, *, workers: int) -> Iterator[RunningService]:
-    """gunicorn with the production gunicorn.conf.py on a free port; stopped by its PID."""
+def running_service(
+    directory: Path, *, workers: int, config: str | None = None
+) -> Iterator[RunningService]:
+    """gunicorn with the production gunicorn.conf.py on a free port; stopped by its PID.
+
+    `config` is the config file's text; the API test config by default.
+    """
     config_path = directory / "config.toml"
-    config_path.write_text((ROOT / "tests/fixtures/api_config.toml").read_text())
+    config_path.write_text(config or API_CONFIG.read_text())
     store = SqliteSnapshotStore(directory / "store")
     config = load_config(config_path)
     load_snapshot_dir(store, us_snapshot(directory / "us"), config)
@@ -58,7 +65,7 @@ def running_service(directory: Path, *, workers: int) -> Iterator[RunningService
     port = free_port()
     env = server_env(
         directory / "store",
-        {"TRUST_SIGNALS_CONFIG": str(config_path)},
+        {"TRUST_SIGNALS_CONFIG": str(config_path), "TRUST_SIGNALS_AUDIT_TOKEN": AUDIT_TOKEN},
     )
     command = [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py"]
     command += ["--bind", f"127.0.0.1:{port}", "--workers", str(workers)]

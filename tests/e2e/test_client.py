@@ -314,6 +314,7 @@ def test_benchmark_programs_and_status(real: TrustSignalsClient, config_version:
         "DE": "DE-2026-11-27",
     }
     assert status.config_version == config_version
+    assert (status.pid, status.snapshots) == (None, ())  # details need a token
 
 
 def test_unknown_offer_raises_not_found_even_in_fail_open_mode(real: TrustSignalsClient) -> None:

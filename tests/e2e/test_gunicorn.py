@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from tests.conftest import activate_kill_switch, us_snapshot
-from tests.e2e.server import running_service
+from tests.e2e.server import AUDIT, running_service
 from trust_signals.bootstrap import load_snapshot_dir
 from trust_signals.config import load_config
 from trust_signals.store.sqlite import SqliteSnapshotStore
@@ -34,7 +34,7 @@ def until_every_worker(base: str, check: Callable[[dict], bool]) -> float:  # ty
     seen: set[int] = set()
     while time.monotonic() - started < 10 and (len(seen) < 2 or converged != seen):
         with requests.Session() as fresh:  # a new connection, so either worker may answer
-            body = fresh.get(f"{base}/v1/status", timeout=2).json()
+            body = fresh.get(f"{base}/v1/status", headers=AUDIT, timeout=2).json()
         seen.add(body["pid"])
         if check(body):
             converged.add(body["pid"])
@@ -64,8 +64,9 @@ def test_every_endpoint_answers_under_gunicorn(
     assert bench.json()["cohort"]["size"] == 2
     programs = requests.get(f"{base}/v1/programs?group_by=marketplace").json()
     assert [g["group"] for g in programs["groups"]] == ["DE", "US"]
-    explain = requests.get(f"{base}/v1/explain/sellers/S-BIG?marketplace=US").json()
-    assert {r["rule_id"] for r in explain["rules"]} == {"big_seller", "fast_delivery"}
+    explain = requests.get(f"{base}/v1/explain/sellers/S-BIG?marketplace=US", headers=AUDIT)
+    assert requests.get(f"{base}/v1/explain/sellers/S-BIG?marketplace=US").status_code == 401
+    assert {r["rule_id"] for r in explain.json()["rules"]} == {"big_seller", "fast_delivery"}
     assert "trust_signals_requests_total" in requests.get(f"{base}/metrics").text
     assert "/v1/badges" in requests.get(f"{base}/openapi.json").json()["paths"]
     bad = requests.get(f"{base}/v1/badges?marketplace=US&surface=banner&offer_ids=O-1")

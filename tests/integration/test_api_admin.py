@@ -93,7 +93,8 @@ def test_stored_config_this_version_cannot_read_is_refused_and_the_old_one_keeps
     assert response.status_code == 422
     assert "badges[1].when.all[0].threshold" in problem["detail"]
     assert client.get(SEARCH_O3).get_json()["config_version"] == version
-    assert "badges[1].when.all[0].threshold" in client.get("/v1/status").get_json()["config_error"]
+    status = client.get("/v1/status", headers=AUTH).get_json()
+    assert "badges[1].when.all[0].threshold" in status["config_error"]
 
 
 def test_one_response_never_mixes_configs(

@@ -140,3 +140,19 @@ def test_unexpected_error_is_a_500_problem_with_a_request_id_and_no_trace(
     assert problem["code"] == "internal_error"
     assert problem["request_id"] in problem["detail"]
     assert "secret internals" not in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "allowed"),
+    [
+        ("delete", "/v1/badges", {"GET", "HEAD", "OPTIONS", "POST"}),
+        ("get", "/v1/features", {"OPTIONS", "POST"}),
+    ],
+)
+def test_method_not_allowed_names_the_allowed_methods(
+    client: FlaskClient, method: str, url: str, allowed: set[str]
+) -> None:
+    response = getattr(client, method)(url)
+    assert response.status_code == 405
+    assert response.mimetype == "application/problem+json"
+    assert set(response.headers["Allow"].split(", ")) == allowed

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskClient
 
-from tests.conftest import FIXED_NOW, de_snapshot, us_snapshot
+from tests.conftest import AUDIT_TOKEN, FIXED_NOW, de_snapshot, us_snapshot
 from tests.integration.redis_cluster import LocalRedis, redis_binaries_present, running_server
 from trust_signals.api import create_app
 from trust_signals.bootstrap import build_store, load_snapshot_dir
@@ -42,6 +42,7 @@ def settings(redis_server: LocalRedis, config_path: Path, tmp_path: Path) -> Set
         {
             "TRUST_SIGNALS_STORE": redis_server.url,
             "TRUST_SIGNALS_CONFIG": str(config_path),
+            "TRUST_SIGNALS_AUDIT_TOKEN": AUDIT_TOKEN,
             "TRUST_SIGNALS_STORE_TIMEOUT_SECONDS": "0.05",
             "TRUST_SIGNALS_BREAKER_FAILURES": "2",
             "TRUST_SIGNALS_BREAKER_RESET_SECONDS": str(BREAKER_RESET_SECONDS),
@@ -104,6 +105,23 @@ def test_dead_store_makes_the_service_not_ready_and_spp_a_503(
     assert profile.status_code == 503
     assert profile.get_json()["code"] == "store_unavailable"
     assert profile.headers["Retry-After"] == "1"
+
+
+def test_dead_store_is_named_to_token_holders_and_the_log_never_to_anyone(
+    client: FlaskClient, redis_server: LocalRedis, caplog: pytest.LogCaptureFixture
+) -> None:
+    address = redis_server.url.removeprefix("redis://").partition("/")[0]
+    redis_server.stop()
+    anonymous = client.get("/readyz")
+    audited = client.get("/readyz", headers={"Authorization": f"Bearer {AUDIT_TOKEN}"})
+    status = client.get("/v1/status")
+
+    assert (anonymous.status_code, anonymous.get_json()["code"]) == (503, "not_ready")
+    assert anonymous.get_json()["detail"] == "the service cannot serve yet; see its log"
+    assert address in audited.get_json()["detail"]
+    assert address in caplog.text
+    assert address not in status.get_data(as_text=True)
+    assert set(status.get_json()) == {"config_version", "active", "lost", "store_breaker"}
 
 
 def open_the_breaker(client: FlaskClient, redis_server: LocalRedis) -> None:

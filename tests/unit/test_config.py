@@ -530,6 +530,7 @@ def test_settings_read_every_variable() -> None:
         "TRUST_SIGNALS_STORE": "redis://127.0.0.1:6379/0",
         "TRUST_SIGNALS_CONFIG": "/etc/trust/config.toml",
         "TRUST_SIGNALS_ADMIN_TOKEN": "s3cret-token",
+        "TRUST_SIGNALS_AUDIT_TOKEN": "audit-token",
         "TRUST_SIGNALS_CACHE_SIZE": "5000",
         "TRUST_SIGNALS_RELOAD_INTERVAL_SECONDS": "2.5",
         "UNRELATED": "ignored",
@@ -540,6 +541,7 @@ def test_settings_read_every_variable() -> None:
         admin_token="s3cret-token",
         cache_size=5000,
         reload_interval_seconds=2.5,
+        audit_token="audit-token",
     )
 
 
@@ -556,6 +558,7 @@ def test_settings_read_every_variable() -> None:
         ("TRUST_SIGNALS_STORE", "ftp://host/store"),
         ("TRUST_SIGNALS_CONFIG", " "),
         ("TRUST_SIGNALS_ADMIN_TOKEN", ""),
+        ("TRUST_SIGNALS_AUDIT_TOKEN", " "),
     ],
     ids=[
         "cache-size-word",
@@ -568,12 +571,21 @@ def test_settings_read_every_variable() -> None:
         "store-unknown-scheme",
         "config-blank",
         "admin-token-empty",
+        "audit-token-blank",
     ],
 )
 def test_invalid_setting_is_refused_naming_the_variable(variable: str, value: str) -> None:
     with pytest.raises(ConfigError) as raised:
         load_settings({variable: value})
     assert [p.split(":")[0] for p in raised.value.problems] == [variable]
+
+
+def test_audit_token_equal_to_the_admin_token_is_refused() -> None:
+    with pytest.raises(ConfigError) as raised:
+        load_settings({"TRUST_SIGNALS_ADMIN_TOKEN": "same", "TRUST_SIGNALS_AUDIT_TOKEN": "same"})
+    assert raised.value.problems == (
+        "TRUST_SIGNALS_AUDIT_TOKEN: must differ from TRUST_SIGNALS_ADMIN_TOKEN",
+    )
 
 
 def test_every_invalid_setting_is_reported_at_once() -> None:

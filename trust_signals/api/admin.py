@@ -2,38 +2,37 @@
 
 from __future__ import annotations
 
-import hmac
+from flask import Blueprint, Response, request
 
-from flask import Blueprint, Response, abort, request
-
+from trust_signals.api.auth import require_admin
 from trust_signals.api.errors import problem
 from trust_signals.api.extension import check_path_id, json_response, services
+from trust_signals.api.openapi import documented
+from trust_signals.api.responses import ActivationResponseSchema, ConfigReloadResponseSchema
+from trust_signals.api.schemas import ActivationQuerySchema
 
 bp = Blueprint("admin", __name__)
-
-
-@bp.before_request
-def require_token() -> Response | None:
-    """Admin is off without a configured token (404) and needs it when on (401)."""
-    token = services().settings.admin_token
-    if not token:
-        abort(404)
-    given = request.headers.get("Authorization", "")
-    if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
-        return problem(401, "unauthorized", "Unauthorized", "a valid bearer token is required")
-    return None
+bp.before_request(require_admin)
+_ACTIVATION_QUERY = ActivationQuerySchema()
 
 
 @bp.post("/admin/snapshots/<snapshot_id>/activate")
+@documented(
+    "Activate a loaded snapshot through the shrink guard (?allow_shrink=true for a large drop)",
+    ActivationResponseSchema,
+    query=ActivationQuerySchema,
+    problems=(400, 409, 503),
+    access="admin",
+)
 def activate(snapshot_id: str) -> Response:
     """Make a loaded snapshot the active one of its marketplace, through the shrink guard
     (`?allow_shrink=true` allows a large drop; an empty snapshot is always refused)."""
     found = services()
-    allow_shrink = request.args.get("allow_shrink", "false").lower() in ("1", "true", "yes")
+    args = _ACTIVATION_QUERY.load(request.args.to_dict())
     found.signals.activate(
         found.catalog,
         check_path_id(snapshot_id, "snapshot id"),
-        max_shrink=None if allow_shrink else found.settings.max_snapshot_shrink,
+        max_shrink=None if args["allow_shrink"] else found.settings.max_snapshot_shrink,
     )
     view = found.signals.view()
     return json_response(
@@ -46,6 +45,12 @@ def activate(snapshot_id: str) -> Response:
 
 
 @bp.post("/admin/config/reload")
+@documented(
+    "Re-read the configuration now; an invalid one is refused",
+    ConfigReloadResponseSchema,
+    problems=(422,),
+    access="admin",
+)
 def reload_config() -> Response:
     """Re-read the store's active config now (workers do within the reload interval anyway);
     one this version cannot read is refused and the old one keeps serving."""

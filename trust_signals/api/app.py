@@ -10,7 +10,7 @@ import uuid
 from flask import Flask, Response, g, request
 
 from trust_signals import bootstrap
-from trust_signals.api import admin, badges, health, profiles, ranking
+from trust_signals.api import admin, audit, badges, health, profiles, ranking
 from trust_signals.api.access_log import REQUEST_ID_HEADER
 from trust_signals.api.errors import register_error_handlers
 from trust_signals.api.extension import DEGRADED_HEADER, Services, install, trust_signals
@@ -38,7 +38,7 @@ def create_app(
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     metrics = Metrics(settings.metrics_dir)
     install(app, Services(signals, store, settings, metrics))
-    for module in (badges, profiles, ranking, health, admin):
+    for module in (badges, profiles, ranking, audit, health, admin):
         app.register_blueprint(module.bp)
     register_error_handlers(app)
 

@@ -13,6 +13,8 @@ from trust_signals.api.extension import (
     json_response,
     trust_signals,
 )
+from trust_signals.api.openapi import documented
+from trust_signals.api.responses import BadgesResponseSchema, OfferResponseSchema
 from trust_signals.api.schemas import (
     BadgesRequestSchema,
     MarketplaceQuerySchema,
@@ -56,18 +58,39 @@ def _badges(args: dict[str, Any]) -> Response:
 
 
 @bp.get("/v1/badges")
+@documented(
+    "Badges for a page of offers (ids comma-separated)",
+    BadgesResponseSchema,
+    query=BadgesRequestSchema,
+    problems=(400, 404, 503),
+    degrades=True,
+)
 def get_badges() -> Response:
     """Badges for a page of offers (ids comma-separated in the query)."""
     return _badges(_BADGES_REQUEST.load(request.args.to_dict()))
 
 
 @bp.post("/v1/badges")
+@documented(
+    "Badges for a page of offers (ids in a JSON body, for long lists)",
+    BadgesResponseSchema,
+    body=BadgesRequestSchema,
+    problems=(400, 404, 413, 503),
+    degrades=True,
+)
 def post_badges() -> Response:
     """Badges for a page of offers (ids in a JSON body, for long lists)."""
     return _badges(_BADGES_REQUEST.load(json_body()))
 
 
 @bp.get("/v1/offers/<offer_id>")
+@documented(
+    "PDP: the offer's badges and a name-free seller summary",
+    OfferResponseSchema,
+    query=MarketplaceQuerySchema,
+    problems=(400, 404, 503),
+    degrades=True,
+)
 def get_offer(offer_id: str) -> Response:
     """The PDP call: the offer's PDP badges and a name-free seller summary."""
     args = _MARKETPLACE_QUERY.load(request.args.to_dict())

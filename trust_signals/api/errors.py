@@ -22,6 +22,8 @@ from trust_signals.service.view import UnknownMarketplace
 
 log = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"
+# RFC 6750: a 401 names the scheme the caller should use.
+WWW_AUTHENTICATE = 'Bearer realm="trust-signals"'
 
 
 class RequestProblem(Exception):
@@ -32,6 +34,10 @@ class RequestProblem(Exception):
         self.status = status
         self.code = code
         self.detail = detail
+
+
+class AuthenticationRequired(Exception):
+    """A call that needs a bearer token and came without a valid one."""
 
 
 def problem(status: int, code: str, title: str, detail: str, **extra: Any) -> Response:
@@ -68,6 +74,12 @@ def register_error_handlers(app: Flask) -> None:
     def refused(error: RequestProblem) -> Response:
         return problem(error.status, error.code, "Invalid request", error.detail)
 
+    @app.errorhandler(AuthenticationRequired)
+    def unauthorized(error: AuthenticationRequired) -> Response:
+        response = problem(401, "unauthorized", "Unauthorized", "a valid bearer token is required")
+        response.headers["WWW-Authenticate"] = WWW_AUTHENTICATE
+        return response
+
     @app.errorhandler(UnknownMarketplace)
     def unknown_marketplace(error: UnknownMarketplace) -> Response:
         return problem(404, "unknown_marketplace", "Unknown marketplace", str(error))
@@ -100,7 +112,12 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Response:
         code = (error.name or "error").lower().replace(" ", "_")
-        return problem(error.code or 500, code, error.name, error.description or error.name)
+        response = problem(error.code or 500, code, error.name, error.description or error.name)
+        # Keep what the status needs besides the body, e.g. a 405's Allow.
+        for name, value in error.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(Exception)
     def internal(error: Exception) -> Response:

@@ -1,4 +1,4 @@
-"""Seller-facing calls: the seller profile page, benchmarks, programs and explanations."""
+"""Seller-facing calls: the seller profile page, benchmarks and programs."""
 
 from __future__ import annotations
 
@@ -8,6 +8,12 @@ from typing import Any
 from flask import Blueprint, Response, request
 
 from trust_signals.api.extension import check_path_id, json_response, trust_signals
+from trust_signals.api.openapi import documented
+from trust_signals.api.responses import (
+    BenchmarkResponseSchema,
+    ProfileResponseSchema,
+    ProgramsResponseSchema,
+)
 from trust_signals.api.schemas import (
     BenchmarkQuerySchema,
     MarketplaceQuerySchema,
@@ -24,6 +30,12 @@ _PROGRAMS_QUERY = ProgramsQuerySchema()
 
 
 @bp.get("/v1/sellers/<seller_id>/profile")
+@documented(
+    "SPP: stats with display strings, samples and windows; the seller's badges",
+    ProfileResponseSchema,
+    query=MarketplaceQuerySchema,
+    problems=(400, 404, 503),
+)
 def get_profile(seller_id: str) -> Response:
     """The SPP call: stats with display strings, samples and windows, and seller badges."""
     args = _MARKETPLACE_QUERY.load(request.args.to_dict())
@@ -79,6 +91,12 @@ def _benchmark_body(report: BenchmarkReport) -> dict[str, Any]:
 
 
 @bp.get("/v1/sellers/<seller_id>/benchmark")
+@documented(
+    "The seller against a chosen cohort and first-party retail, with what to improve",
+    BenchmarkResponseSchema,
+    query=BenchmarkQuerySchema,
+    problems=(400, 404, 503),
+)
 def get_benchmark(seller_id: str) -> Response:
     """The seller against the chosen cohort and first-party retail, with what to improve."""
     schema = _BENCHMARK_QUERY
@@ -100,6 +118,12 @@ def get_benchmark(seller_id: str) -> Response:
 
 
 @bp.get("/v1/programs")
+@documented(
+    "FQ/CSQ indices pooled per program group, or marketplaces side by side",
+    ProgramsResponseSchema,
+    query=ProgramsQuerySchema,
+    problems=(400, 404, 503),
+)
 def get_programs() -> Response:
     """FQ/CSQ indices pooled per program group, or marketplaces side by side."""
     args = _PROGRAMS_QUERY.load(request.args.to_dict())
@@ -115,26 +139,5 @@ def get_programs() -> Response:
             "group_by": args["group_by"],
             "window": args["window"],
             "groups": [asdict(g) for g in groups],
-        }
-    )
-
-
-@bp.get("/v1/explain/<any(offers, sellers):kind>/<entity_id>")
-def get_explanation(kind: str, entity_id: str) -> Response:
-    """Every badge rule evaluated condition by condition, with approvals and versions."""
-    args = _MARKETPLACE_QUERY.load(request.args.to_dict())
-    service = trust_signals()
-    view = service.view()
-    market = view.market(args["marketplace"])
-    entity = kind.removesuffix("s")
-    rules = service.explain(view, market, entity, check_path_id(entity_id, f"{entity} id"))
-    return json_response(
-        {
-            "snapshot_id": market.snapshot.snapshot_id,
-            "config_version": view.config.version,
-            "marketplace": market.snapshot.marketplace,
-            "entity": entity,
-            "id": entity_id,
-            "rules": [asdict(rule) for rule in rules],
         }
     )

@@ -5,6 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, Response
 
 from trust_signals.api.extension import check_id_count, json_body, json_response, trust_signals
+from trust_signals.api.openapi import documented
+from trust_signals.api.responses import FeaturesResponseSchema
 from trust_signals.api.schemas import FeaturesRequestSchema
 
 bp = Blueprint("ranking", __name__)
@@ -12,6 +14,13 @@ _FEATURES_REQUEST = FeaturesRequestSchema()
 
 
 @bp.post("/v1/features")
+@documented(
+    "Ranking feature vectors in schema order with a missing mask",
+    FeaturesResponseSchema,
+    body=FeaturesRequestSchema,
+    problems=(400, 404, 413, 503),
+    degrades=True,
+)
 def post_features() -> Response:
     """One vector per offer in schema order; unknown offers get the defaults, all missing."""
     args = _FEATURES_REQUEST.load(json_body())

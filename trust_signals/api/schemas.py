@@ -84,7 +84,13 @@ class BenchmarkQuerySchema(Schema):
         unknown = RAISE
 
     marketplace = _marketplace()
-    dimensions = fields.String(load_default="")
+    dimensions = fields.String(
+        load_default="",
+        metadata={
+            "description": f"comma-separated, any of {', '.join(DIMENSION_NAMES)}",
+            "pattern": "^(({0})(,({0}))*)?$".format("|".join(DIMENSION_NAMES)),
+        },
+    )
 
     def load_dimensions(self, raw: str) -> tuple[str, ...]:
         """The chosen dimensions in canonical order; ValidationError names unknown ones."""
@@ -108,6 +114,18 @@ class ProgramsQuerySchema(Schema):
     marketplace = _marketplace(required=False)
     group_by = fields.String(required=True, validate=validate.OneOf(GROUPINGS))
     window = fields.String(load_default="90d", validate=validate.OneOf(WINDOW_NAMES))
+
+
+class ActivationQuerySchema(Schema):
+    """POST /admin/snapshots/<id>/activate query."""
+
+    class Meta:
+        unknown = RAISE
+
+    allow_shrink = fields.Boolean(
+        load_default=False,
+        metadata={"description": "allow a drop of sellers or offers over the shrink guard"},
+    )
 
 
 # -- response bodies ------------------------------------------------------------------
@@ -134,74 +152,3 @@ def stat_body(stat: ProfileStat) -> dict[str, Any]:
         "withheld": stat.withheld_reason is not None,
         "withheld_reason": stat.withheld_reason,
     }
-
-
-class BadgeSchema(Schema):
-    id = fields.String(required=True)
-    copy_key = fields.String(required=True)
-    level = fields.String(required=True)
-
-
-class VersionedSchema(Schema):
-    snapshot_id = fields.String(required=True)
-    config_version = fields.String(required=True)
-    marketplace = fields.String(required=True)
-
-
-class OfferBadgesSchema(Schema):
-    offer_id = fields.String(required=True)
-    badges = fields.List(fields.Nested(BadgeSchema), required=True)
-
-
-class BadgesResponseSchema(VersionedSchema):
-    surface = fields.String(required=True)
-    degraded = fields.Boolean()
-    offers = fields.List(fields.Nested(OfferBadgesSchema), required=True)
-    missing = fields.List(fields.String(), required=True)
-
-
-class StatSchema(Schema):
-    id = fields.String(required=True)
-    value = fields.Float(allow_none=True)
-    display = fields.String(allow_none=True)
-    sample_size = fields.Integer(required=True)
-    window = fields.String(allow_none=True)
-    withheld = fields.Boolean(required=True)
-    withheld_reason = fields.String(allow_none=True)
-
-
-class SellerSummarySchema(Schema):
-    seller_id = fields.String(required=True, allow_none=True)
-    stats = fields.List(fields.Nested(StatSchema), required=True)
-
-
-class OfferResponseSchema(VersionedSchema):
-    offer_id = fields.String(required=True)
-    degraded = fields.Boolean()
-    badges = fields.List(fields.Nested(BadgeSchema), required=True)
-    seller = fields.Nested(SellerSummarySchema, required=True)
-
-
-class ProfileResponseSchema(VersionedSchema):
-    seller_id = fields.String(required=True)
-    stats = fields.List(fields.Nested(StatSchema), required=True)
-    badges = fields.List(fields.Nested(BadgeSchema), required=True)
-
-
-class FeaturesResponseSchema(VersionedSchema):
-    schema_version = fields.String(required=True)
-    degraded = fields.Boolean()
-    feature_names = fields.List(fields.String(), required=True)
-    offer_ids = fields.List(fields.String(), required=True)
-    vectors = fields.List(fields.List(fields.Float()), required=True)
-    missing_mask = fields.List(fields.List(fields.Boolean()), required=True)
-    missing = fields.List(fields.String(), required=True)
-
-
-class ProblemSchema(Schema):
-    type = fields.String(required=True)
-    title = fields.String(required=True)
-    status = fields.Integer(required=True)
-    detail = fields.String(required=True)
-    code = fields.String(required=True)
-    errors = fields.List(fields.String())

@@ -205,7 +205,10 @@ class Programs:
 
 @dataclass(frozen=True, slots=True)
 class Status:
-    """The answering worker's active snapshots, retained ones and config version."""
+    """The answering worker's active snapshots, retained ones and config version.
+
+    `config_error`, `snapshots` and `pid` come only with the audit or admin token (`api_key`).
+    """
 
     config_version: str | None
     config_error: str | None
@@ -465,9 +468,10 @@ def parse_status(body: Any) -> Status:
     active: Mapping[str, Any] = _get(body, "active", (dict,))
     return Status(
         config_version=_str(body, "config_version"),
-        config_error=_opt_str(body, "config_error"),
+        # An anonymous caller sees no config error, retained snapshots or pid.
+        config_error=_opt_str(body, "config_error") if "config_error" in body else None,
         active={m: _snapshot(info) for m, info in active.items()},
-        snapshots=_list(body, "snapshots", _snapshot),
-        pid=_int(body, "pid"),
+        snapshots=_list(body, "snapshots", _snapshot) if "snapshots" in body else (),
+        pid=_int(body, "pid") if "pid" in body else None,
         degraded=False,
     )

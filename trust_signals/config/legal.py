@@ -74,6 +74,9 @@ class Settings:
     max_snapshot_shrink: float = DEFAULT_MAX_SNAPSHOT_SHRINK
     # How long a replaced or deactivated snapshot is kept from deletion (store.retention).
     retire_grace_seconds: float = DEFAULT_RETIRE_GRACE_SECONDS
+    # Read-only bearer token for the audit reads (explanations, status details); the admin
+    # token grants them too. None: the audit reads are off.
+    audit_token: str | None = None
 
 
 def default_config_path() -> Path:
@@ -95,6 +98,13 @@ def _number(environ: Mapping[str, str], name: str, default: float, problems: lis
     return value
 
 
+def _token(environ: Mapping[str, str], name: str, what: str, problems: list[str]) -> str | None:
+    token = environ.get(ENV_PREFIX + name)
+    if token is not None and not token.strip():
+        problems.append(f"{ENV_PREFIX}{name}: must not be empty (unset it to disable {what})")
+    return token or None
+
+
 def load_settings(environ: Mapping[str, str]) -> Settings:
     """Settings from TRUST_SIGNALS_* variables, with operational defaults; ConfigError if bad."""
     problems: list[str] = []
@@ -104,9 +114,11 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     config = environ.get(ENV_PREFIX + "CONFIG")
     if config is not None and not config.strip():
         problems.append(f"{ENV_PREFIX}CONFIG: must be a file path, got an empty value")
-    token = environ.get(ENV_PREFIX + "ADMIN_TOKEN")
-    if token is not None and not token.strip():
-        problems.append(f"{ENV_PREFIX}ADMIN_TOKEN: must not be empty (unset it to disable admin)")
+    token = _token(environ, "ADMIN_TOKEN", "admin", problems)
+    audit_token = _token(environ, "AUDIT_TOKEN", "audit reads", problems)
+    if audit_token is not None and audit_token == token:
+        # The read-only token must not also open admin.
+        problems.append(f"{ENV_PREFIX}AUDIT_TOKEN: must differ from {ENV_PREFIX}ADMIN_TOKEN")
     raw_size = environ.get(ENV_PREFIX + "CACHE_SIZE", str(DEFAULT_CACHE_SIZE))
     cache_size = int(raw_size) if raw_size.strip().isdigit() else DEFAULT_CACHE_SIZE
     if not raw_size.strip().isdigit():
@@ -135,7 +147,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     return Settings(
         store=store,
         config=Path(config) if config else default_config_path(),
-        admin_token=token or None,
+        admin_token=token,
         cache_size=cache_size,
         reload_interval_seconds=interval,
         store_timeout_seconds=store_timeout,
@@ -145,6 +157,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         metrics_dir=environ.get("PROMETHEUS_MULTIPROC_DIR") or None,
         max_snapshot_shrink=max_shrink,
         retire_grace_seconds=grace,
+        audit_token=audit_token,
     )
 
 

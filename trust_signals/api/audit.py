@@ -1,0 +1,49 @@
+"""Audit reads behind the audit token: every badge rule explained for one seller or offer.
+
+Explanations show what the display rules hold back (a rate bound below its minimum sample,
+a failed condition's value), so they are for internal audit, never for anonymous callers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from flask import Blueprint, Response, request
+
+from trust_signals.api.auth import require_audit
+from trust_signals.api.extension import check_path_id, json_response, trust_signals
+from trust_signals.api.openapi import documented
+from trust_signals.api.responses import ExplanationResponseSchema
+from trust_signals.api.schemas import MarketplaceQuerySchema
+
+bp = Blueprint("audit", __name__)
+bp.before_request(require_audit)
+_MARKETPLACE_QUERY = MarketplaceQuerySchema()
+
+
+@bp.get("/v1/explain/<any(offers, sellers):kind>/<entity_id>")
+@documented(
+    "Every badge rule evaluated condition by condition, with approvals and versions",
+    ExplanationResponseSchema,
+    query=MarketplaceQuerySchema,
+    problems=(400, 404, 503),
+    access="audit",
+)
+def get_explanation(kind: str, entity_id: str) -> Response:
+    """Every badge rule evaluated condition by condition, with approvals and versions."""
+    args = _MARKETPLACE_QUERY.load(request.args.to_dict())
+    service = trust_signals()
+    view = service.view()
+    market = view.market(args["marketplace"])
+    entity = kind.removesuffix("s")
+    rules = service.explain(view, market, entity, check_path_id(entity_id, f"{entity} id"))
+    return json_response(
+        {
+            "snapshot_id": market.snapshot.snapshot_id,
+            "config_version": view.config.version,
+            "marketplace": market.snapshot.marketplace,
+            "entity": entity,
+            "id": entity_id,
+            "rules": [asdict(rule) for rule in rules],
+        }
+    )
