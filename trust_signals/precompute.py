@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -129,6 +130,15 @@ def program_totals(sellers: Iterable[SellerSnapshot]) -> dict:  # type: ignore[t
     return totals
 
 
+def encode_program_totals(totals: dict) -> bytes:  # type: ignore[type-arg]
+    """Program totals as stored: JSON with exact integers of any size.
+
+    A total adds up one count of every seller, so valid counts can pass the 64 bits orjson
+    writes; the stdlib encoder has no such limit, and this small dict is written once per load.
+    """
+    return json.dumps(totals, separators=(",", ":")).encode()
+
+
 def encode_benchmark(cohort: CohortBenchmark) -> bytes:
     """One cohort's benchmark as stored with the snapshot."""
     return orjson.dumps(
@@ -167,7 +177,7 @@ def build_artifacts(
     rows = [benchmark_row(s, model, priors, as_of) for s in everyone if not s.first_party]
     artifacts = {
         f"priors:{version}": orjson.dumps(priors),
-        "programs": orjson.dumps(program_totals(everyone)),
+        "programs": encode_program_totals(program_totals(everyone)),
         "first_party": orjson.dumps([s.seller_id for s in everyone if s.first_party]),
         BODY_FORMAT_ARTIFACT: BODY_FORMAT,
     }

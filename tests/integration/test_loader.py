@@ -10,6 +10,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 
 from tests.builders import (
@@ -20,9 +21,12 @@ from tests.builders import (
     write_manifest_dict,
     write_snapshot_dir,
 )
-from trust_signals.domain.snapshots import SellerSnapshot
+from trust_signals.config import default_config_path, load_config
+from trust_signals.domain.snapshots import WINDOWS, SellerSnapshot
 from trust_signals.errors import ActivationRefused, SnapshotExists, SnapshotRejected
 from trust_signals.ingest.loader import load_snapshot
+from trust_signals.ingest.manifest import read_manifest
+from trust_signals.precompute import ArtifactBuilder, CohortModel
 from trust_signals.store.codec import offer_from_dict, seller_from_dict
 from trust_signals.store.sqlite import SqliteSnapshotStore
 
@@ -115,6 +119,8 @@ RECORD_RULES = [
      "windows.30d.returns: Not a valid integer."),
     ("negative count", _set(-1, "windows", "90d", "returns"),
      "windows.90d.returns: Must be greater than or equal to 0."),
+    ("count above 2**53 - 1", _set(2**53, "windows", "90d", "orders"),
+     f"windows.90d.orders: must be at most {2**53 - 1} (2**53 - 1, exact in any JSON reader)"),
     ("defect above opportunity", _set(41, "windows", "30d", "damaged"),
      "windows.30d.damaged: must not exceed orders (40)"),
     ("deliveries above orders", _set(4, "windows", "30d", "late_deliveries"),
@@ -180,6 +186,55 @@ def test_seller_counts_breaking_bounds_are_each_reported(
         "sellers.jsonl:1: windows.30d.domestic_sales_amount: must not exceed sales_amount (4000.0)",
         "sellers.jsonl:1: windows.365d.ratings: must hold five counts, for 1 to 5 stars",
     ]
+
+
+def _all_counts(record: Record, count: int) -> Record:
+    """A seller whose every count is `count`: each event equals its opportunity, so only the
+    size of the counts is at stake."""
+    for counts in record["windows"].values():
+        for name, value in counts.items():
+            counts[name] = float(count) if isinstance(value, float) else count
+        counts["ratings"] = [count] * 5
+    return record
+
+
+def test_counts_beyond_2_53_are_refused_before_anything_is_summed(
+    tmp_path: Path, store: SqliteSnapshotStore
+) -> None:
+    lines = [_all_counts(seller, 2**63 - 1) for seller in sellers(3)]
+    directory = snapshot(tmp_path, sellers=lines)
+
+    with pytest.raises(SnapshotRejected) as caught:
+        load_snapshot(directory, store, cohort_artifacts=default_artifacts(directory))
+
+    # Per window 28 counts and 5 star counts; the amounts are floats and have no cap.
+    assert caught.value.total == 3 * len(WINDOWS) * 33
+    cap = f"must be at most {2**53 - 1} (2**53 - 1, exact in any JSON reader)"
+    assert caught.value.problems[:2] == (
+        f"sellers.jsonl:1: windows.30d.cancellations: {cap}",
+        f"sellers.jsonl:1: windows.30d.cases_closed_without_resolution: {cap}",
+    )
+    assert all(problem.endswith(cap) for problem in caught.value.problems)
+    assert store.list_snapshots() == []
+
+
+def test_counts_at_2_53_load_with_their_program_totals(
+    tmp_path: Path, store: SqliteSnapshotStore
+) -> None:
+    lines = [_all_counts(seller, 2**53 - 1) for seller in sellers(3)]
+    directory = snapshot(tmp_path, sellers=lines)
+
+    info = load_snapshot(directory, store, cohort_artifacts=default_artifacts(directory))
+
+    programs = orjson.loads(store.get_artifact(info.snapshot_id, "programs") or b"{}")
+    assert programs["marketplace"]["US"]["90d"]["orders"] == 3 * (2**53 - 1)
+
+
+def default_artifacts(directory: Path) -> ArtifactBuilder:
+    """The cohort artifacts the CLI's load computes, under the packaged configuration."""
+    config = load_config(default_config_path())
+    model = CohortModel(config.cohort_spec, config.params)
+    return ArtifactBuilder.of(model, read_manifest(directory).as_of)
 
 
 def test_integer_amount_is_accepted_and_stored_as_a_float(
