@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
+import tracemalloc
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date
 from pathlib import Path
@@ -24,6 +25,7 @@ from tests.builders import (
 from trust_signals.config import default_config_path, load_config
 from trust_signals.domain.snapshots import WINDOWS, SellerSnapshot
 from trust_signals.errors import ActivationRefused, SnapshotExists, SnapshotRejected
+from trust_signals.ingest.chunks import MAX_RECORD_BYTES
 from trust_signals.ingest.loader import load_snapshot
 from trust_signals.ingest.manifest import read_manifest
 from trust_signals.precompute import ArtifactBuilder, CohortModel
@@ -298,6 +300,44 @@ def test_rejected_offers_discard_cohort_artifacts_computed_beside(
 
     assert problem.startswith("offers.jsonl:3000: handling_days: ")
     assert store.list_snapshots() == []
+
+
+@pytest.mark.parametrize("compress", [False, True], ids=["plain", "gzip"])
+def test_overlong_line_is_reported_in_bounded_memory_and_the_rest_still_checked(
+    tmp_path: Path, store: SqliteSnapshotStore, compress: bool
+) -> None:
+    overlong = b'{"offer_id": "' + b"x" * (24 * MAX_RECORD_BYTES) + b'"}'
+    lines = [offer_record(offer_id="O-1"), overlong, offer_record(offer_id="O-3", handling_days=99)]
+    directory = snapshot(tmp_path, lines, compress=compress)
+    del overlong, lines
+
+    tracemalloc.start()
+    try:
+        problems = problems_of(directory, store)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+    file = "offers.jsonl.gz" if compress else "offers.jsonl"
+    assert problems == [
+        f"{file}:2: record is longer than {MAX_RECORD_BYTES} bytes",
+        f"{file}:3: handling_days: "
+        "Must be greater than or equal to 0 and less than or equal to 60.",
+    ]
+    # Held whole (or joined piece by piece), the line alone would take 24 MiB or more.
+    assert peak < 8 * MAX_RECORD_BYTES
+
+
+def test_line_of_exactly_the_size_limit_is_checked_as_a_record(
+    tmp_path: Path, store: SqliteSnapshotStore
+) -> None:
+    record = orjson.dumps(offer_record(offer_id="O-2", seller_id="S-1"))
+    padded = record[:-1] + b" " * (MAX_RECORD_BYTES - len(record)) + b"}"
+    directory = snapshot(tmp_path, [offer_record(offer_id="O-1"), padded, padded + b" "])
+
+    assert problems_of(directory, store) == [
+        f"offers.jsonl:3: record is longer than {MAX_RECORD_BYTES} bytes"
+    ]
 
 
 def test_invalid_json_line_is_reported(tmp_path: Path, store: SqliteSnapshotStore) -> None:
