@@ -479,6 +479,120 @@ def test_bad_manifest_refuses_the_snapshot(
     assert problems_of(directory, store) == [expected]
 
 
+def test_data_file_linked_from_outside_the_directory_is_refused(
+    tmp_path: Path, store: SqliteSnapshotStore
+) -> None:
+    directory = snapshot(tmp_path)
+    outside = tmp_path / "elsewhere.jsonl"
+    (directory / "sellers.jsonl").rename(outside)
+    (directory / "sellers.jsonl").symlink_to(outside)
+
+    assert problems_of(directory, store) == [
+        f"manifest.json: files.sellers.path: sellers.jsonl is a symbolic link (to {outside}), "
+        "not a regular file"
+    ]
+
+
+def test_data_file_linked_within_the_directory_is_refused(
+    tmp_path: Path, store: SqliteSnapshotStore
+) -> None:
+    directory = snapshot(tmp_path)
+    (directory / "offers.jsonl").rename(directory / "real-offers.jsonl")
+    (directory / "offers.jsonl").symlink_to("real-offers.jsonl")
+
+    assert problems_of(directory, store) == [
+        "manifest.json: files.offers.path: offers.jsonl is a symbolic link "
+        "(to real-offers.jsonl), not a regular file"
+    ]
+
+
+def test_manifest_that_is_a_symbolic_link_is_refused(
+    tmp_path: Path, store: SqliteSnapshotStore
+) -> None:
+    directory = snapshot(tmp_path)
+    (directory / "manifest.json").rename(tmp_path / "manifest.json")
+    (directory / "manifest.json").symlink_to(tmp_path / "manifest.json")
+
+    assert problems_of(directory, store) == [
+        f"manifest.json: is a symbolic link (to {tmp_path / 'manifest.json'}), not a regular file"
+    ]
+
+
+def test_snapshot_directory_reached_through_a_link_loads(
+    tmp_path: Path, store: SqliteSnapshotStore
+) -> None:
+    (tmp_path / "current").symlink_to(snapshot(tmp_path))
+
+    assert load_snapshot(tmp_path / "current", store).active
+
+
+def test_duplicate_key_in_the_manifest_is_refused(
+    tmp_path: Path, store: SqliteSnapshotStore
+) -> None:
+    directory = snapshot(tmp_path)
+    text = (directory / "manifest.json").read_text()
+    (directory / "manifest.json").write_text(
+        text.replace('"marketplace"', '"as_of": "2020-01-01", "marketplace"')
+    )
+
+    assert problems_of(directory, store) == ["manifest.json: as_of: duplicate key"]
+
+
+def _with_key_repeated(record: Record, *path: str) -> bytes:
+    """The record's JSON line with the key at `path` written twice, the first time as 0."""
+    *parents, key = path
+    text = orjson.dumps(record).decode()
+    start = 1  # just inside the record's opening brace, then inside each parent's
+    for parent in parents:
+        opening = f'"{parent}":{{'
+        start = text.index(opening, start) + len(opening)
+    return (text[:start] + f'"{key}": 0, ' + text[start:]).encode()
+
+
+def test_duplicate_keys_are_reported_with_file_line_and_field(
+    tmp_path: Path, store: SqliteSnapshotStore
+) -> None:
+    seller_lines = [
+        *sellers(2),
+        _with_key_repeated(seller_record(seller_id="S-2"), "tenure_days"),
+        _with_key_repeated(seller_record(seller_id="S-3"), "windows", "90d", "orders"),
+    ]
+    offer_lines = [*offers(2), _with_key_repeated(offer_record(offer_id="O-2"), "free_returns")]
+
+    assert problems_of(snapshot(tmp_path, offer_lines, sellers=seller_lines), store) == [
+        "sellers.jsonl:3: tenure_days: duplicate key",
+        "sellers.jsonl:4: windows.90d.orders: duplicate key",
+        "offers.jsonl:3: free_returns: duplicate key",
+    ]
+
+
+def test_duplicate_key_is_reported_beside_the_records_other_problems(
+    tmp_path: Path, store: SqliteSnapshotStore
+) -> None:
+    record = seller_record(seller_id="S-1", location="us")
+    record["windows"]["30d"]["sales_amount"] = 5000  # an integer amount: off the fast path
+    seller_lines = [
+        *sellers(1),
+        _with_key_repeated(record, "windows", "30d", "returns"),
+        *sellers(3)[2:],
+    ]
+
+    assert problems_of(snapshot(tmp_path, sellers=seller_lines), store) == [
+        "sellers.jsonl:2: location: String does not match expected pattern.",
+        "sellers.jsonl:2: windows.30d.returns: duplicate key",
+    ]
+
+
+def test_records_spaced_out_or_reordered_still_load(
+    tmp_path: Path, store: SqliteSnapshotStore
+) -> None:
+    spaced = orjson.dumps(offer_record(offer_id="O-1", seller_id="S-1"), option=orjson.OPT_INDENT_2)
+    reordered = dict(reversed(offer_record(offer_id="O-2", seller_id="S-2").items()))
+    lines = [offer_record(offer_id="O-0", seller_id="S-0"), spaced.replace(b"\n", b" "), reordered]
+
+    assert load_snapshot(snapshot(tmp_path, lines), store).offer_count == 3
+
+
 def test_rejected_snapshot_leaves_the_active_one_serving(
     tmp_path: Path, store: SqliteSnapshotStore
 ) -> None:

@@ -15,6 +15,7 @@ from typing import Any, Final
 import orjson
 
 from trust_signals.domain.snapshots import SELLER_COUNT_FIELDS, SellerCounts, SellerSnapshot
+from trust_signals.ingest.json_keys import repeated_keys
 from trust_signals.ingest.validation import (
     OFFERS,
     SELLERS,
@@ -168,7 +169,11 @@ def _checked_record(
         result.problems.append((line_no, f"{where}: invalid JSON: {exc}"))
         return None
     record, problems = validated(kind, parsed)
-    if record is None:
+    if record is not parsed or line.count(b":") != kind.key_count:
+        # Off the fast path, or a colon more than its keys: a key may repeat (orjson keeps
+        # the last one silently).
+        problems = [f"{path}: duplicate key" for path in repeated_keys(line)] + problems
+    if record is None or problems:
         result.problems.extend((line_no, f"{where}: {problem}") for problem in problems)
         _keep_id(result, line_no, parsed, kind.id_field)
         return None
