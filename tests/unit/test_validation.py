@@ -33,6 +33,7 @@ two_letters = st.from_regex(r"[A-Z]{2}", fullmatch=True)
 # the edges of each rule (bools as ints, a trailing newline, impossible dates, big numbers).
 nasty = st.one_of(
     st.integers(min_value=-3, max_value=400),
+    st.integers(min_value=2**53 - 2, max_value=2**53 + 1),
     st.integers(min_value=2**62, max_value=2**66),
     st.booleans(),
     st.floats(allow_nan=True, allow_infinity=True),
