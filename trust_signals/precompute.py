@@ -20,9 +20,9 @@ from trust_signals.domain.cohorts import (
     CohortSpec,
     MetricBenchmark,
     cohort_benchmarks,
-    cohort_key,
     prior_rates,
     seller_dimensions,
+    seller_prior,
 )
 from trust_signals.domain.indices import SELLER_DEFECTS, shrunk_rates
 from trust_signals.domain.signals import SignalParams, Subject, compile_signal
@@ -31,6 +31,9 @@ from trust_signals.store.codec import BODY_FORMAT, BODY_FORMAT_ARTIFACT
 
 BENCHMARK_WINDOW: Final = "90d"
 PROGRAM_GROUPINGS: Final = ("fulfillment_channel", "cs_provider", "first_party", "marketplace")
+# Bumped when the same config and snapshot would give other artifacts (as when empty
+# cohorts' priors became the marketplace's): a snapshot's stored ones are then recomputed.
+_ARTIFACT_RULES: Final = 2
 _METRIC_FNS: Final = {
     metric: compile_signal(f"seller.{metric}", BENCHMARK_WINDOW) for metric in BENCHMARK_METRICS
 }
@@ -48,6 +51,7 @@ class CohortModel:
         """A short hash: artifacts built under another cohort model are never reused."""
         canonical = orjson.dumps(
             [
+                _ARTIFACT_RULES,
                 self.spec.tenure_band_edges_days,
                 self.spec.shrinkage_dimensions,
                 self.spec.min_cohort_size,
@@ -57,16 +61,6 @@ class CohortModel:
             ]
         )
         return "cm-" + hashlib.sha256(canonical).hexdigest()[:12]
-
-
-def seller_prior(
-    seller: SellerSnapshot,
-    priors: Mapping[str, Mapping[str, Mapping[str, float]]],
-    spec: CohortSpec,
-) -> Mapping[str, Mapping[str, float]]:
-    """The shrinkage prior (window -> defect type -> rate) of a seller's cohort."""
-    key = cohort_key(seller_dimensions(seller, spec), spec.shrinkage_dimensions)
-    return priors.get(key, {})
 
 
 def seller_defect_rates(

@@ -1,12 +1,15 @@
-"""Load-time artifacts: program totals stay exact whatever the counts add up to."""
+"""Load-time artifacts: program totals stay exact whatever the counts add up to; the stored
+priors hold the marketplace-wide fallback."""
 
 from __future__ import annotations
 
 import json
 from datetime import date
 
+import orjson
+
 from tests.unit.snapshot_builders import seller_counts, seller_snapshot, signal_params
-from trust_signals.domain.cohorts import CohortSpec
+from trust_signals.domain.cohorts import CohortSpec, seller_prior
 from trust_signals.domain.snapshots import SELLER_COUNT_FIELDS
 from trust_signals.precompute import CohortModel, build_artifacts
 
@@ -27,3 +30,18 @@ def test_program_totals_beyond_64_bits_are_stored_exactly() -> None:
         3 * top,
         3 * top,
     )
+
+
+def test_stored_priors_give_first_party_retail_alone_in_its_cohort_the_marketplaces() -> None:
+    retail = seller_snapshot(
+        seller_id="RETAIL",
+        first_party=True,
+        category_group="grocery",
+        counts=seller_counts(orders=20, late_deliveries=10),
+    )
+    third_party = seller_snapshot(counts=seller_counts(orders=100, late_deliveries=20))
+
+    artifacts = build_artifacts([retail, third_party], MODEL, date(2025, 6, 30))
+
+    priors = orjson.loads(artifacts[f"priors:{MODEL.version}"])
+    assert seller_prior(retail, priors, MODEL.spec)["90d"]["late_delivery"] == 0.2
