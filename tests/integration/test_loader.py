@@ -479,42 +479,25 @@ def test_bad_manifest_refuses_the_snapshot(
     assert problems_of(directory, store) == [expected]
 
 
-def test_data_file_linked_from_outside_the_directory_is_refused(
-    tmp_path: Path, store: SqliteSnapshotStore
+@pytest.mark.parametrize(
+    ("name", "inside", "problem"),
+    [
+        ("sellers.jsonl", False, "files.sellers.path: sellers.jsonl is a symbolic link"),
+        ("offers.jsonl", True, "files.offers.path: offers.jsonl is a symbolic link"),
+        ("manifest.json", False, "is a symbolic link"),
+    ],
+    ids=["data file to one outside", "data file to one within", "manifest"],
+)
+def test_file_that_is_a_symbolic_link_is_refused(
+    tmp_path: Path, store: SqliteSnapshotStore, name: str, inside: bool, problem: str
 ) -> None:
     directory = snapshot(tmp_path)
-    outside = tmp_path / "elsewhere.jsonl"
-    (directory / "sellers.jsonl").rename(outside)
-    (directory / "sellers.jsonl").symlink_to(outside)
+    target = Path(f"real-{name}") if inside else tmp_path / name  # relative: to its directory
+    (directory / name).rename(directory / target)
+    (directory / name).symlink_to(target)
 
     assert problems_of(directory, store) == [
-        f"manifest.json: files.sellers.path: sellers.jsonl is a symbolic link (to {outside}), "
-        "not a regular file"
-    ]
-
-
-def test_data_file_linked_within_the_directory_is_refused(
-    tmp_path: Path, store: SqliteSnapshotStore
-) -> None:
-    directory = snapshot(tmp_path)
-    (directory / "offers.jsonl").rename(directory / "real-offers.jsonl")
-    (directory / "offers.jsonl").symlink_to("real-offers.jsonl")
-
-    assert problems_of(directory, store) == [
-        "manifest.json: files.offers.path: offers.jsonl is a symbolic link "
-        "(to real-offers.jsonl), not a regular file"
-    ]
-
-
-def test_manifest_that_is_a_symbolic_link_is_refused(
-    tmp_path: Path, store: SqliteSnapshotStore
-) -> None:
-    directory = snapshot(tmp_path)
-    (directory / "manifest.json").rename(tmp_path / "manifest.json")
-    (directory / "manifest.json").symlink_to(tmp_path / "manifest.json")
-
-    assert problems_of(directory, store) == [
-        f"manifest.json: is a symbolic link (to {tmp_path / 'manifest.json'}), not a regular file"
+        f"manifest.json: {problem} (to {target}), not a regular file"
     ]
 
 
