@@ -5,11 +5,13 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
+import tracemalloc
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 
 from tests.builders import (
@@ -20,9 +22,13 @@ from tests.builders import (
     write_manifest_dict,
     write_snapshot_dir,
 )
-from trust_signals.domain.snapshots import SellerSnapshot
+from trust_signals.config import default_config_path, load_config
+from trust_signals.domain.snapshots import WINDOWS, SellerSnapshot
 from trust_signals.errors import ActivationRefused, SnapshotExists, SnapshotRejected
+from trust_signals.ingest.chunks import MAX_RECORD_BYTES
 from trust_signals.ingest.loader import load_snapshot
+from trust_signals.ingest.manifest import read_manifest
+from trust_signals.precompute import ArtifactBuilder, CohortModel
 from trust_signals.store.codec import offer_from_dict, seller_from_dict
 from trust_signals.store.sqlite import SqliteSnapshotStore
 
@@ -115,6 +121,8 @@ RECORD_RULES = [
      "windows.30d.returns: Not a valid integer."),
     ("negative count", _set(-1, "windows", "90d", "returns"),
      "windows.90d.returns: Must be greater than or equal to 0."),
+    ("count above 2**53 - 1", _set(2**53, "windows", "90d", "orders"),
+     f"windows.90d.orders: must be at most {2**53 - 1} (2**53 - 1, exact in any JSON reader)"),
     ("defect above opportunity", _set(41, "windows", "30d", "damaged"),
      "windows.30d.damaged: must not exceed orders (40)"),
     ("deliveries above orders", _set(4, "windows", "30d", "late_deliveries"),
@@ -182,6 +190,55 @@ def test_seller_counts_breaking_bounds_are_each_reported(
     ]
 
 
+def _all_counts(record: Record, count: int) -> Record:
+    """A seller whose every count is `count`: each event equals its opportunity, so only the
+    size of the counts is at stake."""
+    for counts in record["windows"].values():
+        for name, value in counts.items():
+            counts[name] = float(count) if isinstance(value, float) else count
+        counts["ratings"] = [count] * 5
+    return record
+
+
+def test_counts_beyond_2_53_are_refused_before_anything_is_summed(
+    tmp_path: Path, store: SqliteSnapshotStore
+) -> None:
+    lines = [_all_counts(seller, 2**63 - 1) for seller in sellers(3)]
+    directory = snapshot(tmp_path, sellers=lines)
+
+    with pytest.raises(SnapshotRejected) as caught:
+        load_snapshot(directory, store, cohort_artifacts=default_artifacts(directory))
+
+    # Per window 28 counts and 5 star counts; the amounts are floats and have no cap.
+    assert caught.value.total == 3 * len(WINDOWS) * 33
+    cap = f"must be at most {2**53 - 1} (2**53 - 1, exact in any JSON reader)"
+    assert caught.value.problems[:2] == (
+        f"sellers.jsonl:1: windows.30d.cancellations: {cap}",
+        f"sellers.jsonl:1: windows.30d.cases_closed_without_resolution: {cap}",
+    )
+    assert all(problem.endswith(cap) for problem in caught.value.problems)
+    assert store.list_snapshots() == []
+
+
+def test_counts_at_2_53_load_with_their_program_totals(
+    tmp_path: Path, store: SqliteSnapshotStore
+) -> None:
+    lines = [_all_counts(seller, 2**53 - 1) for seller in sellers(3)]
+    directory = snapshot(tmp_path, sellers=lines)
+
+    info = load_snapshot(directory, store, cohort_artifacts=default_artifacts(directory))
+
+    programs = orjson.loads(store.get_artifact(info.snapshot_id, "programs") or b"{}")
+    assert programs["marketplace"]["US"]["90d"]["orders"] == 3 * (2**53 - 1)
+
+
+def default_artifacts(directory: Path) -> ArtifactBuilder:
+    """The cohort artifacts the CLI's load computes, under the packaged configuration."""
+    config = load_config(default_config_path())
+    model = CohortModel(config.cohort_spec, config.params)
+    return ArtifactBuilder.of(model, read_manifest(directory).as_of)
+
+
 def test_integer_amount_is_accepted_and_stored_as_a_float(
     tmp_path: Path, store: SqliteSnapshotStore
 ) -> None:
@@ -243,6 +300,44 @@ def test_rejected_offers_discard_cohort_artifacts_computed_beside(
 
     assert problem.startswith("offers.jsonl:3000: handling_days: ")
     assert store.list_snapshots() == []
+
+
+@pytest.mark.parametrize("compress", [False, True], ids=["plain", "gzip"])
+def test_overlong_line_is_reported_in_bounded_memory_and_the_rest_still_checked(
+    tmp_path: Path, store: SqliteSnapshotStore, compress: bool
+) -> None:
+    overlong = b'{"offer_id": "' + b"x" * (24 * MAX_RECORD_BYTES) + b'"}'
+    lines = [offer_record(offer_id="O-1"), overlong, offer_record(offer_id="O-3", handling_days=99)]
+    directory = snapshot(tmp_path, lines, compress=compress)
+    del overlong, lines
+
+    tracemalloc.start()
+    try:
+        problems = problems_of(directory, store)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+    file = "offers.jsonl.gz" if compress else "offers.jsonl"
+    assert problems == [
+        f"{file}:2: record is longer than {MAX_RECORD_BYTES} bytes",
+        f"{file}:3: handling_days: "
+        "Must be greater than or equal to 0 and less than or equal to 60.",
+    ]
+    # Held whole (or joined piece by piece), the line alone would take 24 MiB or more.
+    assert peak < 8 * MAX_RECORD_BYTES
+
+
+def test_line_of_exactly_the_size_limit_is_checked_as_a_record(
+    tmp_path: Path, store: SqliteSnapshotStore
+) -> None:
+    record = orjson.dumps(offer_record(offer_id="O-2", seller_id="S-1"))
+    padded = record[:-1] + b" " * (MAX_RECORD_BYTES - len(record)) + b"}"
+    directory = snapshot(tmp_path, [offer_record(offer_id="O-1"), padded, padded + b" "])
+
+    assert problems_of(directory, store) == [
+        f"offers.jsonl:3: record is longer than {MAX_RECORD_BYTES} bytes"
+    ]
 
 
 def test_invalid_json_line_is_reported(tmp_path: Path, store: SqliteSnapshotStore) -> None:
@@ -382,6 +477,103 @@ def test_bad_manifest_refuses_the_snapshot(
 
     expected = "manifest.json: " + problem.format(directory=directory)
     assert problems_of(directory, store) == [expected]
+
+
+@pytest.mark.parametrize(
+    ("name", "inside", "problem"),
+    [
+        ("sellers.jsonl", False, "files.sellers.path: sellers.jsonl is a symbolic link"),
+        ("offers.jsonl", True, "files.offers.path: offers.jsonl is a symbolic link"),
+        ("manifest.json", False, "is a symbolic link"),
+    ],
+    ids=["data file to one outside", "data file to one within", "manifest"],
+)
+def test_file_that_is_a_symbolic_link_is_refused(
+    tmp_path: Path, store: SqliteSnapshotStore, name: str, inside: bool, problem: str
+) -> None:
+    directory = snapshot(tmp_path)
+    target = Path(f"real-{name}") if inside else tmp_path / name  # relative: to its directory
+    (directory / name).rename(directory / target)
+    (directory / name).symlink_to(target)
+
+    assert problems_of(directory, store) == [
+        f"manifest.json: {problem} (to {target}), not a regular file"
+    ]
+
+
+def test_snapshot_directory_reached_through_a_link_loads(
+    tmp_path: Path, store: SqliteSnapshotStore
+) -> None:
+    (tmp_path / "current").symlink_to(snapshot(tmp_path))
+
+    assert load_snapshot(tmp_path / "current", store).active
+
+
+def test_duplicate_key_in_the_manifest_is_refused(
+    tmp_path: Path, store: SqliteSnapshotStore
+) -> None:
+    directory = snapshot(tmp_path)
+    text = (directory / "manifest.json").read_text()
+    (directory / "manifest.json").write_text(
+        text.replace('"marketplace"', '"as_of": "2020-01-01", "marketplace"')
+    )
+
+    assert problems_of(directory, store) == ["manifest.json: as_of: duplicate key"]
+
+
+def _with_key_repeated(record: Record, *path: str) -> bytes:
+    """The record's JSON line with the key at `path` written twice, the first time as 0."""
+    *parents, key = path
+    text = orjson.dumps(record).decode()
+    start = 1  # just inside the record's opening brace, then inside each parent's
+    for parent in parents:
+        opening = f'"{parent}":{{'
+        start = text.index(opening, start) + len(opening)
+    return (text[:start] + f'"{key}": 0, ' + text[start:]).encode()
+
+
+def test_duplicate_keys_are_reported_with_file_line_and_field(
+    tmp_path: Path, store: SqliteSnapshotStore
+) -> None:
+    seller_lines = [
+        *sellers(2),
+        _with_key_repeated(seller_record(seller_id="S-2"), "tenure_days"),
+        _with_key_repeated(seller_record(seller_id="S-3"), "windows", "90d", "orders"),
+    ]
+    offer_lines = [*offers(2), _with_key_repeated(offer_record(offer_id="O-2"), "free_returns")]
+
+    assert problems_of(snapshot(tmp_path, offer_lines, sellers=seller_lines), store) == [
+        "sellers.jsonl:3: tenure_days: duplicate key",
+        "sellers.jsonl:4: windows.90d.orders: duplicate key",
+        "offers.jsonl:3: free_returns: duplicate key",
+    ]
+
+
+def test_duplicate_key_is_reported_beside_the_records_other_problems(
+    tmp_path: Path, store: SqliteSnapshotStore
+) -> None:
+    record = seller_record(seller_id="S-1", location="us")
+    record["windows"]["30d"]["sales_amount"] = 5000  # an integer amount: off the fast path
+    seller_lines = [
+        *sellers(1),
+        _with_key_repeated(record, "windows", "30d", "returns"),
+        *sellers(3)[2:],
+    ]
+
+    assert problems_of(snapshot(tmp_path, sellers=seller_lines), store) == [
+        "sellers.jsonl:2: location: String does not match expected pattern.",
+        "sellers.jsonl:2: windows.30d.returns: duplicate key",
+    ]
+
+
+def test_records_spaced_out_or_reordered_still_load(
+    tmp_path: Path, store: SqliteSnapshotStore
+) -> None:
+    spaced = orjson.dumps(offer_record(offer_id="O-1", seller_id="S-1"), option=orjson.OPT_INDENT_2)
+    reordered = dict(reversed(offer_record(offer_id="O-2", seller_id="S-2").items()))
+    lines = [offer_record(offer_id="O-0", seller_id="S-0"), spaced.replace(b"\n", b" "), reordered]
+
+    assert load_snapshot(snapshot(tmp_path, lines), store).offer_count == 3
 
 
 def test_rejected_snapshot_leaves_the_active_one_serving(

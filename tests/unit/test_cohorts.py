@@ -6,7 +6,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.unit.snapshot_builders import seller_counts, seller_snapshot
+from tests.unit.snapshot_builders import (
+    seller_counts,
+    seller_snapshot,
+    signal_params,
+    subject,
+    valid_seller_counts,
+)
 from trust_signals.domain.cohorts import (
     BENCHMARK_METRICS,
     DEFECT_TYPES,
@@ -25,9 +31,12 @@ from trust_signals.domain.cohorts import (
     prior_rates,
     quantile_sketch,
     seller_dimensions,
+    seller_prior,
     tenure_band,
 )
-from trust_signals.domain.snapshots import WINDOWS
+from trust_signals.domain.indices import defect_counts, pooled_rates, weighted_defect_rate
+from trust_signals.domain.signals import compile_signal
+from trust_signals.domain.snapshots import WINDOWS, SellerCounts, SellerSnapshot
 
 EDGES = (90, 365, 1095)
 NO_METRICS = (None,) * len(BENCHMARK_METRICS)
@@ -282,9 +291,11 @@ def test_prior_rates_pool_counts_and_leave_out_first_party() -> None:
 
     priors = prior_rates(sellers, spec)
 
-    # 10 late of 1,000 pooled orders (the mean of the two sellers' rates would be 5 %).
+    # 10 late of 1,000 pooled orders (the mean of the two sellers' rates would be 5 %); the
+    # marketplace-wide prior is the same two sellers'.
     media = {kind: 0.01 if kind == "late_delivery" else 0.0 for kind in DEFECT_TYPES}
-    assert priors == {"category=media": {window: media for window in WINDOWS}}
+    expected = {window: media for window in WINDOWS}
+    assert priors == {"all": expected, "category=media": expected}
 
 
 def test_prior_rates_group_by_every_shrinkage_dimension() -> None:
@@ -297,9 +308,112 @@ def test_prior_rates_group_by_every_shrinkage_dimension() -> None:
     priors = prior_rates(sellers, spec)
 
     assert {key: windows["90d"]["damaged"] for key, windows in priors.items()} == {
+        "all": 0.03,
         "tenure=<90d|channel=fba": 0.02,
         "tenure=365-1095d|channel=fba": 0.04,
     }
+
+
+def test_first_party_seller_alone_in_its_cohort_is_shrunk_toward_the_marketplace() -> None:
+    spec = CohortSpec(EDGES, ("category",), 5)
+    retail = seller_snapshot(
+        seller_id="RETAIL",
+        first_party=True,
+        category_group="grocery",
+        counts=seller_counts(orders=20, late_deliveries=10),
+    )
+    sellers = [
+        retail,
+        seller_snapshot(seller_id="S1", counts=seller_counts(orders=100, late_deliveries=10)),
+        seller_snapshot(seller_id="S2", counts=seller_counts(orders=100, late_deliveries=30)),
+    ]
+    params = signal_params({"fq": {"late_delivery": 1.0}}, pseudo_orders=20.0)
+
+    prior = seller_prior(retail, prior_rates(sellers, spec), spec)
+    fq = compile_signal("seller.fq_index", "90d")(subject(retail, prior_rates=prior), params)
+
+    # No third-party grocery seller: the marketplace's third parties late on 40 of 200 orders.
+    # Shrunk: (10 + 20 · 0.2) / (20 + 20) = 0.35 late; FQ = 100 · (1 − 0.35), not 75 (no defects).
+    assert prior["90d"]["late_delivery"] == pytest.approx(0.2)
+    assert fq.value == pytest.approx(65.0)
+
+
+def test_cohort_without_orders_in_a_window_takes_the_marketplace_prior_not_zero() -> None:
+    spec = CohortSpec(EDGES, ("category",), 5)
+    idle = seller_counts(orders=0)
+    sellers = [
+        seller_snapshot(seller_id="S1", counts=seller_counts(orders=100, damaged=4)),
+        seller_snapshot(seller_id="S2", category_group="toys", window_counts={"30d": idle}),
+    ]
+
+    priors = prior_rates(sellers, spec)
+
+    # 4 damaged of the marketplace's 100 orders in 30d, where the toys cohort has no orders;
+    # its own 100 defect-free ones in 90d.
+    assert priors["category=toys"]["30d"]["damaged"] == pytest.approx(0.04)
+    assert priors["category=toys"]["90d"]["damaged"] == 0.0
+
+
+def test_marketplace_without_third_party_orders_pools_first_party_retail() -> None:
+    spec = CohortSpec(EDGES, ("category",), 5)
+    retail = seller_snapshot(first_party=True, counts=seller_counts(orders=20, late_deliveries=10))
+
+    prior = seller_prior(retail, prior_rates([retail], spec), spec)
+
+    assert {window: rates["late_delivery"] for window, rates in prior.items()} == dict.fromkeys(
+        WINDOWS, 0.5
+    )
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["media", "toys", "grocery"]),
+            st.booleans(),
+            valid_seller_counts(max_count=50),
+        ),
+        min_size=1,
+        max_size=8,
+    )
+)
+def test_an_empty_cohort_never_yields_a_prior_better_than_the_marketplaces(
+    members: list[tuple[str, bool, SellerCounts]],
+) -> None:
+    spec = CohortSpec(EDGES, ("category",), 5)
+    sellers = [
+        seller_snapshot(seller_id=f"S{n}", category_group=category, first_party=first, counts=c)
+        for n, (category, first, c) in enumerate(members)
+    ]
+    priors = prior_rates(sellers, spec)
+    weights = dict.fromkeys(DEFECT_TYPES, 1.0)
+
+    for seller in sellers:
+        prior = seller_prior(seller, priors, spec)
+        for window in WINDOWS:
+            cohort = [
+                s
+                for s in sellers
+                if not s.first_party and s.category_group == seller.category_group
+            ]
+            marketplace = marketplace_rates(sellers, window)
+            if marketplace is not None and not sum(s.windows[window].orders for s in cohort):
+                assert weighted_defect_rate(prior[window], weights) >= weighted_defect_rate(
+                    marketplace, weights
+                )
+
+
+def marketplace_rates(sellers: list[SellerSnapshot], window: str) -> dict[str, float] | None:
+    """The marketplace's pooled rates: its third parties', else everyone's; None if no orders."""
+    for group in ([s for s in sellers if not s.first_party], sellers):
+        rates, orders = pooled_rates(
+            (defect_counts(s.windows[window], "fq") | defect_counts(s.windows[window], "csq"),
+             s.windows[window].orders)
+            for s in group
+        )  # fmt: skip
+        if orders:
+            return rates
+    return None
 
 
 def test_opportunities_against_the_cohort_median_by_hand() -> None:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from fractions import Fraction
+from math import ceil, floor
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from tests.unit.snapshot_builders import (
@@ -24,7 +25,7 @@ from trust_signals.domain.profile_stats import (
     profile_stat,
     profile_stats,
 )
-from trust_signals.domain.rates import Measure, exact, rate
+from trust_signals.domain.rates import exact, rate
 from trust_signals.domain.signals import Subject, average_rating, compile_signal
 from trust_signals.domain.snapshots import SellerCounts
 
@@ -90,44 +91,67 @@ def test_display_percent_rounds_against_the_seller(
 
 
 @pytest.mark.parametrize(
-    ("value", "higher_is_better", "expected"),
-    [(1.0 - 1e-12, True, "99 %"), (1e-12, False, "1 %")],
-    ids=["good-a-hair-below-all-is-99", "defect-a-hair-above-none-is-1"],
+    ("events", "opportunities", "higher_is_better", "expected"),
+    [
+        (2**60 - 1, 2**60, True, "99 %"),
+        (949_999_999_995, 10**12, True, "94 %"),
+        (10**13 - 1, 10**13, True, "99 %"),
+        (1, 2**60, False, "1 %"),
+        (50_000_000_001, 10**12, False, "6 %"),
+    ],
+    ids=[
+        "good-one-short-of-2-60-is-99",
+        "good-a-hair-below-95-is-94",
+        "good-one-short-of-10-13-is-99",
+        "defect-one-in-2-60-is-1",
+        "defect-a-hair-above-5-is-6",
+    ],
 )
-def test_display_percent_never_rounds_a_defect_away(
-    value: float, higher_is_better: bool, expected: str
+def test_display_percent_is_exact_at_huge_samples(
+    events: int, opportunities: int, higher_is_better: bool, expected: str
 ) -> None:
-    # Within the rounding tolerance of 100 % (or 0 %), yet some order had a defect.
-    assert display_percent(Measure(value, value, value, 10**13), higher_is_better) == expected
+    # Each within a float's rounding of the next whole percent, yet short of it.
+    assert display_percent(rate(events, opportunities, Z), higher_is_better) == expected
 
 
 @pytest.mark.parametrize(
-    ("value", "format", "expected"),
-    [
-        (4.86, "rating", "4.8"),
-        (4.99, "rating", "4.9"),
-        (4.8, "rating", "4.8"),
-        (4.0, "rating", "4.0"),
-        (5.0, "rating", "5.0"),
-        (12, "count", "12"),
-        (1234, "count", "1,234"),
-        (1234567, "count", "1,234,567"),
-    ],
-    ids=[
-        "rating-floored-4.86",
-        "rating-floored-4.99",
-        "rating-exact-4.8",
-        "rating-whole",
-        "rating-five",
-        "count-small",
-        "count-thousands",
-        "count-millions",
-    ],
+    ("value", "expected"),
+    [(12, "12"), (1234, "1,234"), (1234567, "1,234,567")],
+    ids=["count-small", "count-thousands", "count-millions"],
 )
-def test_display_value_by_format(value: float, format: str, expected: str) -> None:
-    definition = stat("seller.orders", format=format)
+def test_count_is_shown_with_thousands_separators(value: int, expected: str) -> None:
+    definition = stat("seller.orders", format="count")
 
     assert display_value(exact(value, 100), definition) == expected
+
+
+@pytest.mark.parametrize(
+    ("ratings", "expected"),
+    [
+        ((0, 0, 0, 14, 86), "4.8"),
+        ((0, 0, 0, 1, 99), "4.9"),
+        ((0, 0, 0, 20, 80), "4.8"),
+        ((0, 0, 0, 1, 0), "4.0"),
+        ((0, 0, 0, 0, 3), "5.0"),
+        ((1, 0, 0, 0, 0), "1.0"),
+        ((0, 0, 0, 2 * 10**12 + 1, 8 * 10**12 - 1), "4.7"),
+    ],
+    ids=[
+        "floored-4.86",
+        "floored-4.99",
+        "exact-4.8",
+        "whole",
+        "five",
+        "one",
+        "a-hair-below-4.8-at-huge-counts",
+    ],
+)
+def test_rating_is_floored_to_one_decimal(
+    ratings: tuple[int, int, int, int, int], expected: str
+) -> None:
+    definition = stat("seller.average_rating", format="rating")
+
+    assert display_value(average_rating(ratings, Z), definition) == expected
 
 
 def test_stat_shown_from_the_first_window_meeting_the_minimum() -> None:
@@ -217,8 +241,13 @@ def test_profile_stats_keep_the_configured_order() -> None:
 
 @st.composite
 def events_and_trials(draw: st.DrawFn) -> tuple[int, int]:
-    trials = draw(st.integers(1, 1_000_000))
-    return draw(st.integers(0, trials)), trials
+    """Samples of every size, huge ones included, with events often a few away from a whole
+    percent: where a float rounds a rate onto it."""
+    trials = draw(st.one_of(st.integers(1, 1_000_000), st.integers(2**40, 2**80)))
+    percent = draw(st.integers(0, 100))
+    near = -(-percent * trials // 100) + draw(st.integers(-3, 3))
+    events = draw(st.one_of(st.integers(0, trials), st.just(min(max(near, 0), trials))))
+    return events, trials
 
 
 def shown_percent(display: str) -> int:
@@ -228,28 +257,29 @@ def shown_percent(display: str) -> int:
 
 
 @given(events_and_trials())
-def test_good_rate_never_shows_better_than_the_truth(sample: tuple[int, int]) -> None:
+def test_good_rate_shows_the_exact_rate_floored(sample: tuple[int, int]) -> None:
     events, trials = sample
 
     shown = shown_percent(display_percent(rate(events, trials, Z), higher_is_better=True))
 
-    assert shown <= Fraction(100 * events, trials)
+    assert shown == floor(Fraction(100 * events, trials)) <= Fraction(100 * events, trials)
     assert (shown == 100) == (events == trials)
 
 
 @given(events_and_trials())
-def test_defect_rate_never_shows_better_than_the_truth(sample: tuple[int, int]) -> None:
+def test_defect_rate_shows_the_exact_rate_ceiled(sample: tuple[int, int]) -> None:
     events, trials = sample
 
     shown = shown_percent(display_percent(rate(events, trials, Z), higher_is_better=False))
 
-    assert shown >= Fraction(100 * events, trials)
+    assert shown == ceil(Fraction(100 * events, trials)) >= Fraction(100 * events, trials)
     assert (shown == 0) == (events == 0)
 
 
-@given(st.tuples(*[st.integers(0, 100_000)] * 5).filter(lambda r: sum(r) > 0))
-def test_rating_never_shows_better_than_the_truth(ratings: tuple[int, int, int, int, int]) -> None:
+@given(st.tuples(*[st.one_of(st.integers(0, 100_000), st.integers(0, 2**60))] * 5))
+def test_rating_shows_the_exact_mean_floored(ratings: tuple[int, int, int, int, int]) -> None:
     definition = stat("seller.average_rating", format="rating")
+    assume(sum(ratings) > 0)
     true_mean = Fraction(sum(stars * n for stars, n in enumerate(ratings, 1)), sum(ratings))
 
     shown = display_value(average_rating(ratings, Z), definition)

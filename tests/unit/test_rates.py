@@ -21,12 +21,12 @@ def test_rate_without_opportunities_is_no_data_not_zero(events: int, opportuniti
 @pytest.mark.parametrize(
     ("events", "opportunities", "expected"),
     [
-        (3, 3, Measure(1.0, pytest.approx(0.4385, abs=5e-5), 1.0, 3)),
-        (0, 10, Measure(0.0, 0.0, pytest.approx(0.2775, abs=5e-5), 10)),
+        (3, 3, Measure(1.0, pytest.approx(0.4385, abs=5e-5), 1.0, 3, 3)),
+        (0, 10, Measure(0.0, 0.0, pytest.approx(0.2775, abs=5e-5), 10, 0)),
         (
             50,
             100,
-            Measure(0.5, pytest.approx(0.4038, abs=5e-5), pytest.approx(0.5962, abs=5e-5), 100),
+            Measure(0.5, pytest.approx(0.4038, abs=5e-5), pytest.approx(0.5962, abs=5e-5), 100, 50),
         ),
     ],
     ids=["3-of-3", "0-of-10", "50-of-100"],

@@ -78,7 +78,7 @@ BUSY_SELLER = seller_snapshot(
 
 def rate_measure(events: int, opportunities: int) -> Measure:
     return Measure(
-        events / opportunities, *wilson_interval(events, opportunities, Z), opportunities
+        events / opportunities, *wilson_interval(events, opportunities, Z), opportunities, events
     )
 
 
@@ -421,15 +421,17 @@ def test_offer_fq_index_on_the_sellers_precomputed_rates_is_the_same(
     ("ratings", "expected"),
     [
         # Mean 4.5, variance 0.25, margin 1.96·√(0.25/2) = 0.69296; upper clipped to 5.
-        ((0, 0, 0, 1, 1), Measure(4.5, pytest.approx(3.80704, abs=1e-5), 5.0, 2)),
+        ((0, 0, 0, 1, 1), Measure(4.5, pytest.approx(3.80704, abs=1e-5), 5.0, 2, 9)),
         # Mean 3, variance 4, margin 1.96·√2 = 2.77186: both bounds clipped to [1, 5].
-        ((1, 0, 0, 0, 1), Measure(3.0, 1.0, 5.0, 2)),
+        ((1, 0, 0, 0, 1), Measure(3.0, 1.0, 5.0, 2, 6)),
         # Mean 4.25, variance 0.1875, margin 1.96·√(0.1875/4) = 0.42435.
         (
             (0, 0, 0, 3, 1),
-            Measure(4.25, pytest.approx(3.82565, abs=1e-5), pytest.approx(4.67435, abs=1e-5), 4),
+            Measure(
+                4.25, pytest.approx(3.82565, abs=1e-5), pytest.approx(4.67435, abs=1e-5), 4, 17
+            ),
         ),
-        ((0, 0, 0, 0, 7), Measure(5.0, 5.0, 5.0, 7)),
+        ((0, 0, 0, 0, 7), Measure(5.0, 5.0, 5.0, 7, 35)),
         ((0, 0, 0, 0, 0), NO_DATA),
     ],
     ids=["upper-clipped", "both-clipped", "inside", "all-five-stars", "no-ratings"],

@@ -1,4 +1,5 @@
-"""The fast record check never accepts what the marshmallow record schemas reject."""
+"""The fast record check never accepts what the marshmallow record schemas reject; repeated
+keys are found wherever they are."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from trust_signals.domain.snapshots import (
     SELLER_COUNT_FIELDS,
     WINDOWS,
 )
+from trust_signals.ingest.json_keys import repeated_keys
 from trust_signals.ingest.validation import OFFERS, SELLERS, RecordKind, validated
 
 Record = dict[str, Any]
@@ -31,6 +33,7 @@ two_letters = st.from_regex(r"[A-Z]{2}", fullmatch=True)
 # the edges of each rule (bools as ints, a trailing newline, impossible dates, big numbers).
 nasty = st.one_of(
     st.integers(min_value=-3, max_value=400),
+    st.integers(min_value=2**53 - 2, max_value=2**53 + 1),
     st.integers(min_value=2**62, max_value=2**66),
     st.booleans(),
     st.floats(allow_nan=True, allow_infinity=True),
@@ -292,3 +295,46 @@ def test_record_marshmallow_accepts_in_another_form_is_stored_in_canonical_form(
     assert accepted is not None and accepted["first_sale_date"] == "2025-10-01"
     assert accepted["windows"]["90d"]["sales_amount"] == 12.0
     assert type(accepted["windows"]["90d"]["sales_amount"]) is float
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@PROPERTY
+@given(data=st.data())
+def test_a_record_the_fast_check_accepts_has_a_colon_per_key_and_no_more(
+    kind: str, data: st.DataObject
+) -> None:
+    record = valid_record(data, kind)
+    keys = len(record) + sum(1 + len(counts) for counts in record["windows"].values())
+
+    assert orjson.dumps(record).count(b":") == keys == KINDS[kind].key_count
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1) | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner),
+    max_leaves=12,
+)
+
+
+@given(json_values)
+def test_json_written_from_a_dict_repeats_no_key(value: object) -> None:
+    assert repeated_keys(orjson.dumps(value)) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "paths"),
+    [
+        (b'{"a": 1, "a": 1}', ["a"]),
+        (b'{"a": 1, "b": {"c": 1, "c": 2}, "a": 3}', ["b.c", "a"]),
+        (b'{"w": {"30d": {"n": 1}, "90d": {"n": 1, "n": 1}}}', ["w.90d.n"]),
+        (b'{"r": [1, {"x": 1, "x": 2}]}', ["r.1.x"]),
+        (b'[{"x": 1}, {"x": 1, "x": 1}]', ["1.x"]),
+        (b'{"a": 1, "b": 2}', []),
+        (b'{"a": ', []),
+        (b'{"a": ' + b"[" * 1000 + b"]" * 1000 + b', "a": 1}', []),
+    ],
+    ids=["top", "nested then top", "same key in sibling objects", "in a list", "array", "none",
+         "not JSON", "deeper than the stdlib parses"],
+)  # fmt: skip
+def test_repeated_keys_are_named_by_their_dotted_path(text: bytes, paths: list[str]) -> None:
+    assert repeated_keys(text) == paths

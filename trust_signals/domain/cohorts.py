@@ -63,17 +63,23 @@ def all_dimension_sets() -> list[tuple[str, ...]]:
     return [c for n in range(len(DIMENSIONS) + 1) for c in combinations(DIMENSIONS, n)]
 
 
+# The key of the marketplace-wide prior: the cohort of no dimension.
+MARKETPLACE_PRIOR: Final = "all"
+
+
 def prior_rates(
     sellers: Iterable[SellerSnapshot], spec: CohortSpec
 ) -> dict[str, dict[str, dict[str, float]]]:
     """Pooled defect rates per type for every shrinkage cohort: key -> window -> type -> rate.
 
-    First-party retail is left out: the priors describe third-party sellers.
+    The priors describe third-party sellers, so first-party retail is left out of cohorts.
+    MARKETPLACE_PRIOR holds the marketplace's third parties' rates (everyone's when they have
+    no orders), and a cohort window without orders takes them: pooling no orders would give
+    a prior of no defects at all, and shrink a seller toward perfect.
     """
-    groups: dict[tuple[str, str], list[tuple[dict[str, int], int]]] = {}
+    cohorts: dict[tuple[str, str], list[tuple[dict[str, int], int]]] = {}
+    by_party: dict[tuple[bool, str], list[tuple[dict[str, int], int]]] = {}
     for seller in sellers:
-        if seller.first_party:
-            continue
         key = cohort_key(seller_dimensions(seller, spec), spec.shrinkage_dimensions)
         for window in WINDOWS:
             counts = seller.windows[window]
@@ -82,11 +88,42 @@ def prior_rates(
                 for family in SELLER_DEFECTS.values()
                 for kind, count in family.items()
             }
-            groups.setdefault((key, window), []).append((defects, counts.orders))
-    priors: dict[str, dict[str, dict[str, float]]] = {}
-    for (key, window), members in groups.items():
-        priors.setdefault(key, {})[window] = pooled_rates(members)[0]
+            by_party.setdefault((seller.first_party, window), []).append((defects, counts.orders))
+            if not seller.first_party:
+                cohorts.setdefault((key, window), []).append((defects, counts.orders))
+    marketplace = _marketplace_rates(by_party)
+    priors = {MARKETPLACE_PRIOR: marketplace}
+    for (key, window), members in cohorts.items():
+        rates, orders = pooled_rates(members)
+        if orders or window in marketplace:
+            priors.setdefault(key, {})[window] = rates if orders else marketplace[window]
     return priors
+
+
+def _marketplace_rates(
+    by_party: Mapping[tuple[bool, str], list[tuple[dict[str, int], int]]],
+) -> dict[str, dict[str, float]]:
+    """Per window, the third parties' pooled rates, else everyone's; no window without orders."""
+    rates: dict[str, dict[str, float]] = {}
+    for window in WINDOWS:
+        third_parties = by_party.get((False, window), [])
+        for members in (third_parties, third_parties + by_party.get((True, window), [])):
+            pooled, orders = pooled_rates(members)
+            if orders:
+                rates[window] = pooled
+                break
+    return rates
+
+
+def seller_prior(
+    seller: SellerSnapshot,
+    priors: Mapping[str, Mapping[str, Mapping[str, float]]],
+    spec: CohortSpec,
+) -> Mapping[str, Mapping[str, float]]:
+    """The shrinkage prior (window -> defect type -> rate) of a seller's cohort; the
+    marketplace's when no third-party seller shares it (as first-party retail may find)."""
+    key = cohort_key(seller_dimensions(seller, spec), spec.shrinkage_dimensions)
+    return priors.get(key) or priors.get(MARKETPLACE_PRIOR, {})
 
 
 def quantile_sketch(values: Sequence[float]) -> list[float]:

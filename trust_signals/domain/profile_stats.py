@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from math import ceil, floor
 from typing import NamedTuple
 
 from trust_signals.domain.rates import Measure
@@ -47,19 +46,13 @@ class ProfileStat(NamedTuple):
 def display_percent(measure: Measure, higher_is_better: bool) -> str:
     """Whole percent, rounded against the seller: a good rate floors, a defect rate ceils.
 
-    100 % (or 0 % for a defect rate) only when there was no defect at all, so 999 of 1,000
-    on time shows 99 %, never 100 %.
+    Worked in integers on the counts, so 100 % (or 0 % for a defect rate) shows only when
+    there was no defect at all, at any sample: 999 of 1,000 on time shows 99 %, and so does
+    2**60 - 1 of 2**60.
     """
-    assert measure.value is not None
-    percent = measure.value * 100.0
-    if higher_is_better:
-        shown = floor(percent + 1e-9)
-        if shown >= 100 and measure.value < 1.0:
-            shown = 99
-    else:
-        shown = ceil(percent - 1e-9)
-        if shown <= 0 and measure.value > 0.0:
-            shown = 1
+    assert measure.numerator is not None  # the config allows percent for rates only
+    scaled = 100 * measure.numerator
+    shown = scaled // measure.sample if higher_is_better else -(-scaled // measure.sample)
     return f"{shown} %"
 
 
@@ -69,8 +62,10 @@ def display_value(measure: Measure, definition: StatDefinition) -> str:
     if definition.format == "percent":
         return display_percent(measure, definition.higher_is_better)
     if definition.format == "rating":
-        # One decimal, floored: 4.86 stars shows 4.8, never 4.9.
-        return f"{floor(measure.value * 10 + 1e-9) / 10:.1f}"
+        # One decimal, floored in integers: 4.86 stars shows 4.8, never 4.9.
+        assert measure.numerator is not None  # the config allows rating for ratings only
+        tenths = 10 * measure.numerator // measure.sample
+        return f"{tenths // 10}.{tenths % 10}"
     return f"{int(measure.value):,}"
 
 

@@ -20,6 +20,10 @@ class Measure(NamedTuple):
     lower: float | None
     upper: float | None
     sample: int
+    # For a ratio of counts (a rate's events, a rating's total stars), the integer that over
+    # `sample` is `value` exactly: displays round on it, where a float can round 2**60 - 1 of
+    # 2**60 up to 1.0.
+    numerator: int | None = None
 
     def bound(self, which: str) -> float | None:
         """The point estimate ('point'), or the 'lower' or 'upper' bound."""
@@ -36,7 +40,7 @@ def rate(events: int, opportunities: int, z: float) -> Measure:
     if opportunities <= 0:
         return NO_DATA
     lower, upper = wilson_interval(events, opportunities, z)
-    return Measure(events / opportunities, lower, upper, opportunities)
+    return Measure(events / opportunities, lower, upper, opportunities, events)
 
 
 def exact(value: float, sample: int) -> Measure:

@@ -149,10 +149,11 @@ def average_rating(ratings: tuple[int, ...], z: float) -> Measure:
     count = sum(ratings)
     if count == 0:
         return NO_DATA
-    mean = sum(stars * n for stars, n in enumerate(ratings, start=1)) / count
+    total_stars = sum(stars * n for stars, n in enumerate(ratings, start=1))
+    mean = total_stars / count
     variance = sum(n * (stars - mean) ** 2 for stars, n in enumerate(ratings, start=1)) / count
     margin = z * sqrt(variance / count)
-    return Measure(mean, max(1.0, mean - margin), min(5.0, mean + margin), count)
+    return Measure(mean, max(1.0, mean - margin), min(5.0, mean + margin), count, total_stars)
 
 
 # The defect types an offer has, counted on its seller: the prior of the offer's index.

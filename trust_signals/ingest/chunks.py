@@ -7,6 +7,7 @@ import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from functools import partial
 from operator import itemgetter
 from pathlib import Path
 from typing import Any, Final
@@ -14,6 +15,7 @@ from typing import Any, Final
 import orjson
 
 from trust_signals.domain.snapshots import SELLER_COUNT_FIELDS, SellerCounts, SellerSnapshot
+from trust_signals.ingest.json_keys import repeated_keys
 from trust_signals.ingest.validation import (
     OFFERS,
     SELLERS,
@@ -23,6 +25,11 @@ from trust_signals.ingest.validation import (
 )
 
 _CHUNK_BYTES: Final = 1 << 20
+# The longest record line a file may hold, newline excluded: hundreds of times a real record
+# (a few kB), and small enough to hold. Not below _CHUNK_BYTES: read_chunks then needs to
+# measure only a chunk's first line, the one that began in an earlier read.
+MAX_RECORD_BYTES: Final = 1 << 20
+_OVERLONG: Final = f"record is longer than {MAX_RECORD_BYTES} bytes"
 _BROKEN_GZIP: Final = (EOFError, gzip.BadGzipFile, zlib.error)
 
 
@@ -30,22 +37,54 @@ class BrokenFile(Exception):
     """A data file that cannot be read to its end (a truncated or corrupt .gz)."""
 
 
-def read_chunks(path: Path) -> Iterator[bytes]:
-    """A JSONL file (.gz or plain) in pieces of about 1 MiB, each ending at a line's end."""
+def read_chunks(path: Path) -> Iterator[bytes | None]:
+    """A JSONL file (.gz or plain) in pieces of about 1 MiB, each ending at a line's end.
+
+    None stands for one line longer than MAX_RECORD_BYTES: it is read through without being
+    kept, so a file of any shape takes linear time and bounded memory.
+    """
     try:
         with gzip.open(path, "rb") if path.name.endswith(".gz") else path.open("rb") as stream:
-            rest = b""
-            while chunk := stream.read(_CHUNK_BYTES):
-                cut = chunk.rfind(b"\n") + 1
-                if cut:
-                    yield rest + chunk[: cut - 1]
-                    rest = chunk[cut:]
-                else:
-                    rest += chunk
-            if rest:
-                yield rest
+            reads = iter(partial(stream.read, _CHUNK_BYTES), b"")
+            yield from line_chunks(reads, MAX_RECORD_BYTES)
     except _BROKEN_GZIP as exc:
         raise BrokenFile(f"truncated or corrupt gzip data: {exc}") from exc
+
+
+def line_chunks(reads: Iterable[bytes], max_bytes: int) -> Iterator[bytes | None]:
+    """The lines of `reads`, a read's worth at a time joined by newlines; None stands for a
+    line longer than `max_bytes`.
+
+    Reads are at most `max_bytes` long, so a line within one read is short enough: only a
+    chunk's first line, begun in an earlier read, needs measuring.
+    """
+    rest = b""  # the start of a line that began in an earlier read; at most the cap
+    skipping = False  # inside an overlong line, until its newline
+    for chunk in reads:
+        if skipping:
+            end = chunk.find(b"\n")
+            if end < 0:
+                continue
+            yield None
+            skipping, chunk = False, chunk[end + 1 :]
+        first = chunk.find(b"\n")
+        if first < 0:
+            rest += chunk
+            if len(rest) > max_bytes:
+                skipping, rest = True, b""
+            continue
+        cut = chunk.rfind(b"\n") + 1
+        if len(rest) + first <= max_bytes:
+            yield rest + chunk[: cut - 1]
+        else:
+            yield None
+            if first + 1 < cut:
+                yield chunk[first + 1 : cut - 1]
+        rest = chunk[cut:]
+    if skipping:
+        yield None
+    elif rest:
+        yield rest
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +95,7 @@ class ChunkJob:
     file: str  # the file's name, for problem messages
     marketplace: str  # the manifest's
     first_line: int
-    text: bytes
+    text: bytes | None  # None: one line longer than MAX_RECORD_BYTES, not kept
 
 
 _ID_SEPARATOR: Final = "\x00"  # ids never hold a NUL (nor does any id the schemas accept)
@@ -96,6 +135,9 @@ class ChunkResult:
 
 def check_chunk(job: ChunkJob) -> ChunkResult:
     """Each line parsed, validated and put in canonical form; problems as (line, message)."""
+    if job.text is None:
+        where = f"{job.file}:{job.first_line}"
+        return ChunkResult(1, problems=[(job.first_line, f"{where}: {_OVERLONG}")])
     kind = SELLERS if job.kind == "sellers" else OFFERS
     lines = job.text.split(b"\n")
     result = ChunkResult(len(lines))
@@ -127,7 +169,11 @@ def _checked_record(
         result.problems.append((line_no, f"{where}: invalid JSON: {exc}"))
         return None
     record, problems = validated(kind, parsed)
-    if record is None:
+    if record is not parsed or line.count(b":") != kind.key_count:
+        # Off the fast path, or a colon more than its keys: a key may repeat (orjson keeps
+        # the last one silently).
+        problems = [f"{path}: duplicate key" for path in repeated_keys(line)] + problems
+    if record is None or problems:
         result.problems.extend((line_no, f"{where}: {problem}") for problem in problems)
         _keep_id(result, line_no, parsed, kind.id_field)
         return None
@@ -163,6 +209,7 @@ def validated_sellers(path: Path, *, revalidate: bool) -> Iterator[SellerSnapsho
     every record already in canonical form, and much cheaper.
     """
     for text in read_chunks(path):
+        assert text is not None, "check_chunk refuses a file with an overlong line"
         for line in text.split(b"\n"):
             record = orjson.loads(line)
             if revalidate and not seller_is_valid(record):

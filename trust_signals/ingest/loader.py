@@ -230,7 +230,7 @@ class _Chunks:
         try:
             for text in read_chunks(self._path):
                 yield ChunkJob(self._kind, self._file, self._marketplace, self.lines + 1, text)
-                self.lines += text.count(b"\n") + 1
+                self.lines += 1 if text is None else text.count(b"\n") + 1
         except BrokenFile as exc:
             self.broken = f"{self._file}:{self.lines + 1}: {exc}"
 

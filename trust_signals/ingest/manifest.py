@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -13,6 +14,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, post_load, valid
 
 from trust_signals.domain.snapshots import ID_PATTERN
 from trust_signals.errors import SnapshotRejected
+from trust_signals.ingest.json_keys import repeated_keys
 from trust_signals.ingest.validation import flattened_problems
 
 MANIFEST_NAME: Final = "manifest.json"
@@ -113,10 +115,17 @@ _MANIFEST_SCHEMA: Final = ManifestSchema()
 
 
 def read_manifest(directory: Path) -> Manifest:
-    """The directory's manifest, its files present; else SnapshotRejected naming each problem."""
+    """The directory's manifest, its files present; else SnapshotRejected naming each problem.
+
+    The manifest and the data files must be regular files of the directory, not symbolic
+    links: a link can lead anywhere, and what a snapshot holds must be what it ships.
+    """
     path = directory / MANIFEST_NAME
+    if path.is_symlink():
+        raise SnapshotRejected([f"{MANIFEST_NAME}: {_link(path)}"])
     try:
-        document = orjson.loads(path.read_bytes())
+        raw = path.read_bytes()
+        document = orjson.loads(raw)
         manifest: Manifest = _MANIFEST_SCHEMA.load(document)
     except FileNotFoundError:
         raise SnapshotRejected([f"{MANIFEST_NAME}: missing from {directory}"]) from None
@@ -125,14 +134,20 @@ def read_manifest(directory: Path) -> Manifest:
     except ValidationError as exc:
         problems = [f"{MANIFEST_NAME}: {problem}" for problem in flattened_problems(exc.messages)]
         raise SnapshotRejected(problems) from None
-    missing = [
-        f"{MANIFEST_NAME}: files.{kind}.path: {entry.path} is not in {directory}"
-        for kind, entry in (("sellers", manifest.sellers), ("offers", manifest.offers))
-        if not (directory / entry.path).is_file()
-    ]
-    if missing:
-        raise SnapshotRejected(missing)
+    problems = [f"{MANIFEST_NAME}: {key}: duplicate key" for key in repeated_keys(raw)]
+    for kind, entry in (("sellers", manifest.sellers), ("offers", manifest.offers)):
+        file, where = directory / entry.path, f"{MANIFEST_NAME}: files.{kind}.path: {entry.path}"
+        if file.is_symlink():
+            problems.append(f"{where} {_link(file)}")
+        elif not file.is_file():
+            problems.append(f"{where} is not in {directory}")
+    if problems:
+        raise SnapshotRejected(problems)
     return manifest
+
+
+def _link(path: Path) -> str:
+    return f"is a symbolic link (to {os.readlink(path)}), not a regular file"
 
 
 def checksum_problems(directory: Path, manifest: Manifest) -> list[str]:

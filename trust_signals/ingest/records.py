@@ -41,16 +41,19 @@ def _id_field() -> fields.String:
     )
 
 
-# Counts must fit a signed 64-bit integer: the stored form (orjson, SQLite) holds no more.
-MAX_COUNT: Final = 2**63 - 1
+# 2**53 - 1: a count is exact as a double, so in every JSON reader of our answers and in the
+# float arithmetic of rates; a million times more than any real seller's orders in a year.
+MAX_COUNT: Final = 2**53 - 1
 
 
-_FITS_64_BITS: Final = validate.Range(max=MAX_COUNT, error="must be at most {max} (64 bits)")
+_AT_MOST_MAX: Final = validate.Range(
+    max=MAX_COUNT, error="must be at most {max} (2**53 - 1, exact in any JSON reader)"
+)
 
 
 def _count() -> fields.Integer:
     return fields.Integer(
-        required=True, strict=True, validate=[validate.Range(min=0), _FITS_64_BITS]
+        required=True, strict=True, validate=[validate.Range(min=0), _AT_MOST_MAX]
     )
 
 
@@ -82,7 +85,7 @@ class SellerCountsSchema(Schema):
         required=True, allow_nan=False, validate=validate.Range(min=0)
     )
     ratings = fields.List(
-        fields.Integer(strict=True, validate=[validate.Range(min=0), _FITS_64_BITS]),
+        fields.Integer(strict=True, validate=[validate.Range(min=0), _AT_MOST_MAX]),
         required=True,
         validate=validate.Length(equal=5, error="must hold five counts, for 1 to 5 stars"),
     )

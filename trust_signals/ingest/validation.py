@@ -206,13 +206,26 @@ class RecordKind:
     schema: Schema
     to_dict: Callable[[Any], Record]
     body: Callable[[Record], bytes]  # the stored form of a valid record
+    # Keys at every depth of a record is_valid accepts. None of its strings can hold a colon
+    # (ids, codes, dates), so its line holds exactly this many colons unless a key repeats.
+    key_count: int
 
 
 SELLERS: Final = RecordKind(
-    "seller_id", seller_is_valid, SellerRecordSchema(), seller_to_dict, seller_body
+    "seller_id",
+    seller_is_valid,
+    SellerRecordSchema(),
+    seller_to_dict,
+    seller_body,
+    len(_SELLER_KEYS) + len(WINDOWS) * (1 + len(SELLER_COUNT_FIELDS)),
 )
 OFFERS: Final = RecordKind(
-    "offer_id", offer_is_valid, OfferRecordSchema(), offer_to_dict, offer_body
+    "offer_id",
+    offer_is_valid,
+    OfferRecordSchema(),
+    offer_to_dict,
+    offer_body,
+    len(_OFFER_KEYS) + len(WINDOWS) * (1 + len(OFFER_COUNT_FIELDS)),
 )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -19,9 +20,9 @@ from trust_signals.domain.cohorts import (
     CohortSpec,
     MetricBenchmark,
     cohort_benchmarks,
-    cohort_key,
     prior_rates,
     seller_dimensions,
+    seller_prior,
 )
 from trust_signals.domain.indices import SELLER_DEFECTS, shrunk_rates
 from trust_signals.domain.signals import SignalParams, Subject, compile_signal
@@ -30,6 +31,9 @@ from trust_signals.store.codec import BODY_FORMAT, BODY_FORMAT_ARTIFACT
 
 BENCHMARK_WINDOW: Final = "90d"
 PROGRAM_GROUPINGS: Final = ("fulfillment_channel", "cs_provider", "first_party", "marketplace")
+# Bumped when the same config and snapshot would give other artifacts (as when empty
+# cohorts' priors became the marketplace's): a snapshot's stored ones are then recomputed.
+_ARTIFACT_RULES: Final = 2
 _METRIC_FNS: Final = {
     metric: compile_signal(f"seller.{metric}", BENCHMARK_WINDOW) for metric in BENCHMARK_METRICS
 }
@@ -47,6 +51,7 @@ class CohortModel:
         """A short hash: artifacts built under another cohort model are never reused."""
         canonical = orjson.dumps(
             [
+                _ARTIFACT_RULES,
                 self.spec.tenure_band_edges_days,
                 self.spec.shrinkage_dimensions,
                 self.spec.min_cohort_size,
@@ -56,16 +61,6 @@ class CohortModel:
             ]
         )
         return "cm-" + hashlib.sha256(canonical).hexdigest()[:12]
-
-
-def seller_prior(
-    seller: SellerSnapshot,
-    priors: Mapping[str, Mapping[str, Mapping[str, float]]],
-    spec: CohortSpec,
-) -> Mapping[str, Mapping[str, float]]:
-    """The shrinkage prior (window -> defect type -> rate) of a seller's cohort."""
-    key = cohort_key(seller_dimensions(seller, spec), spec.shrinkage_dimensions)
-    return priors.get(key, {})
 
 
 def seller_defect_rates(
@@ -129,6 +124,15 @@ def program_totals(sellers: Iterable[SellerSnapshot]) -> dict:  # type: ignore[t
     return totals
 
 
+def encode_program_totals(totals: dict) -> bytes:  # type: ignore[type-arg]
+    """Program totals as stored: JSON with exact integers of any size.
+
+    A total adds up one count of every seller, so valid counts can pass the 64 bits orjson
+    writes; the stdlib encoder has no such limit, and this small dict is written once per load.
+    """
+    return json.dumps(totals, separators=(",", ":")).encode()
+
+
 def encode_benchmark(cohort: CohortBenchmark) -> bytes:
     """One cohort's benchmark as stored with the snapshot."""
     return orjson.dumps(
@@ -167,7 +171,7 @@ def build_artifacts(
     rows = [benchmark_row(s, model, priors, as_of) for s in everyone if not s.first_party]
     artifacts = {
         f"priors:{version}": orjson.dumps(priors),
-        "programs": orjson.dumps(program_totals(everyone)),
+        "programs": encode_program_totals(program_totals(everyone)),
         "first_party": orjson.dumps([s.seller_id for s in everyone if s.first_party]),
         BODY_FORMAT_ARTIFACT: BODY_FORMAT,
     }
