@@ -28,7 +28,7 @@ from trust_signals.errors import ActivationRefused, SnapshotExists, SnapshotReje
 from trust_signals.ingest.chunks import MAX_RECORD_BYTES
 from trust_signals.ingest.loader import load_snapshot
 from trust_signals.ingest.manifest import read_manifest
-from trust_signals.precompute import ArtifactBuilder, CohortModel
+from trust_signals.service.cohort_artifacts import ArtifactBuilder, CohortModel
 from trust_signals.store.codec import offer_from_dict, seller_from_dict
 from trust_signals.store.sqlite import SqliteSnapshotStore
 

@@ -11,7 +11,7 @@ import orjson
 from tests.unit.snapshot_builders import seller_counts, seller_snapshot, signal_params
 from trust_signals.domain.cohorts import CohortSpec, seller_prior
 from trust_signals.domain.snapshots import SELLER_COUNT_FIELDS
-from trust_signals.precompute import CohortModel, build_artifacts
+from trust_signals.service.cohort_artifacts import CohortModel, build_artifacts
 
 MODEL = CohortModel(CohortSpec((90, 365, 1095), ("category",), 2), signal_params())
 
