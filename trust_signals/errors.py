@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from trust_signals.plurals import counted
+
 
 class TrustSignalsError(Exception):
     """Base of every error this package raises on purpose."""
@@ -48,7 +50,7 @@ class SnapshotRejected(TrustSignalsError):
             f"\n… and {self.total - len(self.problems)} more" if self.total > len(problems) else ""
         )
         super().__init__(
-            f"snapshot refused ({self.total} problems):\n" + "\n".join(problems) + more
+            f"snapshot refused ({counted(self.total, 'problem')}):\n" + "\n".join(problems) + more
         )
 
 
