@@ -15,7 +15,7 @@ from trust_signals.breaker import CircuitBreaker
 from trust_signals.cache import SignalCache
 from trust_signals.config import Settings, TrustConfig
 from trust_signals.config_versions import stored_config_reader
-from trust_signals.errors import TrustSignalsError
+from trust_signals.errors import StoreNotFound, TrustSignalsError
 from trust_signals.ingest.loader import load_snapshot
 from trust_signals.ingest.manifest import read_manifest
 from trust_signals.precompute import ArtifactBuilder, CohortModel
@@ -35,15 +35,22 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def build_store(settings: Settings) -> ServingStore:
+def build_store(settings: Settings, *, create: bool = True) -> ServingStore:
     """The store TRUST_SIGNALS_STORE names: a redis:// or redis+cluster:// URL, else a
-    SQLite directory. The one place that chooses a backend."""
+    SQLite directory. The one place that chooses a backend.
+
+    Without `create`, a SQLite directory holding no store raises StoreNotFound instead of
+    becoming an empty store: a command that only reads must leave no store behind it.
+    """
     grace = settings.retire_grace_seconds
     if settings.store.startswith(("redis://", "rediss://", "redis+cluster://")):
         return redis_store_from_url(
             settings.store, timeout_seconds=settings.store_timeout_seconds, grace_seconds=grace
         )
-    return SqliteSnapshotStore(Path(settings.store), grace_seconds=grace)
+    store = SqliteSnapshotStore(Path(settings.store), grace_seconds=grace)
+    if not create and not store.exists():
+        raise StoreNotFound(str(Path(settings.store).absolute()))
+    return store
 
 
 def build_trust_signals(

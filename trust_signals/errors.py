@@ -24,6 +24,14 @@ class StoreUnavailable(TrustSignalsError):
     """The snapshot store cannot answer; raised `from` the driver's error."""
 
 
+class StoreNotFound(TrustSignalsError):
+    """No store where the settings point: nothing was ever stored there."""
+
+    def __init__(self, where: str) -> None:
+        super().__init__(f"no store at {where}")
+        self.where = where
+
+
 class ConfigError(TrustSignalsError):
     """An invalid configuration; `problems` lists every one as 'path: message'."""
 
