@@ -6,7 +6,7 @@ import gc
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final
@@ -15,9 +15,9 @@ from trust_signals.breaker import CircuitBreaker
 from trust_signals.cache import SignalCache
 from trust_signals.config import Settings, TrustConfig
 from trust_signals.config_versions import stored_config_reader
-from trust_signals.errors import StoreNotFound, TrustSignalsError
+from trust_signals.errors import SnapshotRejected, StoreNotFound, TrustSignalsError
 from trust_signals.ingest.loader import load_snapshot
-from trust_signals.ingest.manifest import read_manifest
+from trust_signals.ingest.manifest import MANIFEST_NAME, read_manifest
 from trust_signals.precompute import ArtifactBuilder, CohortModel
 from trust_signals.service import Clock, TrustSignals
 from trust_signals.store.activation import DEFAULT_MAX_SHRINK
@@ -64,13 +64,36 @@ def build_trust_signals(
     return TrustSignals(store, read_config, clock, cache, breaker)
 
 
-def snapshot_dirs(paths: Iterable[Path]) -> Iterator[Path]:
-    """Snapshot directories: each path itself, or the snapshot directories inside it."""
+def snapshot_dirs(paths: Iterable[Path]) -> list[Path]:
+    """Snapshot directories: each path itself if it holds a manifest, else every folder in it.
+
+    A publishing job must not succeed having loaded nothing, or some marketplaces only: a path
+    with no snapshot, or a folder in it without its manifest (written last, so a publication
+    cut short has none), raises SnapshotRejected naming each, before anything is loaded.
+    Hidden folders (.git, .cache) are not snapshots and are left alone.
+    """
+    found: list[Path] = []
+    problems: list[str] = []
     for path in paths:
-        if (path / "manifest.json").exists():
-            yield path
-        else:
-            yield from sorted(p.parent for p in path.glob("*/manifest.json"))
+        if (path / MANIFEST_NAME).is_file():
+            found.append(path)
+            continue
+        folders = sorted(p for p in path.iterdir() if p.is_dir() and not p.name.startswith("."))
+        if not folders:
+            problems.append(
+                f"{path}: holds no snapshot ({MANIFEST_NAME} in it or in a folder in it)"
+            )
+        for folder in folders:
+            if (folder / MANIFEST_NAME).is_file():
+                found.append(folder)
+            else:
+                problems.append(
+                    f"{folder}: no {MANIFEST_NAME}: an incomplete snapshot; publish it again, "
+                    "or load the other folders by name"
+                )
+    if problems:
+        raise SnapshotRejected(problems)
+    return found
 
 
 def load_snapshot_dir(

@@ -250,6 +250,32 @@ def test_load_of_a_publish_folder_loads_every_marketplace(tmp_path: Path) -> Non
     ]
 
 
+def test_load_refuses_a_folder_without_a_snapshot_and_creates_no_store(tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+
+    assert refused(run(tmp_path, "load", str(empty))) == [
+        "error: snapshot refused (1 problem):",
+        f"{empty}: holds no snapshot (manifest.json in it or in a folder in it)",
+    ]
+    assert not (tmp_path / "store").exists()
+
+
+def test_load_refuses_a_publish_folder_missing_a_manifest_before_loading_any(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "out"
+    generate(tmp_path, out)
+    (out / "DE" / "manifest.json").unlink()
+
+    assert refused(run(tmp_path, "load", str(out))) == [
+        "error: snapshot refused (1 problem):",
+        f"{out / 'DE'}: no manifest.json: an incomplete snapshot; publish it again, "
+        "or load the other folders by name",
+    ]
+    assert not (tmp_path / "store").exists()
+
+
 def test_load_lists_every_bad_record_as_file_line_field_problem(tmp_path: Path) -> None:
     sellers = [seller_record(tenure_days=-1), seller_record(seller_id="S-2", marketplace="us")]
     snapshot = write_snapshot_dir(tmp_path / "bad", sellers, [offer_record()])
@@ -476,6 +502,25 @@ def test_config_rollback_to_an_unknown_version_is_refused(tmp_path: Path) -> Non
 
 
 # --- demo -------------------------------------------------------------------------------
+
+
+def test_demo_generates_over_a_run_cut_short_loads_and_then_has_nothing_to_do(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "demo"
+    (out / "US").mkdir(parents=True)  # an earlier generation that never wrote its manifest
+
+    first = run(tmp_path, "demo", "--out", str(out))
+    second = run(tmp_path, "demo", "--out", str(out))
+
+    assert first.exit_code == 0
+    assert sorted(line.split(" (")[0][:9] for line in first.output.splitlines()) == [
+        "loaded DE",
+        "loaded IN",
+        "loaded US",
+    ]
+    assert sorted(store_of(tmp_path).active_snapshots()) == ["DE", "IN", "US"]
+    assert (second.exit_code, second.output) == (0, "a snapshot is already active; nothing to do\n")
 
 
 def test_demo_without_out_is_a_usage_error(tmp_path: Path) -> None:
