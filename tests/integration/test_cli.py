@@ -92,7 +92,7 @@ def _commands(group: click.Group, path: tuple[str, ...] = ()) -> list[tuple[str,
 
 
 @pytest.mark.parametrize("path", _commands(main), ids=lambda p: " ".join(p) or "trust-signals")
-def test_every_command_answers_h_with_help_on_every_option_even_with_bad_settings(
+def test_every_command_answers_h_with_help_on_every_option_and_argument_despite_bad_settings(
     path: tuple[str, ...],
 ) -> None:
     result = invoke({"TRUST_SIGNALS_CACHE_SIZE": "x"}, *path, "-h")
@@ -102,8 +102,10 @@ def test_every_command_answers_h_with_help_on_every_option_even_with_bad_setting
     command = main
     for name in path:
         command = command.commands[name]  # type: ignore[attr-defined]
-    undocumented = [p.name for p in command.params if isinstance(p, click.Option) and not p.help]
-    assert undocumented == []
+    options = [p for p in command.params if isinstance(p, click.Option)]
+    arguments = [p for p in command.params if isinstance(p, click.Argument)]
+    assert [o.name for o in options if not o.help] == []
+    assert [a.name for a in arguments if a.human_readable_name not in (command.help or "")] == []
 
 
 def test_help_names_every_setting_and_where_the_default_store_is() -> None:
@@ -386,12 +388,21 @@ def test_commands_on_a_missing_store_create_none(tmp_path: Path, args: list[str]
     assert not (tmp_path / "store").exists()
 
 
-def test_snapshots_activate_of_an_unknown_snapshot_is_refused(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("args", "error"),
+    [
+        (["activate", "nope"], "snapshot 'nope' not found"),
+        (["delete", "nope"], "snapshot 'nope' not found"),
+        (["delete", "US-2026-11-27"],
+         "snapshot 'US-2026-11-27' is active; activate another one before deleting it"),
+        (["deactivate", "DE"], "marketplace 'DE' not found"),
+    ],
+    ids=["activate-unknown", "delete-unknown", "delete-active", "deactivate-unserved"],
+)  # fmt: skip
+def test_snapshots_refusals_are_one_line(tmp_path: Path, args: list[str], error: str) -> None:
     run(tmp_path, "load", str(us_snapshot(tmp_path / "us")))
 
-    assert refused(run(tmp_path, "snapshots", "activate", "nope")) == [
-        "error: snapshot 'nope' not found"
-    ]
+    assert refused(run(tmp_path, "snapshots", *args)) == [f"error: {error}"]
 
 
 def test_deactivate_takes_a_marketplace_off_and_says_what_it_served(tmp_path: Path) -> None:
@@ -405,14 +416,6 @@ def test_deactivate_takes_a_marketplace_off_and_says_what_it_served(tmp_path: Pa
     store = store_of(tmp_path)
     assert store.active_snapshots() == {}
     assert store.deactivated_marketplaces() == {"US"}
-
-
-def test_delete_refuses_the_active_snapshot(tmp_path: Path) -> None:
-    run(tmp_path, "load", str(us_snapshot(tmp_path / "us")))
-
-    assert refused(run(tmp_path, "snapshots", "delete", "US-2026-11-27")) == [
-        "error: snapshot 'US-2026-11-27' is active; activate another one before deleting it"
-    ]
 
 
 def test_delete_waits_until_no_worker_can_still_serve_the_snapshot(tmp_path: Path) -> None:
