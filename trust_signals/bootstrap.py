@@ -6,16 +6,16 @@ import gc
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final
 
 from trust_signals.breaker import CircuitBreaker
 from trust_signals.config import Settings, TrustConfig
-from trust_signals.errors import TrustSignalsError
+from trust_signals.errors import SnapshotRejected, StoreNotFound, TrustSignalsError
 from trust_signals.ingest.loader import load_snapshot
-from trust_signals.ingest.manifest import read_manifest
+from trust_signals.ingest.manifest import MANIFEST_NAME, read_manifest
 from trust_signals.service.cache import SignalCache
 from trust_signals.service.cohort_artifacts import ArtifactBuilder, CohortModel
 from trust_signals.service.config_versions import stored_config_reader
@@ -35,15 +35,22 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def build_store(settings: Settings) -> ServingStore:
+def build_store(settings: Settings, *, create: bool = True) -> ServingStore:
     """The store TRUST_SIGNALS_STORE names: a redis:// or redis+cluster:// URL, else a
-    SQLite directory. The one place that chooses a backend."""
+    SQLite directory. The one place that chooses a backend.
+
+    Without `create`, a SQLite directory holding no store raises StoreNotFound instead of
+    becoming an empty store: a command that only reads must leave no store behind it.
+    """
     grace = settings.retire_grace_seconds
     if settings.store.startswith(("redis://", "rediss://", "redis+cluster://")):
         return redis_store_from_url(
             settings.store, timeout_seconds=settings.store_timeout_seconds, grace_seconds=grace
         )
-    return SqliteSnapshotStore(Path(settings.store), grace_seconds=grace)
+    store = SqliteSnapshotStore(Path(settings.store), grace_seconds=grace)
+    if not create and not store.exists():
+        raise StoreNotFound(str(Path(settings.store).absolute()))
+    return store
 
 
 def build_trust_signals(
@@ -57,13 +64,36 @@ def build_trust_signals(
     return TrustSignals(store, read_config, clock, cache, breaker)
 
 
-def snapshot_dirs(paths: Iterable[Path]) -> Iterator[Path]:
-    """Snapshot directories: each path itself, or the snapshot directories inside it."""
+def snapshot_dirs(paths: Iterable[Path]) -> list[Path]:
+    """Snapshot directories: each path itself if it holds a manifest, else every folder in it.
+
+    A publishing job must not succeed having loaded nothing, or some marketplaces only: a path
+    with no snapshot, or a folder in it without its manifest (written last, so a publication
+    cut short has none), raises SnapshotRejected naming each, before anything is loaded.
+    Hidden folders (.git, .cache) are not snapshots and are left alone.
+    """
+    found: list[Path] = []
+    problems: list[str] = []
     for path in paths:
-        if (path / "manifest.json").exists():
-            yield path
-        else:
-            yield from sorted(p.parent for p in path.glob("*/manifest.json"))
+        if (path / MANIFEST_NAME).is_file():
+            found.append(path)
+            continue
+        folders = sorted(p for p in path.iterdir() if p.is_dir() and not p.name.startswith("."))
+        if not folders:
+            problems.append(
+                f"{path}: holds no snapshot ({MANIFEST_NAME} in it or in a folder in it)"
+            )
+        for folder in folders:
+            if (folder / MANIFEST_NAME).is_file():
+                found.append(folder)
+            else:
+                problems.append(
+                    f"{folder}: no {MANIFEST_NAME}: an incomplete snapshot; publish it again, "
+                    "or load the other folders by name"
+                )
+    if problems:
+        raise SnapshotRejected(problems)
+    return found
 
 
 def load_snapshot_dir(

@@ -3,22 +3,22 @@
 from __future__ import annotations
 
 import getpass
-import os
-import sys
 import time
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from datetime import date, datetime
 from pathlib import Path
 
 import click
 import orjson
 
+from trust_signals import __version__
 from trust_signals.bootstrap import build_store, load_snapshot_dir, snapshot_dirs
-from trust_signals.config import TrustConfig, load_config, load_settings
-from trust_signals.errors import ConfigError, SnapshotRejected, SnapshotRetiring, TrustSignalsError
-from trust_signals.ingest.generator import generate_snapshots
+from trust_signals.cli_boundary import ErrorBoundary, progress_bar, settings
+from trust_signals.config import TrustConfig, load_config
+from trust_signals.errors import SnapshotRejected, SnapshotRetiring
+from trust_signals.ingest.generator import check_arguments, generate_snapshots
 from trust_signals.ingest.manifest import read_manifest
+from trust_signals.plurals import counted
 from trust_signals.service.config_versions import (
     Activation,
     activate_config_file,
@@ -33,15 +33,24 @@ ALLOW_SHRINK_HELP = (
     "Activate even if the snapshot has far fewer sellers or offers than the active one "
     "(more than TRUST_SIGNALS_MAX_SNAPSHOT_SHRINK, default 20 %, fewer)."
 )
+BY_HELP = "Who activates it (default: the OS user)."
+SNAPSHOT_FOLDER = click.Path(exists=True, file_okay=False, path_type=Path)
+OUT_FOLDER = click.Path(file_okay=False, path_type=Path)
+
+
+def _store(*, create: bool = False) -> ServingStore:
+    """The store the settings name; only commands that write may create it."""
+    return build_store(settings(), create=create)
 
 
 def _active_config(store: ServingStore) -> TrustConfig:
     """The store's active config; an empty store is seeded from TRUST_SIGNALS_CONFIG."""
-    return active_config(store, load_settings(os.environ).config)
+    return active_config(store, settings().config)
 
 
-def _store() -> ServingStore:
-    return build_store(load_settings(os.environ))
+def _max_shrink(allow_shrink: bool) -> float | None:
+    """The shrink guard's limit from the settings, or None when the operator allows any."""
+    return None if allow_shrink else settings().max_snapshot_shrink
 
 
 def _os_user() -> str:
@@ -51,71 +60,98 @@ def _os_user() -> str:
         return "unknown"
 
 
-@contextmanager
-def _refusals() -> Iterator[None]:
-    """Exit 1 on a refusal: a config's every problem on its own line, else one line."""
-    try:
-        yield
-    except ConfigError as error:
-        for line in error.problems:
-            click.echo(line, err=True)
-        sys.exit(1)
-    except TrustSignalsError as error:
-        click.echo(f"error: {error}", err=True)
-        sys.exit(1)
+@click.group(cls=ErrorBoundary, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="trust-signals", message="%(prog)s %(version)s")
+@click.option("--debug", is_flag=True, help="Show a failure's traceback instead of one line.")
+def main(debug: bool) -> None:
+    """Trust signals from seller and offer performance snapshots.
 
-
-@click.group()
-def main() -> None:
-    """Trust signals from seller and offer performance snapshots."""
+    Snapshots and the legal-approved config are loaded into the store and activated there;
+    every server worker on that store serves what it marks active.
+    """
 
 
 @main.command()
-@click.option("--sellers", type=click.IntRange(min=1), required=True)
-@click.option("--offers", type=click.IntRange(min=1), required=True)
-@click.option("--marketplaces", default="US,DE,IN", show_default=True)
-@click.option("--seed", type=int, default=1, show_default=True)
-@click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), default=None)
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True)
+@click.option(
+    "--sellers",
+    type=click.IntRange(min=1),
+    required=True,
+    help="Sellers in all, split across the marketplaces (each counts its first-party seller).",
+)
+@click.option(
+    "--offers", type=click.IntRange(min=1), required=True, help="Offers in all, split alike."
+)
+@click.option(
+    "--marketplaces",
+    default="US,DE,IN",
+    show_default=True,
+    help="Two upper-case letters each, comma-separated; the first gets the largest share.",
+)
+@click.option(
+    "--seed", type=int, default=1, show_default=True, help="Same seed and options, same files."
+)
+@click.option(
+    "--as-of",
+    "as_of",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="The snapshots' day, YYYY-MM-DD.  [default: today]",
+)
+@click.option(
+    "--out", type=OUT_FOLDER, required=True, help="The folder to write OUT/<MARKETPLACE> into."
+)
 @click.option("--plain", is_flag=True, help="Write .jsonl instead of .jsonl.gz.")
 def generate(
-    sellers: int, offers: int, marketplaces: str, seed: int, as_of: object, out: Path, plain: bool
+    sellers: int,
+    offers: int,
+    marketplaces: str,
+    seed: int,
+    as_of: datetime | None,
+    out: Path,
+    plain: bool,
 ) -> None:
-    """Write a synthetic snapshot per marketplace under OUT."""
-    day = as_of.date() if as_of is not None else date.today()  # type: ignore[attr-defined]
-    dirs = generate_snapshots(
-        out,
-        sellers=sellers,
-        offers=offers,
-        marketplaces=[m.strip() for m in marketplaces.split(",") if m.strip()],
-        seed=seed,
-        as_of=day,
-        compress=not plain,
-    )
+    """Write a synthetic snapshot per marketplace under OUT.
+
+    Prints each snapshot's folder (OUT/US, ...), ready for `trust-signals load OUT`.
+    """
+    codes = [m.strip() for m in marketplaces.split(",") if m.strip()]
+    try:
+        check_arguments(codes, sellers, offers)
+    except ValueError as error:
+        raise click.UsageError(str(error)) from None
+    with progress_bar(sellers + offers, f"generating {out}") as progress:
+        dirs = generate_snapshots(
+            out,
+            sellers=sellers,
+            offers=offers,
+            marketplaces=codes,
+            seed=seed,
+            as_of=as_of.date() if as_of is not None else date.today(),
+            compress=not plain,
+            progress=progress,
+        )
     for directory in dirs:
         click.echo(str(directory))
-
-
-def _max_shrink(allow_shrink: bool) -> float | None:
-    """The shrink guard's limit from the settings, or None when the operator allows any."""
-    return None if allow_shrink else load_settings(os.environ).max_snapshot_shrink
 
 
 def load_dirs(
     paths: Iterable[Path], *, force: bool, activate: bool, allow_shrink: bool = False
 ) -> list[str]:
-    """Load each snapshot directory with a progress bar on a terminal; ids loaded.
+    """Load each snapshot directory, with a progress bar on a terminal; the ids loaded.
 
     Cohort artifacts are computed for the store's active config, the one workers serve.
     """
-    store = _store()
+    directories = snapshot_dirs(paths)  # every folder checked before anything is loaded
+    store = _store(create=True)
     config = _active_config(store)
     max_shrink = _max_shrink(allow_shrink)
     loaded = []
-    for directory in snapshot_dirs(paths):
+    for directory in directories:
         manifest = read_manifest(directory)
         total = manifest.sellers.records + manifest.offers.records
-        with click.progressbar(length=total, label=f"loading {directory}", file=sys.stderr) as bar:
+        with progress_bar(
+            total, f"loading {directory}", then=f"loading {directory}: cohort artifacts"
+        ) as progress:
             info = load_snapshot_dir(
                 store,
                 directory,
@@ -123,46 +159,48 @@ def load_dirs(
                 force=force,
                 activate=activate,
                 max_shrink=max_shrink,
-                progress=bar.update if sys.stderr.isatty() else None,
+                progress=progress,
             )
         loaded.append(info.snapshot_id)
         click.echo(
-            f"loaded {info.snapshot_id} ({info.marketplace}, {info.seller_count} sellers, "
-            f"{info.offer_count} offers){' and activated' if activate else ''}"
+            f"loaded {info.snapshot_id} ({info.marketplace}, {counted(info.seller_count, 'seller')}"
+            f", {counted(info.offer_count, 'offer')}){' and activated' if activate else ''}"
         )
     return loaded
 
 
 @main.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.argument("paths", nargs=-1, required=True, type=SNAPSHOT_FOLDER)
 @click.option("--force", is_flag=True, help="Replace a snapshot already loaded.")
 @click.option("--no-activate", is_flag=True, help="Load without activating.")
 @click.option("--allow-shrink", is_flag=True, help=ALLOW_SHRINK_HELP)
 def load(paths: tuple[Path, ...], force: bool, no_activate: bool, allow_shrink: bool) -> None:
-    """Verify, validate and load snapshot directories, then activate them."""
-    try:
-        load_dirs(paths, force=force, activate=not no_activate, allow_shrink=allow_shrink)
-    except SnapshotRejected as error:
-        click.echo(str(error), err=True)
-        sys.exit(1)
-    except TrustSignalsError as error:
-        click.echo(f"error: {error}", err=True)
-        sys.exit(1)
+    """Verify, validate and load snapshots, then activate them.
+
+    Each of PATHS is a snapshot folder (it holds manifest.json) or a folder of them, one per
+    marketplace, as `generate` writes it. A folder in it without its manifest refuses the
+    whole load, before anything is loaded.
+    """
+    load_dirs(paths, force=force, activate=not no_activate, allow_shrink=allow_shrink)
 
 
 @main.group()
 def snapshots() -> None:
-    """List, activate and delete loaded snapshots."""
+    """List, activate, deactivate and delete loaded snapshots."""
 
 
 @snapshots.command("list")
 def snapshots_list() -> None:
     """Every retained snapshot, newest first; * marks the active ones."""
-    for info in _store().list_snapshots():
+    listed = _store().list_snapshots()
+    if not listed:
+        click.echo("no snapshot loaded yet: `trust-signals load DIR` loads one")
+    for info in listed:
         mark = "*" if info.active else " "
         click.echo(
             f"{mark} {info.snapshot_id:<24} {info.marketplace}  as_of {info.as_of}  "
-            f"{info.seller_count} sellers  {info.offer_count} offers  loaded {info.loaded_at}"
+            f"{counted(info.seller_count, 'seller')}  {counted(info.offer_count, 'offer')}  "
+            f"loaded {info.loaded_at}"
         )
 
 
@@ -170,28 +208,21 @@ def snapshots_list() -> None:
 @click.argument("snapshot_id")
 @click.option("--allow-shrink", is_flag=True, help=ALLOW_SHRINK_HELP)
 def snapshots_activate(snapshot_id: str, allow_shrink: bool) -> None:
-    """Make SNAPSHOT_ID the active snapshot of its marketplace (rollback too)."""
-    try:
-        activate_checked(_store(), snapshot_id, max_shrink=_max_shrink(allow_shrink))
-    except TrustSignalsError as error:
-        click.echo(f"error: {error}", err=True)
-        sys.exit(1)
+    """Make SNAPSHOT_ID (as `snapshots list` shows it) the active snapshot of its
+    marketplace; a rollback too."""
+    activate_checked(_store(), snapshot_id, max_shrink=_max_shrink(allow_shrink))
     click.echo(f"activated {snapshot_id}")
 
 
 @snapshots.command("deactivate")
 @click.argument("marketplace")
 def snapshots_deactivate(marketplace: str) -> None:
-    """Stop serving MARKETPLACE on purpose (its snapshot stays loaded for rollback).
+    """Stop serving MARKETPLACE (e.g. US) on purpose; its snapshot stays loaded for rollback.
 
     Unlike a store that lost its data, which workers ride out on their last good view, a
     deactivated marketplace is dropped by every worker within the reload interval.
     """
-    try:
-        snapshot_id = _store().deactivate(marketplace)
-    except TrustSignalsError as error:
-        click.echo(f"error: {error}", err=True)
-        sys.exit(1)
+    snapshot_id = _store().deactivate(marketplace)
     click.echo(f"deactivated {marketplace} (was serving {snapshot_id})")
 
 
@@ -203,70 +234,62 @@ def snapshots_deactivate(marketplace: str) -> None:
     help="Fail instead of waiting when workers may still be serving the snapshot.",
 )
 def snapshots_delete(snapshot_id: str, no_wait: bool) -> None:
-    """Delete an inactive snapshot, once no worker can still be serving it.
+    """Delete the inactive snapshot SNAPSHOT_ID, once no worker can still be serving it.
 
     A snapshot replaced or deactivated moments ago may still be read by a worker that has
     not refreshed yet; the deletion waits out that grace period (or fails with --no-wait).
     """
     store = _store()
-    try:
-        while True:
-            try:
-                store.delete(snapshot_id)
-                break
-            except SnapshotRetiring as retiring:
-                if no_wait:
-                    raise
-                click.echo(f"waiting {retiring.seconds_left:.1f} s for workers to move off it")
-                time.sleep(retiring.seconds_left)
-    except TrustSignalsError as error:
-        click.echo(f"error: {error}", err=True)
-        sys.exit(1)
+    while True:
+        try:
+            store.delete(snapshot_id)
+            break
+        except SnapshotRetiring as retiring:
+            if no_wait:
+                raise
+            click.echo(f"waiting {retiring.seconds_left:.1f} s for workers to move off it")
+            time.sleep(retiring.seconds_left)
     click.echo(f"deleted {snapshot_id}")
 
 
 @main.group()
 def config() -> None:
-    """Check, activate, roll back and show the legal-approved configuration."""
+    """Check, activate, roll back and show the legal-approved config."""
 
 
 @config.command("check")
 @click.argument("file", type=click.Path(path_type=Path))
 def config_check(file: Path) -> None:
-    """Validate FILE; print every problem with its path and exit non-zero if any."""
-    with _refusals():
-        checked = load_config(file)
+    """Validate the config FILE; print every problem with its path, exit 1 if any."""
+    checked = load_config(file)
     click.echo(f"ok: {file} config_version {checked.version}")
 
 
 @config.command("activate")
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--approval-ref", "approval_ref", required=True, help="The approval of FILE.")
-@click.option("--by", default=None, help="Who activates it (default: the OS user).")
+@click.option("--by", default=None, help=BY_HELP)
 def config_activate(file: Path, approval_ref: str, by: str | None) -> None:
-    """Validate FILE whole, store it and make it every node's config at once."""
-    with _refusals():
-        done = activate_config_file(_store(), file, approval_ref, by or _os_user())
+    """Validate the config FILE whole, store it and make it every node's config at once."""
+    done = activate_config_file(_store(create=True), file, approval_ref, by or _os_user())
     _echo_activation(done)
 
 
 @config.command("rollback")
 @click.argument("version", required=False)
-@click.option("--by", default=None, help="Who activates it (default: the OS user).")
+@click.option("--by", default=None, help=BY_HELP)
 def config_rollback(version: str | None, by: str | None) -> None:
-    """Activate stored VERSION again (default: the one active before the current)."""
-    with _refusals():
-        done = rollback_config(_store(), version, by or _os_user())
-    _echo_activation(done)
+    """Activate the stored config VERSION again (default: the one active before the
+    current; `config history` lists them)."""
+    _echo_activation(rollback_config(_store(), version, by or _os_user()))
 
 
 @config.command("history")
 def config_history() -> None:
     """Every stored config version, newest first, with its approval; * marks the active one."""
-    with _refusals():
-        store = _store()
-        active = store.active_config_version()
-        stored = store.list_configs()
+    store = _store()
+    active = store.active_config_version()
+    stored = store.list_configs()
     if not stored:
         click.echo("no config stored yet: the first worker or load stores TRUST_SIGNALS_CONFIG")
     for entry in stored:
@@ -275,11 +298,10 @@ def config_history() -> None:
 
 
 @config.command("show")
-@click.option("--config", "config_file", default=None, help="A config file instead.")
+@click.option("--config", "config_file", default=None, help="Show this config file instead.")
 def config_show(config_file: str | None) -> None:
     """The store's active configuration (or FILE's) per marketplace, as JSON."""
-    with _refusals():
-        checked = load_config(config_file) if config_file else _active_config(_store())
+    checked = load_config(config_file) if config_file else _active_config(_store())
     click.echo(orjson.dumps(checked.describe(), option=orjson.OPT_INDENT_2).decode())
 
 
@@ -310,14 +332,33 @@ def _when(moment: datetime) -> str:
 
 
 @main.command()
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True)
+@click.option(
+    "--out",
+    type=OUT_FOLDER,
+    required=True,
+    help="The demo snapshot's folder; a complete one there is loaded again, not regenerated.",
+)
 def demo(out: Path) -> None:
-    """Generate and load a small demo snapshot unless one is already active."""
-    if _store().active_snapshots():
+    """Generate and load a small demo snapshot unless one is active."""
+    if _store(create=True).active_snapshots():
         click.echo("a snapshot is already active; nothing to do")
         return
-    if not any(snapshot_dirs([out])) if out.exists() else True:
-        generate_snapshots(
-            out, marketplaces=["US", "DE", "IN"], seed=7, as_of=date.today(), **DEMO_SIZE
+    load_dirs(_demo_snapshot(out), force=True, activate=True)
+
+
+def _demo_snapshot(out: Path) -> list[Path]:
+    """The demo's snapshot folders in OUT, generated unless complete ones are there."""
+    if out.is_dir():
+        try:
+            return snapshot_dirs([out])
+        except SnapshotRejected:  # an earlier run cut short: write it again
+            pass
+    with progress_bar(sum(DEMO_SIZE.values()), f"generating {out}") as progress:
+        return generate_snapshots(
+            out,
+            marketplaces=["US", "DE", "IN"],
+            seed=7,
+            as_of=date.today(),
+            progress=progress,
+            **DEMO_SIZE,
         )
-    load_dirs([out], force=True, activate=True)

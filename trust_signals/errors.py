@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from trust_signals.plurals import counted
+
 
 class TrustSignalsError(Exception):
     """Base of every error this package raises on purpose."""
@@ -20,6 +22,14 @@ class SnapshotNotFound(TrustSignalsError):
 
 class StoreUnavailable(TrustSignalsError):
     """The snapshot store cannot answer; raised `from` the driver's error."""
+
+
+class StoreNotFound(TrustSignalsError):
+    """No store where the settings point: nothing was ever stored there."""
+
+    def __init__(self, where: str) -> None:
+        super().__init__(f"no store at {where}")
+        self.where = where
 
 
 class ConfigError(TrustSignalsError):
@@ -48,7 +58,7 @@ class SnapshotRejected(TrustSignalsError):
             f"\n… and {self.total - len(self.problems)} more" if self.total > len(problems) else ""
         )
         super().__init__(
-            f"snapshot refused ({self.total} problems):\n" + "\n".join(problems) + more
+            f"snapshot refused ({counted(self.total, 'problem')}):\n" + "\n".join(problems) + more
         )
 
 

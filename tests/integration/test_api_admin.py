@@ -126,7 +126,7 @@ def test_activation_that_would_wipe_most_offers_is_refused_unless_allowed(
 
     assert (refused.status_code, refused.get_json()["code"]) == (409, "activation_refused")
     assert (
-        "has 1 sellers, 75.0% fewer than the active US-2026-11-27 (4)"
+        "has 1 seller, 75.0% fewer than the active US-2026-11-27 (4)"
         in refused.get_json()["detail"]
     )
     assert allowed.status_code == 200

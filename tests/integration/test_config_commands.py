@@ -86,8 +86,8 @@ def test_a_bad_config_activated_via_the_cli_is_refused_with_every_problem_and_ch
 
     assert (result.exit_code, result.stdout) == (1, "")
     assert result.stderr.splitlines() == [
-        CUT_SHORT,
-        "badges[1].when.all[0].threshold: must be between 0 and 1",
+        f"error: {CUT_SHORT}",
+        "error: badges[1].when.all[0].threshold: must be between 0 and 1",
     ]
     assert served(client) == before
     assert cli(settings, "config", "history").output == history
@@ -153,9 +153,9 @@ def test_rollback_to_a_named_version_and_activating_the_active_one_again(
         (["rollback", "nope"], "error: config version 'nope' is not stored"),
         (["rollback"], "error: no other config version was ever active: nothing to roll back to"),
         (["activate", "absent.toml", "--approval-ref", "X"],
-         "absent.toml: cannot read: No such file or directory"),
+         "error: absent.toml: cannot read: No such file or directory"),
         (["activate", "{config}", "--approval-ref", " "],
-         "approval reference: must not be empty"),
+         "error: approval reference: must not be empty"),
     ],
     ids=["unknown-version", "nothing-earlier", "missing-file", "blank-approval"],
 )  # fmt: skip

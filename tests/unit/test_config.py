@@ -436,7 +436,7 @@ def test_config_check_refuses_every_line_prefix_of_the_default_but_the_whole_fil
     for cut in range(len(lines) + 1):
         copy.write_text("".join(lines[:cut]))
         result = CliRunner().invoke(main, ["config", "check", str(copy)])
-        says_why = result.output.startswith(("end: ", "end.config_name: "))
+        says_why = result.output.startswith(("error: end: ", "error: end.config_name: "))
         outcomes.append((cut, result.exit_code == 0, result.exit_code == 0 or says_why))
     assert outcomes == [(cut, complete[cut], True) for cut in range(len(lines) + 1)]
     assert complete.count(True) == 1

@@ -297,3 +297,12 @@ def test_tenure_ranges_from_days_to_many_years(snapshots: Any) -> None:
 def test_bad_arguments_are_refused(tmp_path: Path, overrides: Record, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         _generate(tmp_path, **overrides)
+
+
+def test_progress_counts_every_record_as_it_is_written(tmp_path: Path) -> None:
+    steps: list[int] = []
+
+    _generate(tmp_path, offers=5_000, progress=steps.append)
+
+    assert sum(steps) == SELLERS + 5_000
+    assert max(steps) < 5_000  # reported batch by batch, not once at the end

@@ -8,7 +8,7 @@ import math
 import random
 import re
 from bisect import bisect_right
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
@@ -41,6 +41,8 @@ _PER_SELLER: Final = len(WINDOWS) * len(OFFER_COUNT_FIELDS)  # offer totals: per
 _BATCH_LINES: Final = 2048  # one write (and one deflate call) per batch, not per record
 _GZIP_LEVEL: Final = 6  # level 9 takes twice as long for ~15 % smaller files
 
+Progress = Callable[[int], None]  # records written since the last call
+
 
 @dataclass(frozen=True, slots=True)
 class _Market:
@@ -60,14 +62,17 @@ def generate_snapshots(
     seed: int,
     as_of: date,
     compress: bool = True,
+    progress: Progress | None = None,
 ) -> list[Path]:
     """Write one snapshot directory per marketplace, out_dir/<MP>; the directories, in order.
 
     sellers and offers are totals split across the marketplaces, the first largest; each store
     also counts its first-party retailer among its sellers. Same arguments, same bytes.
+    `progress` is told the records written since its last call; they add up to
+    sellers + offers. Raises ValueError, before writing anything, on arguments it cannot meet.
     """
     codes = list(marketplaces)
-    _check_arguments(codes, sellers, offers)
+    check_arguments(codes, sellers, offers)
     weights = _SPLITS.get(len(codes)) or tuple(0.5**i for i in range(len(codes)))
     seller_split = split_total(sellers - len(codes), weights)  # one seat each is the 1P seller
     offer_split = split_total(offers, weights)
@@ -79,6 +84,7 @@ def generate_snapshots(
             seed=seed,
             as_of=as_of,
             compress=compress,
+            progress=progress or _ignore,
         )
         for index, code in enumerate(codes)
     ]
@@ -94,7 +100,8 @@ def split_total(total: int, weights: Sequence[float]) -> list[int]:
     return parts
 
 
-def _check_arguments(codes: list[str], sellers: int, offers: int) -> None:
+def check_arguments(codes: Sequence[str], sellers: int, offers: int) -> None:
+    """Raise ValueError naming the argument if generate_snapshots cannot meet these."""
     if not codes or len(set(codes)) != len(codes):
         raise ValueError("marketplaces: must name at least one marketplace, each once")
     bad = [code for code in codes if not _MARKETPLACE.fullmatch(code)]
@@ -106,8 +113,12 @@ def _check_arguments(codes: list[str], sellers: int, offers: int) -> None:
         raise ValueError("offers: must be non-negative")
 
 
+def _ignore(records: int) -> None:
+    """No progress to report."""
+
+
 def _write_snapshot(
-    directory: Path, market: _Market, *, seed: int, as_of: date, compress: bool
+    directory: Path, market: _Market, *, seed: int, as_of: date, compress: bool, progress: Progress
 ) -> Path:
     """One marketplace's snapshot; the manifest is written last, so a broken run has none."""
     directory.mkdir(parents=True, exist_ok=True)
@@ -127,9 +138,9 @@ def _write_snapshot(
     offer_totals = [0] * (_PER_SELLER * len(profiles))
     suffix = ".jsonl.gz" if compress else ".jsonl"
     offer_lines = _offer_lines(rng, market, profiles, offer_totals)
-    offers_entry = _write_lines(directory / f"offers{suffix}", offer_lines, compress)
+    offers_entry = _write_lines(directory / f"offers{suffix}", offer_lines, compress, progress)
     seller_lines = _seller_lines(rng, market.code, profiles, offer_totals)
-    sellers_entry = _write_lines(directory / f"sellers{suffix}", seller_lines, compress)
+    sellers_entry = _write_lines(directory / f"sellers{suffix}", seller_lines, compress, progress)
     manifest = {
         "schema_version": SCHEMA_VERSION,
         "snapshot_id": f"{market.code}-{as_of.isoformat()}",
@@ -244,7 +255,9 @@ class _HashingWriter:
         return self._digest.hexdigest()
 
 
-def _write_lines(path: Path, lines: Iterator[bytes], compress: bool) -> dict[str, Any]:
+def _write_lines(
+    path: Path, lines: Iterator[bytes], compress: bool, progress: Progress
+) -> dict[str, Any]:
     """Write lines to path, gzipped when compress; its manifest entry (sha256 of stored bytes).
 
     Deflate, hashing and the file write release the GIL, so one worker thread does them while
@@ -266,6 +279,7 @@ def _write_lines(path: Path, lines: Iterator[bytes], compress: bool) -> dict[str
             if in_flight is not None:
                 in_flight.result()
             in_flight = writer.submit(out.write, chunk)
+            progress(len(batch))
         if in_flight is not None:
             in_flight.result()
         if isinstance(out, gzip.GzipFile):

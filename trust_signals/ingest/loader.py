@@ -26,6 +26,7 @@ from trust_signals.ingest.chunks import (
     read_chunks,
 )
 from trust_signals.ingest.manifest import Manifest, ManifestFile, checksum_problems, read_manifest
+from trust_signals.plurals import counted
 from trust_signals.store.activation import DEFAULT_MAX_SHRINK, activate_checked
 from trust_signals.store.base import ServingStore, SnapshotInfo, SnapshotWriter
 
@@ -188,7 +189,8 @@ class _Load:
             self._problems.add(chunks.broken)
         elif chunks.lines != entry.records:
             self._problems.add(
-                f"{entry.path}: has {chunks.lines} records, manifest says {entry.records}"
+                f"{entry.path}: has {counted(chunks.lines, 'record')}, "
+                f"manifest says {entry.records:,}"
             )
         return normalized
 

@@ -6,6 +6,7 @@ from dataclasses import replace
 from typing import Final
 
 from trust_signals.errors import ActivationRefused, SnapshotNotFound
+from trust_signals.plurals import counted
 from trust_signals.store.base import ServingStore, SnapshotInfo
 
 # A day-on-day drop beyond this share of sellers or offers is far more often a broken export
@@ -25,21 +26,21 @@ def shrink_problem(
     name, market = candidate.snapshot_id, candidate.marketplace
     if candidate.seller_count == 0 or candidate.offer_count == 0:
         return (
-            f"snapshot {name} has {candidate.seller_count:,} sellers and "
-            f"{candidate.offer_count:,} offers: activating it would wipe every badge and stat "
-            f"of {market}; to stop serving {market} on purpose, use "
+            f"snapshot {name} has {counted(candidate.seller_count, 'seller')} and "
+            f"{counted(candidate.offer_count, 'offer')}: activating it would wipe every badge "
+            f"and stat of {market}; to stop serving {market} on purpose, use "
             f"`trust-signals snapshots deactivate {market}`"
         )
     if active is None or max_shrink is None or active.snapshot_id == name:
         return None
     for kind, now, before in (
-        ("sellers", candidate.seller_count, active.seller_count),
-        ("offers", candidate.offer_count, active.offer_count),
+        ("seller", candidate.seller_count, active.seller_count),
+        ("offer", candidate.offer_count, active.offer_count),
     ):
         drop = 1 - now / before if before else 0.0
         if drop > max_shrink:
             return (
-                f"snapshot {name} has {now:,} {kind}, {drop:.1%} fewer than the active "
+                f"snapshot {name} has {counted(now, kind)}, {drop:.1%} fewer than the active "
                 f"{active.snapshot_id} ({before:,}); more than {max_shrink:.0%} fewer is "
                 f"refused: activate it with --allow-shrink if the drop is real"
             )

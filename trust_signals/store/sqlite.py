@@ -54,6 +54,7 @@ CREATE TABLE IF NOT EXISTS deactivated (
     deactivated_at REAL NOT NULL
 );
 """
+CATALOG_FILE: Final = "catalog.sqlite"
 _LISTING: Final = """
 SELECT s.snapshot_id, s.marketplace, s.as_of, s.loaded_at, s.seller_count, s.offer_count,
        a.snapshot_id IS NOT NULL
@@ -100,6 +101,10 @@ class SqliteSnapshotStore(SqliteConfigCatalog):
         self._clock = clock
         self._grace_seconds = grace_seconds
         self._local = _Connections()
+
+    def exists(self) -> bool:
+        """True if the store's catalog is there: any use creates it, a read too."""
+        return (self._root / CATALOG_FILE).is_file()
 
     def begin(
         self, snapshot_id: str, marketplace: str, as_of: date, *, force: bool = False
@@ -256,7 +261,7 @@ class SqliteSnapshotStore(SqliteConfigCatalog):
         conn = self._local.catalog
         if conn is None:
             self._root.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(self._root / "catalog.sqlite", timeout=10, isolation_level=None)
+            conn = sqlite3.connect(self._root / CATALOG_FILE, timeout=10, isolation_level=None)
             try:
                 # WAL: the many reader processes never block an activation, nor it them.
                 _enable_wal(conn)
