@@ -9,14 +9,19 @@ gunicorn.conf.py, the same worker count and wrk at the same concurrency, it meas
   search_warm        GET /v1/badges?surface=search, the same 48 ids every time
   search_cold        a random page of 48 ids per request, from every offer of the snapshot
   features_48/500    POST /v1/features, random ids per request
+  features_48/500_nocache  the same, against our service with its cache off
+                     (TRUST_SIGNALS_CACHE_SIZE=0)
+  lookup_48/500      the same requests against the lookup baseline, bench/lookup_app.py: the
+                     snapshot's precomputed rows in a dict, orjson (rows: bench/lookup_rows.py)
   features_500_warm  POST /v1/features, the same 500 ids every time
 
 Each case runs --repeats times (interleaved) and the medians are reported, with the ratio to
-the ceiling, the searches again at half their peak rate (p99 there), and each worker's share
-of the CPU per run (does the load spread over every worker?).
+the ceiling, the features cases' ratio to the lookup baseline, the searches again at half
+their peak rate (p99 there), and each worker's share of the CPU per run (does the load spread
+over every worker?). The baseline's answer is checked against ours, byte for byte, first.
 
 --variant NAME=ARGS (repeatable) compares gunicorn settings in the same run: every variant
-gets its own pair of servers, all up side by side (an idle server costs nothing), and the
+gets its own servers, all up side by side (an idle server costs no CPU), and the
 runs are interleaved case by case, so a change in machine load hits every variant alike.
 Example: --variant sync= --variant "gthread4=--worker-class gthread --threads 4"
 """
@@ -39,6 +44,8 @@ from typing import Final
 
 import orjson
 
+from bench.lookup_app import ROWS_ENV
+from bench.lookup_rows import ROWS_FILE, ensure_rows
 from load_tests.bench_store import SNAPSHOT_DIR, STORE_DIR, ensure_loaded, ensure_snapshot
 from load_tests.report import code_version, table
 from load_tests.server import ROOT, Server, sample_workers, server_env, serving
@@ -52,6 +59,14 @@ PILOT_SECONDS: Final = 3
 FEATURE_STORE_RPS: Final = {"features_48": (255, 15), "features_500": (18, 50)}
 CEILING_TARGETS: Final = {"search_warm": 0.7, "search_cold": 0.4}
 HALF_PEAK_P99_MS: Final = 10.0
+# Materialised serving's target: features at >= 0.7x the lookup baseline, caches cold or off.
+LOOKUP_BASELINES: Final = {
+    "features_48": "lookup_48",
+    "features_48_nocache": "lookup_48",
+    "features_500": "lookup_500",
+    "features_500_nocache": "lookup_500",
+}
+LOOKUP_TARGET: Final = 0.7
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +74,7 @@ class Case:
     """One measurement: which server, which request file, whether to warm the cache first."""
 
     name: str
-    server: str  # "ours" or "ceiling"
+    server: str  # "ours", "ours_nocache", "lookup" or "ceiling"
     requests_file: Path
     warm_up: bool
 
@@ -91,7 +106,7 @@ def parse_variant(text: str) -> Variant:
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=int, default=10, help="per wrk run")
+    parser.add_argument("--seconds", type=int, default=8, help="per wrk run")
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
@@ -140,8 +155,9 @@ def median_result(results: Sequence[Result]) -> Result:
     )
 
 
-Servers = dict[tuple[str, str], Server]  # (variant, "ours" or "ceiling") -> server
+Servers = dict[tuple[str, str], Server]  # (variant, Case.server) -> server
 Results = dict[tuple[str, str], Result]  # (variant, case) -> result
+Memory = dict[str, list[int]]  # variant -> the lookup baseline's RssAnon per worker, bytes
 
 
 def measure(cases: Sequence[Case], servers: Servers, args: argparse.Namespace) -> Results:
@@ -195,14 +211,29 @@ def half_peak(
     }
 
 
-def fetch(url: str) -> bytes:
-    """The body of a GET (for the ceiling's body)."""
-    with urllib.request.urlopen(url, timeout=10) as response:
+def fetch(url: str, body: bytes | None = None) -> bytes:
+    """The body of a GET, or of a JSON POST when `body` is given."""
+    headers = {"Content-Type": "application/json"} if body is not None else {}
+    asked = urllib.request.Request(url, data=body, headers=headers)
+    with urllib.request.urlopen(asked, timeout=10) as response:
         return bytes(response.read())
 
 
-def _row(name: str, result: Result, ceiling: Result | None) -> list[str]:
-    ratio = f"{result.rps / ceiling.rps:.2f}x" if ceiling else "-"
+def check_same_answer(ours: Server, lookup: Server, requests_file: Path) -> None:
+    """Stop unless the baseline answers a features request exactly as our service does."""
+    _, path, body = requests_file.read_text().splitlines()[0].split("\t")
+    if fetch(ours.base_url + path, body.encode()) != fetch(lookup.base_url + path, body.encode()):
+        raise SystemExit(
+            "the lookup baseline answers otherwise than our service: delete "
+            f"{ROWS_FILE} to compute its rows again"
+        )
+
+
+def _ratio(result: Result, reference: Result | None) -> str:
+    return f"{result.rps / reference.rps:.2f}x" if reference else "-"
+
+
+def _row(name: str, result: Result, ceiling: Result | None, lookup: Result | None) -> list[str]:
     splits = " ".join("/".join(f"{share:.0%}" for share in split) for split in result.cpu_splits)
     return [
         name,
@@ -210,7 +241,8 @@ def _row(name: str, result: Result, ceiling: Result | None) -> list[str]:
         f"{result.p50_ms:.2f}",
         f"{result.p99_ms:.2f}",
         str(result.errors),
-        ratio,
+        _ratio(result, ceiling),
+        _ratio(result, lookup),
         splits,
     ]
 
@@ -223,6 +255,12 @@ def verdicts(peaks: dict[str, Result], paced: dict[str, Result]) -> list[str]:
         if ceiling and name in peaks:
             got = peaks[name].rps / ceiling.rps
             lines.append(f"{name} >= {share}x ceiling: {got:.2f}x {_met(got >= share)}")
+    for name, baseline in LOOKUP_BASELINES.items():
+        if name in peaks and baseline in peaks:
+            got = peaks[name].rps / peaks[baseline].rps
+            lines.append(
+                f"{name} >= {LOOKUP_TARGET}x {baseline}: {got:.2f}x {_met(got >= LOOKUP_TARGET)}"
+            )
     for name, result in paced.items():
         lines.append(
             f"{name} p99 <= {HALF_PEAK_P99_MS:.0f} ms at half peak (target "
@@ -245,19 +283,27 @@ def _met(ok: bool) -> str:
     return "(met)" if ok else "(MISSED)"
 
 
-def variant_report(variant: Variant, peaks: Results, paced: Results) -> str:
-    """One variant's table (medians, ratio to its own ceiling, CPU splits) and verdicts."""
+def variant_report(variant: Variant, peaks: Results, paced: Results, rss: Memory) -> str:
+    """One variant's table (medians, ratios to its own ceiling and lookup baseline, CPU
+    splits), verdicts and the baseline's memory per worker."""
     mine = {case: r for (name, case), r in peaks.items() if name == variant.name}
     mine_paced = {case: r for (name, case), r in paced.items() if name == variant.name}
     ceiling = mine.get("ceiling")
-    rows = [_row(c, r, ceiling if c != "ceiling" else None) for c, r in mine.items()]
-    rows += [_row(f"{c} @ half peak", r, None) for c, r in mine_paced.items()]
-    header = ["case", "req/s", "p50 ms", "p99 ms", "errors", "ours/ceiling", "worker cpu"]
+    rows = [
+        _row(c, r, None if c == "ceiling" else ceiling, mine.get(LOOKUP_BASELINES.get(c, "")))
+        for c, r in mine.items()
+    ]
+    rows += [_row(f"{c} @ half peak", r, None, None) for c, r in mine_paced.items()]
+    header = ["case", "req/s", "p50 ms", "p99 ms", "errors", "/ceiling", "/lookup", "worker cpu"]
     title = f"== {variant.name}: gunicorn.conf.py {' '.join(variant.gunicorn_args)}".rstrip()
-    return "\n\n".join([title, table(header, rows), "\n".join(verdicts(mine, mine_paced))])
+    lines = verdicts(mine, mine_paced)
+    if variant.name in rss:
+        sizes = ", ".join(f"{size / 2**20:,.0f}" for size in rss[variant.name])
+        lines.append(f"lookup baseline, private memory (RssAnon) per worker: {sizes} MB")
+    return "\n\n".join([title, table(header, rows), "\n".join(lines)])
 
 
-def report(args: argparse.Namespace, peaks: Results, paced: Results) -> str:
+def report(args: argparse.Namespace, peaks: Results, paced: Results, rss: Memory) -> str:
     """The whole report as text: the run's settings, then each variant."""
     load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
     head = (
@@ -265,7 +311,7 @@ def report(args: argparse.Namespace, peaks: Results, paced: Results) -> str:
         f"{args.seconds} s x {args.repeats} "
         f"(medians), {args.workers} workers; nproc {os.cpu_count()}; load average {load}"
     )
-    return "\n\n".join([head, *(variant_report(v, peaks, paced) for v in args.variant)])
+    return "\n\n".join([head, *(variant_report(v, peaks, paced, rss) for v in args.variant)])
 
 
 def build_cases(files: dict[str, Path], only: str) -> list[Case]:
@@ -277,38 +323,65 @@ def build_cases(files: dict[str, Path], only: str) -> list[Case]:
         Case("search_warm", "ours", files["search_warm"], warm_up=True),
         Case("search_cold", "ours", files["search_cold"], warm_up=False),
         Case("features_48", "ours", files["features_48"], warm_up=False),
+        Case("features_48_nocache", "ours_nocache", files["features_48"], warm_up=False),
+        Case("lookup_48", "lookup", files["features_48"], warm_up=False),
         Case("features_500", "ours", files["features_500"], warm_up=False),
+        Case("features_500_nocache", "ours_nocache", files["features_500"], warm_up=False),
+        Case("lookup_500", "lookup", files["features_500"], warm_up=False),
         Case("features_500_warm", "ours", files["features_500_warm"], warm_up=True),
     ]
     return [c for c in cases if not chosen or c.name in chosen]
 
 
 def start_servers(
-    stack: ExitStack, variant: Variant, files: dict[str, Path], args: argparse.Namespace
+    stack: ExitStack,
+    variant: Variant,
+    files: dict[str, Path],
+    kinds: set[str],
+    args: argparse.Namespace,
 ) -> dict[str, Server]:
-    """Our service and the ceiling app, both under `variant`; stopped when `stack` closes."""
+    """Our service and the other servers of `kinds`, all under `variant`; stopped when
+    `stack` closes."""
     work = WORK_DIR / variant.name
     work.mkdir(parents=True, exist_ok=True)
     options = {"workers": args.workers, "extra_args": variant.gunicorn_args}
     ours = stack.enter_context(serving(server_env(STORE_DIR), work / "ours.log", **options))
-    warm_path = files["search_warm"].read_text().split("\t")[1].strip()
-    body_file = work / "ceiling_body.json"
-    body_file.write_bytes(fetch(ours.base_url + warm_path))
-    ceiling = stack.enter_context(
-        serving(
-            server_env(STORE_DIR, {"TRUST_SIGNALS_CEILING_BODY": str(body_file)}),
-            work / "ceiling.log",
-            app="bench.ceiling_app:create_app()",
-            ready_path="/v1/badges",
-            **options,
+    servers = {"ours": ours}
+    if "ceiling" in kinds:
+        warm_path = files["search_warm"].read_text().split("\t")[1].strip()
+        body_file = work / "ceiling_body.json"
+        body_file.write_bytes(fetch(ours.base_url + warm_path))
+        servers["ceiling"] = stack.enter_context(
+            serving(
+                server_env(STORE_DIR, {"TRUST_SIGNALS_CEILING_BODY": str(body_file)}),
+                work / "ceiling.log",
+                app="bench.ceiling_app:create_app()",
+                ready_path="/v1/badges",
+                **options,
+            )
         )
-    )
-    print(
-        f"{variant.name}: ours {ours.base_url}, ceiling {ceiling.base_url}, body "
-        f"{body_file.stat().st_size:,} bytes",
-        flush=True,
-    )
-    return {"ours": ours, "ceiling": ceiling}
+        print(f"ceiling body {body_file.stat().st_size:,} bytes", flush=True)
+    if "ours_nocache" in kinds:
+        servers["ours_nocache"] = stack.enter_context(
+            serving(
+                server_env(STORE_DIR, {"TRUST_SIGNALS_CACHE_SIZE": "0"}),
+                work / "ours_nocache.log",
+                **options,
+            )
+        )
+    if "lookup" in kinds:
+        servers["lookup"] = stack.enter_context(
+            serving(
+                server_env(STORE_DIR, {ROWS_ENV: str(ROWS_FILE)}),
+                work / "lookup.log",
+                app="bench.lookup_app:create_app()",
+                **options,
+            )
+        )
+        check_same_answer(ours, servers["lookup"], files["features_48"])
+    urls = ", ".join(f"{kind} {server.base_url}" for kind, server in servers.items())
+    print(f"{variant.name}: {urls}", flush=True)
+    return servers
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -322,17 +395,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.variant = args.variant or [Variant("production", ())]
     dirs = ensure_snapshot(SNAPSHOT_DIR)
     ensure_loaded(SNAPSHOT_DIR, STORE_DIR)
-    files = write_request_files(dict(offer_ids(d) for d in dirs), args.seed, WORK_DIR)
+    markets = dict(offer_ids(d) for d in dirs)
+    files = write_request_files(markets, args.seed, WORK_DIR)
     cases = build_cases(files, args.only)
+    kinds = {case.server for case in cases}
+    if "lookup" in kinds:
+        ensure_rows(markets)
     with ExitStack() as stack:
         servers = {
             (v.name, kind): server
             for v in args.variant
-            for kind, server in start_servers(stack, v, files, args).items()
+            for kind, server in start_servers(stack, v, files, kinds, args).items()
         }
         peaks = measure(cases, servers, args)
         paced = half_peak(cases, servers, peaks, args)
-    text = report(args, peaks, paced)
+        rss = {
+            v.name: [s.rss_bytes for s in sample_workers(servers[v.name, "lookup"].pid).values()]
+            for v in args.variant
+            if (v.name, "lookup") in servers
+        }
+    text = report(args, peaks, paced, rss)
     print(text)
     (WORK_DIR / "last-report.txt").write_text(text + "\n")
     return 0

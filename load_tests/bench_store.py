@@ -22,7 +22,7 @@ SELLERS: Final = 100_000
 OFFERS: Final = 1_000_000
 MARKETPLACES: Final = ("US", "DE", "IN")
 SEED: Final = 1
-_LOADER_CODE: Final = (
+LOADER_CODE: Final = (
     "store/*.py",
     "ingest/*.py",
     "service/cohort_artifacts.py",
@@ -60,10 +60,13 @@ def ensure_snapshot(
 
 def loader_fingerprint() -> str:
     """A hash of the code that decides what a loaded store holds (stored form, artifacts)."""
+    return code_fingerprint(LOADER_CODE)
+
+
+def code_fingerprint(patterns: tuple[str, ...]) -> str:
+    """A hash of the service's files matching `patterns` (globs under trust_signals/)."""
     digest = hashlib.sha256()
-    for path in sorted(
-        p for pattern in _LOADER_CODE for p in (ROOT / "trust_signals").glob(pattern)
-    ):
+    for path in sorted(p for pattern in patterns for p in (ROOT / "trust_signals").glob(pattern)):
         digest.update(path.relative_to(ROOT).as_posix().encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
