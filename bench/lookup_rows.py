@@ -46,10 +46,8 @@ BATCH: Final = 1_000  # offers per service call: bounds the memory, whatever the
 _ROW_CODE: Final = (
     *LOADER_CODE,
     "domain/*.py",
-    "config*.py",
-    "service.py",
-    "serving.py",
-    "views.py",
+    "config/*.py",
+    "service/*.py",
 )
 _SCHEMA: Final = """
 CREATE TABLE meta (key BLOB NOT NULL);
