@@ -7,20 +7,29 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Final
 
 from trust_signals.breaker import CircuitBreaker
 from trust_signals.config import Settings, TrustConfig
-from trust_signals.errors import SnapshotRejected, StoreNotFound, TrustSignalsError
+from trust_signals.errors import (
+    ActivationRefused,
+    SnapshotNotFound,
+    SnapshotRejected,
+    StoreNotFound,
+    TrustSignalsError,
+)
 from trust_signals.ingest.loader import load_snapshot
 from trust_signals.ingest.manifest import MANIFEST_NAME, read_manifest
 from trust_signals.service.cache import SignalCache
 from trust_signals.service.cohort_artifacts import ArtifactBuilder, CohortModel
 from trust_signals.service.config_versions import stored_config_reader
+from trust_signals.service.materializer import OpenStore, materialize_snapshot
 from trust_signals.service.reads import Clock, TrustSignals
-from trust_signals.store.activation import DEFAULT_MAX_SHRINK
+from trust_signals.store.activation import DEFAULT_MAX_SHRINK, activate_checked
 from trust_signals.store.base import ServingStore, SnapshotInfo
 from trust_signals.store.redis import redis_store_from_url
 from trust_signals.store.sqlite import SqliteSnapshotStore
@@ -28,6 +37,7 @@ from trust_signals.store.sqlite import SqliteSnapshotStore
 log = logging.getLogger(__name__)
 # CPython's default is (700, 10, 10): young collections as usual, full ones 100x rarer.
 SERVING_GC_THRESHOLDS: Final = (700, 10, 1_000)
+BATCH_TIMEOUT_SECONDS: Final = 10.0
 
 
 def utc_now() -> datetime:
@@ -105,21 +115,55 @@ def load_snapshot_dir(
     activate: bool = True,
     max_shrink: float | None = DEFAULT_MAX_SHRINK,
     progress: Callable[[int], None] | None = None,
+    open_store: OpenStore | None = None,
 ) -> SnapshotInfo:
-    """Verify, validate and load one snapshot with its cohort artifacts for `config`; the
-    activation goes through the shrink guard (`max_shrink`, None to allow any drop)."""
+    """Verify, validate and load one snapshot with its cohort artifacts for `config`, store
+    its signals under `config` (on every core when `open_store` opens this store in another
+    process), then activate it through the shrink guard (`max_shrink`, None to allow any
+    drop) and prune the snapshots beyond `retained_snapshots`."""
     model = CohortModel(config.cohort_spec, config.params)
     as_of = read_manifest(directory).as_of
-    return load_snapshot(
+    info = load_snapshot(
         directory,
         store,
         force=force,
-        activate=activate,
-        max_shrink=max_shrink,
-        retain=config.retained_snapshots,
+        activate=False,
         progress=progress,
         cohort_artifacts=ArtifactBuilder.of(model, as_of),
     )
+    materialize_snapshot(store, info, config, open_store=open_store, progress=progress)
+    if activate:
+        try:
+            info = activate_checked(store, info.snapshot_id, max_shrink=max_shrink)
+        except ActivationRefused as refused:
+            raise ActivationRefused(
+                f"loaded {info.snapshot_id} but not activated: {refused}"
+            ) from None
+    store.prune(config.retained_snapshots)
+    return info
+
+
+def activate_snapshot(
+    store: ServingStore,
+    snapshot_id: str,
+    config: TrustConfig,
+    *,
+    max_shrink: float | None,
+    open_store: OpenStore | None = None,
+) -> SnapshotInfo:
+    """Activate a loaded snapshot (a rollback too): its signals under `config` are stored
+    first if they are not yet, then the shrink guard decides."""
+    listed = {info.snapshot_id: info for info in store.list_snapshots()}
+    if snapshot_id not in listed:
+        raise SnapshotNotFound("snapshot", snapshot_id)
+    materialize_snapshot(store, listed[snapshot_id], config, open_store=open_store)
+    return activate_checked(store, snapshot_id, max_shrink=max_shrink)
+
+
+def store_opener(settings: Settings) -> OpenStore:
+    """A picklable way to open this store again in another process (the materializer's),
+    with a batch job's read timeout rather than the request path's."""
+    return partial(build_store, replace(settings, store_timeout_seconds=BATCH_TIMEOUT_SECONDS))
 
 
 def start_refresher(signals: TrustSignals, interval_seconds: float) -> threading.Thread:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import getpass
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from pathlib import Path
 
@@ -12,7 +12,13 @@ import click
 import orjson
 
 from trust_signals import __version__
-from trust_signals.bootstrap import build_store, load_snapshot_dir, snapshot_dirs
+from trust_signals.bootstrap import (
+    activate_snapshot,
+    build_store,
+    load_snapshot_dir,
+    snapshot_dirs,
+    store_opener,
+)
 from trust_signals.cli_boundary import ErrorBoundary, progress_bar, settings
 from trust_signals.config import TrustConfig, load_config
 from trust_signals.errors import SnapshotRejected, SnapshotRetiring
@@ -25,7 +31,7 @@ from trust_signals.service.config_versions import (
     active_config,
     rollback_config,
 )
-from trust_signals.store.activation import activate_checked
+from trust_signals.service.materializer import materialize_active
 from trust_signals.store.base import ServingStore, StoredConfig
 
 DEMO_SIZE = {"sellers": 3_000, "offers": 30_000}
@@ -160,6 +166,7 @@ def load_dirs(
                 activate=activate,
                 max_shrink=max_shrink,
                 progress=progress,
+                open_store=store_opener(settings()),
             )
         loaded.append(info.snapshot_id)
         click.echo(
@@ -210,7 +217,15 @@ def snapshots_list() -> None:
 def snapshots_activate(snapshot_id: str, allow_shrink: bool) -> None:
     """Make SNAPSHOT_ID (as `snapshots list` shows it) the active snapshot of its
     marketplace; a rollback too."""
-    activate_checked(_store(), snapshot_id, max_shrink=_max_shrink(allow_shrink))
+    store = _store()
+    config = _active_config(store)
+    activate_snapshot(
+        store,
+        snapshot_id,
+        config,
+        max_shrink=_max_shrink(allow_shrink),
+        open_store=store_opener(settings()),
+    )
     click.echo(f"activated {snapshot_id}")
 
 
@@ -271,7 +286,10 @@ def config_check(file: Path) -> None:
 @click.option("--by", default=None, help=BY_HELP)
 def config_activate(file: Path, approval_ref: str, by: str | None) -> None:
     """Validate the config FILE whole, store it and make it every node's config at once."""
-    done = activate_config_file(_store(create=True), file, approval_ref, by or _os_user())
+    store = _store(create=True)
+    done = activate_config_file(
+        store, file, approval_ref, by or _os_user(), prepare=_materializing(store)
+    )
     _echo_activation(done)
 
 
@@ -281,7 +299,37 @@ def config_activate(file: Path, approval_ref: str, by: str | None) -> None:
 def config_rollback(version: str | None, by: str | None) -> None:
     """Activate the stored config VERSION again (default: the one active before the
     current; `config history` lists them)."""
-    _echo_activation(rollback_config(_store(), version, by or _os_user()))
+    store = _store()
+    _echo_activation(
+        rollback_config(store, version, by or _os_user(), prepare=_materializing(store))
+    )
+
+
+def _materializing(store: ServingStore) -> Callable[[TrustConfig], object]:
+    """What a config activation runs first: the active snapshots' signals under the new
+    config, stored before any node can see it."""
+
+    def prepare(config: TrustConfig) -> list[str]:
+        started = time.perf_counter()
+        done = materialize_active(store, config, open_store=store_opener(settings()))
+        if done:
+            click.echo(
+                f"stored the signals of {', '.join(done)} under config {config.version} "
+                f"in {time.perf_counter() - started:.1f} s"
+            )
+        return done
+
+    return prepare
+
+
+@main.command()
+def materialize() -> None:
+    """Store the active snapshots' signals under the active config, where they are missing
+    (after an upgrade that changed how signals are stored; loads and activations do it)."""
+    store = _store()
+    done = _materializing(store)(_active_config(store))
+    if not done:
+        click.echo("every active snapshot's signals are stored already")
 
 
 @config.command("history")

@@ -104,3 +104,17 @@ class NoActiveSnapshot(TrustSignalsError):
 class ActivationRefused(TrustSignalsError):
     """An activation the shrink guard refused: an empty snapshot, or one far smaller than the
     one it would replace (`--allow-shrink` overrides the latter)."""
+
+
+class SignalsNotReady(TrustSignalsError):
+    """A snapshot's precomputed signals under a config's signals version are not stored yet:
+    that config (or snapshot) is not served until they are."""
+
+
+class TooManyIds(TrustSignalsError):
+    """A batch larger than the configured limit of its call."""
+
+    def __init__(self, count: int, limit: int) -> None:
+        super().__init__(f"{count} ids asked; at most {limit} per call")
+        self.count = count
+        self.limit = limit

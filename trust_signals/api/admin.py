@@ -10,6 +10,7 @@ from trust_signals.api.extension import check_path_id, json_response, services
 from trust_signals.api.openapi import documented
 from trust_signals.api.responses import ActivationResponseSchema, ConfigReloadResponseSchema
 from trust_signals.api.schemas import ActivationQuerySchema
+from trust_signals.bootstrap import activate_snapshot
 
 bp = Blueprint("admin", __name__)
 bp.before_request(require_admin)
@@ -29,12 +30,13 @@ def activate(snapshot_id: str) -> Response:
     (`?allow_shrink=true` allows a large drop; an empty snapshot is always refused)."""
     found = services()
     args = _ACTIVATION_QUERY.load(request.args.to_dict())
-    found.signals.activate(
+    activate_snapshot(
         found.catalog,
         check_path_id(snapshot_id, "snapshot id"),
+        found.signals.view().config,
         max_shrink=None if args["allow_shrink"] else found.settings.max_snapshot_shrink,
     )
-    view = found.signals.view()
+    view = found.signals.refreshed_view()
     return json_response(
         {
             "activated": snapshot_id,

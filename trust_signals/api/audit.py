@@ -11,7 +11,7 @@ from dataclasses import asdict
 from flask import Blueprint, Response, request
 
 from trust_signals.api.auth import require_audit
-from trust_signals.api.extension import check_path_id, json_response, trust_signals
+from trust_signals.api.extension import answer_response, check_path_id, trust_signals
 from trust_signals.api.openapi import documented
 from trust_signals.api.responses import ExplanationResponseSchema
 from trust_signals.api.schemas import MarketplaceQuerySchema
@@ -32,18 +32,15 @@ _MARKETPLACE_QUERY = MarketplaceQuerySchema()
 def get_explanation(kind: str, entity_id: str) -> Response:
     """Every badge rule evaluated condition by condition, with approvals and versions."""
     args = _MARKETPLACE_QUERY.load(request.args.to_dict())
-    service = trust_signals()
-    view = service.view()
-    market = view.market(args["marketplace"])
     entity = kind.removesuffix("s")
-    rules = service.explain(view, market, entity, check_path_id(entity_id, f"{entity} id"))
-    return json_response(
+    found = trust_signals().explain_entity(
+        args["marketplace"], entity, check_path_id(entity_id, f"{entity} id")
+    )
+    return answer_response(
+        found.envelope,
         {
-            "snapshot_id": market.snapshot.snapshot_id,
-            "config_version": view.config.version,
-            "marketplace": market.snapshot.marketplace,
-            "entity": entity,
-            "id": entity_id,
-            "rules": [asdict(rule) for rule in rules],
-        }
+            "entity": found.entity,
+            "id": found.entity_id,
+            "rules": [asdict(rule) for rule in found.rules],
+        },
     )

@@ -7,10 +7,9 @@ from typing import Any
 from flask import Blueprint, Response, request
 
 from trust_signals.api.extension import (
-    check_id_count,
+    answer_response,
     check_path_id,
     json_body,
-    json_response,
     trust_signals,
 )
 from trust_signals.api.openapi import documented
@@ -28,30 +27,16 @@ _MARKETPLACE_QUERY = MarketplaceQuerySchema()
 
 
 def _badges(args: dict[str, Any]) -> Response:
-    service = trust_signals()
-    view = service.view()
-    market = view.market(args["marketplace"])
-    ids = args["offer_ids"]
-    check_id_count(ids, market.config.max_ids["badges"])
-    surface = args["surface"]
-    found = service.offers(view, market, ids, fail_open=True)
-    results = found.items
-    return json_response(
+    found = trust_signals().badges(args["marketplace"], args["surface"], args["offer_ids"])
+    return answer_response(
+        found.envelope,
         {
-            "snapshot_id": market.snapshot.snapshot_id,
-            "config_version": view.config.version,
-            "marketplace": market.snapshot.marketplace,
-            "surface": surface,
+            "surface": found.surface,
             "offers": [
-                {"offer_id": offer_id, "badges": badge_list(offer.badges[surface]) if offer else []}
-                for offer_id, offer in zip(ids, results, strict=True)
-                if offer is not None or offer_id in found.unanswered
+                {"offer_id": offer_id, "badges": badge_list(badges)}
+                for offer_id, badges in found.offers
             ],
-            "missing": [
-                i
-                for i, offer in zip(ids, results, strict=True)
-                if offer is None and i not in found.unanswered
-            ],
+            "missing": found.missing,
         },
         degraded=found.degraded,
     )
@@ -94,27 +79,16 @@ def post_badges() -> Response:
 def get_offer(offer_id: str) -> Response:
     """The PDP call: the offer's PDP badges and a name-free seller summary."""
     args = _MARKETPLACE_QUERY.load(request.args.to_dict())
-    service = trust_signals()
-    view = service.view()
-    market = view.market(args["marketplace"])
-    offer, seller, degraded = service.offer(
-        view, market, check_path_id(offer_id, "offer id"), fail_open=True
-    )
-    return json_response(
+    found = trust_signals().offer(args["marketplace"], check_path_id(offer_id, "offer id"))
+    return answer_response(
+        found.envelope,
         {
-            "snapshot_id": market.snapshot.snapshot_id,
-            "config_version": view.config.version,
-            "marketplace": market.snapshot.marketplace,
-            "offer_id": offer_id,
-            "badges": badge_list(offer.badges["pdp"]) if offer else [],
+            "offer_id": found.offer_id,
+            "badges": badge_list(found.badges),
             "seller": {
-                "seller_id": offer.seller_id if offer else None,
-                "stats": [
-                    stat_body(s)
-                    for s in (seller.stats if seller else ())
-                    if s.withheld_reason is None
-                ],
+                "seller_id": found.seller_id,
+                "stats": [stat_body(s) for s in found.stats],
             },
         },
-        degraded=degraded,
+        degraded=found.degraded,
     )

@@ -17,6 +17,7 @@ from trust_signals.errors import (
     SnapshotDataMissing,
     SnapshotNotFound,
     StoreUnavailable,
+    TooManyIds,
 )
 from trust_signals.service.view import UnknownMarketplace
 
@@ -98,6 +99,10 @@ def register_error_handlers(app: Flask) -> None:
         response = problem(503, "store_unavailable", "Store unavailable", detail)
         response.headers["Retry-After"] = "1"
         return response
+
+    @app.errorhandler(TooManyIds)
+    def too_many_ids(error: TooManyIds) -> Response:
+        return problem(400, "too_many_ids", "Invalid request", str(error))
 
     @app.errorhandler(ActivationRefused)
     def activation_refused(error: ActivationRefused) -> Response:

@@ -12,6 +12,7 @@ from trust_signals.api.errors import RequestProblem
 from trust_signals.api.metrics import Metrics
 from trust_signals.api.schemas import ID_RULE as _ID
 from trust_signals.config import Settings
+from trust_signals.service.answers import Envelope
 from trust_signals.service.reads import TrustSignals
 from trust_signals.store.base import ServingStore
 
@@ -55,7 +56,11 @@ def json_response(body: Any, status: int = 200, *, degraded: bool = False) -> Re
     """
     if degraded:
         body["degraded"] = True
-    response = Response(orjson.dumps(body), status=status, mimetype="application/json")
+    response = Response(
+        orjson.dumps(body, option=orjson.OPT_SERIALIZE_NUMPY),
+        status=status,
+        mimetype="application/json",
+    )
     if degraded:
         response.headers[DEGRADED_HEADER] = "true"
     return response
@@ -72,10 +77,19 @@ def json_body() -> Any:
         raise RequestProblem(400, "invalid_json", f"malformed JSON body: {error}") from None
 
 
-def check_id_count(ids: list[str], limit: int) -> None:
-    """Refuse a batch larger than the configured limit, saying the limit."""
-    if len(ids) > limit:
-        raise RequestProblem(400, "too_many_ids", f"{len(ids)} ids asked; at most {limit} per call")
+def answer_response(
+    envelope: Envelope, body: dict[str, Any], *, degraded: bool = False
+) -> Response:
+    """The one envelope of every answer: what it was computed from, then its body."""
+    return json_response(
+        {
+            "snapshot_id": envelope.snapshot_id,
+            "config_version": envelope.config_version,
+            "marketplace": envelope.marketplace,
+            **body,
+        },
+        degraded=degraded,
+    )
 
 
 def check_path_id(value: str, what: str) -> str:

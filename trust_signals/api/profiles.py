@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Blueprint, Response, request
 
-from trust_signals.api.extension import check_path_id, json_response, trust_signals
+from trust_signals.api.extension import answer_response, check_path_id, json_response, trust_signals
 from trust_signals.api.openapi import documented
 from trust_signals.api.responses import (
     BenchmarkResponseSchema,
@@ -39,20 +39,14 @@ _PROGRAMS_QUERY = ProgramsQuerySchema()
 def get_profile(seller_id: str) -> Response:
     """The SPP call: stats with display strings, samples and windows, and seller badges."""
     args = _MARKETPLACE_QUERY.load(request.args.to_dict())
-    service = trust_signals()
-    view = service.view()
-    market = view.market(args["marketplace"])
-    seller = service.seller(view, market, check_path_id(seller_id, "seller id"))
-    page = service.seller_page(market, seller)
-    return json_response(
+    found = trust_signals().profile(args["marketplace"], check_path_id(seller_id, "seller id"))
+    return answer_response(
+        found.envelope,
         {
-            "snapshot_id": market.snapshot.snapshot_id,
-            "config_version": view.config.version,
-            "marketplace": market.snapshot.marketplace,
-            "seller_id": seller_id,
-            "stats": [stat_body(s) for s in page.stats],
-            "badges": badge_list(page.badges["spp"]),
-        }
+            "seller_id": found.seller_id,
+            "stats": [stat_body(s) for s in found.stats],
+            "badges": badge_list(found.badges),
+        },
     )
 
 

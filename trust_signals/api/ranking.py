@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
-from trust_signals.api.extension import check_id_count, json_body, json_response, trust_signals
+from trust_signals.api.extension import answer_response, json_body, trust_signals
 from trust_signals.api.openapi import documented
 from trust_signals.api.responses import FeaturesResponseSchema
 from trust_signals.api.schemas import FeaturesRequestSchema
@@ -24,31 +24,16 @@ _FEATURES_REQUEST = FeaturesRequestSchema()
 def post_features() -> Response:
     """One vector per offer in schema order; unknown offers get the defaults, all missing."""
     args = _FEATURES_REQUEST.load(json_body())
-    service = trust_signals()
-    view = service.view()
-    market = view.market(args["marketplace"])
-    ids = args["offer_ids"]
-    check_id_count(ids, market.config.max_ids["features"])
-    schema = market.config.feature_schema
-    defaults = schema.defaults
-    all_missing = [True] * len(defaults)
-    found = service.features(view, market, ids, fail_open=True)
-    results = found.items
-    return json_response(
+    found = trust_signals().features(args["marketplace"], args["offer_ids"])
+    return answer_response(
+        found.envelope,
         {
-            "snapshot_id": market.snapshot.snapshot_id,
-            "config_version": view.config.version,
-            "marketplace": market.snapshot.marketplace,
-            "schema_version": schema.version,
-            "feature_names": schema.names,
-            "offer_ids": ids,
-            "vectors": [defaults if r is None else r.values for r in results],
-            "missing_mask": [all_missing if r is None else r.missing for r in results],
-            "missing": [
-                i
-                for i, r in zip(ids, results, strict=True)
-                if r is None and i not in found.unanswered
-            ],
+            "schema_version": found.schema_version,
+            "feature_names": found.feature_names,
+            "offer_ids": found.offer_ids,
+            "vectors": found.values,
+            "missing_mask": found.missing_mask,
+            "missing": found.missing,
         },
         degraded=found.degraded,
     )

@@ -234,6 +234,7 @@ class TrustConfig:
     base: MarketplaceConfig
     marketplaces: Mapping[str, MarketplaceConfig]  # those with a [marketplaces.XX] table
     known_marketplaces: frozenset[str]
+    text: str  # the TOML it was read from: what worker processes parse again
 
     def for_marketplace(self, marketplace: str) -> MarketplaceConfig:
         """The marketplace's effective configuration; the base one when it has no table."""
@@ -334,7 +335,7 @@ def _effective_rules(
     return compile_rules(effective)
 
 
-def _build(data: Mapping[str, Any], version: str, source: str) -> TrustConfig:
+def _build(data: Mapping[str, Any], version: str, source: str, text: str) -> TrustConfig:
     params = SignalParams(
         z=data["wilson_z"],
         weights=MappingProxyType(
@@ -381,6 +382,7 @@ def _build(data: Mapping[str, Any], version: str, source: str) -> TrustConfig:
         base=effective(None, {}),
         marketplaces=MappingProxyType({m: effective(m, o) for m, o in overrides.items()}),
         known_marketplaces=frozenset(overrides) | approved,
+        text=text,
     )
 
 
@@ -400,7 +402,7 @@ def parse_config(text: str, source: str) -> TrustConfig:
     if ending:
         raise ConfigError(ending)
     try:
-        return _build(data, config_version(parsed), source)
+        return _build(data, config_version(parsed), source, text)
     except ValueError as error:  # a domain invariant the schemas did not foresee
         raise ConfigError([f"{source}: {error}"]) from error
 

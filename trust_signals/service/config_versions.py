@@ -18,6 +18,7 @@ from trust_signals.errors import ConfigError, TrustSignalsError
 from trust_signals.store.base import ConfigCatalog, StoredConfig
 
 SEEDED_BY: Final = "seed"
+Prepare = Callable[[TrustConfig], object]
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,25 +78,34 @@ def stored_config_reader(catalog: ConfigCatalog, seed_file: Path) -> Callable[[]
 
 
 def activate_config_file(
-    catalog: ConfigCatalog, path: Path, approval_reference: str, by: str
+    catalog: ConfigCatalog,
+    path: Path,
+    approval_reference: str,
+    by: str,
+    *,
+    prepare: Prepare | None = None,
 ) -> Activation:
     """Validate the file whole, store it and make it the active config of every node.
 
-    Nothing is stored when the file has any problem: ConfigError lists them all.
+    Nothing is stored when the file has any problem: ConfigError lists them all. `prepare`
+    runs before the switch (the active snapshots' signals are computed for the new config,
+    so that every node can serve it the moment it sees it).
     """
     if not approval_reference.strip():
         raise ConfigError(["approval reference: must not be empty"])
     text = read_config_text(path)
     config = parse_config(text, str(path))
     catalog.add_config(config.version, text, approval_reference, by)
-    return _activated(catalog, config.version, by)
+    return _activated(catalog, config, by, prepare)
 
 
-def rollback_config(catalog: ConfigCatalog, version: str | None, by: str) -> Activation:
+def rollback_config(
+    catalog: ConfigCatalog, version: str | None, by: str, *, prepare: Prepare | None = None
+) -> Activation:
     """Activate a stored version again: `version`, else the one active before the current."""
     target = version if version is not None else previous_version(catalog)
-    parse_stored(catalog.get_config(target))  # never activate what this code cannot serve
-    return _activated(catalog, target, by)
+    config = parse_stored(catalog.get_config(target))  # never activate what cannot serve
+    return _activated(catalog, config, by, prepare)
 
 
 def previous_version(catalog: ConfigCatalog) -> str:
@@ -111,8 +121,13 @@ def previous_version(catalog: ConfigCatalog) -> str:
     return max(earlier)[1]
 
 
-def _activated(catalog: ConfigCatalog, version: str, by: str) -> Activation:
+def _activated(
+    catalog: ConfigCatalog, config: TrustConfig, by: str, prepare: Prepare | None
+) -> Activation:
+    version = config.version
     if catalog.active_config_version() == version:
         return Activation(catalog.get_config(version), changed=False)
+    if prepare is not None:
+        prepare(config)
     catalog.activate_config(version, by)
     return Activation(catalog.get_config(version), changed=True)

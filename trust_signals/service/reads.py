@@ -11,39 +11,47 @@ from trust_signals.breaker import CircuitBreaker
 from trust_signals.config import TrustConfig
 from trust_signals.domain.badges import (
     earned_seller_rules,
-    evaluate_surfaces,
     explain_badges,
 )
-from trust_signals.domain.profile_stats import profile_stats
-from trust_signals.domain.ranking_features import Vector, fill_level
-from trust_signals.domain.signals import Subject, seller_fq_rates
+from trust_signals.domain.signals import Subject
 from trust_signals.domain.snapshots import OfferSnapshot, SellerSnapshot
 from trust_signals.errors import (
     SnapshotDataMissing,
     SnapshotNotFound,
     StoreUnavailable,
+    TooManyIds,
     TrustSignalsError,
+)
+from trust_signals.service.answers import (
+    BadgesAnswer,
+    ExplainAnswer,
+    FeaturesAnswer,
+    OfferAnswer,
+    ProfileAnswer,
 )
 from trust_signals.service.cache import SignalCache
 from trust_signals.service.cohort_artifacts import seller_prior
+from trust_signals.service.signal_reads import PrecomputedReads, envelope
 from trust_signals.service.view import (
     ABSENT,
     MISSING,
-    FeatureRow,
     Lookup,
     Market,
-    OfferSignals,
-    SellerPage,
     SellerSignals,
     View,
     answered,
 )
 from trust_signals.service.view_keeper import ViewKeeper
-from trust_signals.store.activation import activate_checked
-from trust_signals.store.base import ServingStore, SnapshotInfo, SnapshotStore
+from trust_signals.store.base import SnapshotInfo, SnapshotStore
 
 T = TypeVar("T")
 Clock = Callable[[], datetime]
+
+
+def check_id_count(ids: Sequence[str], limit: int) -> None:
+    """Refuse a batch larger than the configured limit of its call (TooManyIds)."""
+    if len(ids) > limit:
+        raise TooManyIds(len(ids), limit)
 
 
 class TrustSignals:
@@ -67,6 +75,42 @@ class TrustSignals:
         self._clock = clock
         self._cache = cache
         self._views = ViewKeeper(store, read_config)
+        self._precomputed = PrecomputedReads(store, self._ask_store, cache, self.today)
+
+    # -- the request kinds: one call each, a whole answer ------------------------------------
+
+    def badges(self, marketplace: str, surface: str, offer_ids: Sequence[str]) -> BadgesAnswer:
+        """The search page and PDP badge call: a page of offers' badges on `surface`."""
+        view = self.view()
+        market = view.market(marketplace)
+        check_id_count(offer_ids, market.config.max_ids["badges"])
+        return self._precomputed.badges(view, market, surface, offer_ids)
+
+    def offer(self, marketplace: str, offer_id: str) -> OfferAnswer:
+        """The PDP call: one offer's badges and its seller's shown stats."""
+        view = self.view()
+        return self._precomputed.offer(view, view.market(marketplace), offer_id)
+
+    def profile(self, marketplace: str, seller_id: str) -> ProfileAnswer:
+        """The seller profile page call."""
+        view = self.view()
+        return self._precomputed.profile(view, view.market(marketplace), seller_id)
+
+    def features(self, marketplace: str, offer_ids: Sequence[str]) -> FeaturesAnswer:
+        """The ranking call: one vector per offer asked, in schema order."""
+        view = self.view()
+        market = view.market(marketplace)
+        check_id_count(offer_ids, market.config.max_ids["features"])
+        return self._precomputed.features(view, market, offer_ids)
+
+    def explain_entity(self, marketplace: str, kind: str, entity_id: str) -> ExplainAnswer:
+        """Every badge rule evaluated condition by condition for one seller or offer."""
+        view = self.view()
+        market = view.market(marketplace)
+        rules = self.explain(view, market, kind, entity_id)
+        return ExplainAnswer(envelope(view, market), kind, entity_id, tuple(rules))
+
+    # -- state --------------------------------------------------------------------------------
 
     @property
     def store(self) -> SnapshotStore:
@@ -163,101 +207,6 @@ class TrustSignals:
         params = market.config.params
         return SellerSignals(subject, earned_seller_rules(market.config.rules, subject, params))
 
-    def seller_page(self, market: Market, seller: SellerSignals) -> SellerPage:
-        """Seller badges per surface and profile stats (computed per call: SPP and PDP
-        budgets are tens of ms, and this takes tens of µs)."""
-        config = market.config
-        badges = evaluate_surfaces(
-            config.rules,
-            seller.subject,
-            config.params,
-            max_badges=config.surface_caps,
-            marketplace=market.snapshot.marketplace,
-            on=self.today(),
-        )
-        return SellerPage(
-            {surface: tuple(shown) for surface, shown in badges.items()},
-            tuple(profile_stats(config.stats, seller.subject, config.params)),
-        )
-
-    def _offers_with_sellers(
-        self, view: View, market: Market, todo: list[str], fail_open: bool
-    ) -> tuple[list[tuple[str, OfferSnapshot | None, SellerSignals | None]], frozenset[str]]:
-        """Offer records of `todo` with their sellers' signals; ids whose seller the store
-        could not give (fail open) are returned apart."""
-        found = self._ask_store(self._store.get_offers, market.snapshot.snapshot_id, todo)
-        seller_ids = list(dict.fromkeys(o.seller_id for o in found if o is not None))
-        sellers = self.sellers(view, market, seller_ids, fail_open=fail_open)
-        by_id = dict(zip(seller_ids, sellers.items, strict=True))
-        rows, unanswered = [], set()
-        for offer_id, offer in zip(todo, found, strict=True):
-            if offer is not None and offer.seller_id in sellers.unanswered:
-                unanswered.add(offer_id)
-            else:
-                rows.append((offer_id, offer, by_id.get(offer.seller_id) if offer else None))
-        return rows, frozenset(unanswered)
-
-    def offers(
-        self, view: View, market: Market, ids: Sequence[str], *, fail_open: bool = False
-    ) -> Lookup[OfferSignals]:
-        """Offer badges aligned with `ids`, from cache or store (see `Lookup`)."""
-
-        def compute(todo: list[str]) -> tuple[dict[str, Any], frozenset[str]]:
-            rows, unanswered = self._offers_with_sellers(view, market, todo, fail_open)
-            today = self.today()
-            return {
-                offer_id: MISSING
-                if offer is None or seller is None
-                else self._offer_signals(market, offer, seller, today)
-                for offer_id, offer, seller in rows
-            }, unanswered
-
-        return self.lookup("offer", view, market, ids, compute, fail_open)
-
-    def features(
-        self, view: View, market: Market, ids: Sequence[str], *, fail_open: bool = False
-    ) -> Lookup[FeatureRow]:
-        """Ranking vectors aligned with `ids`, from cache or store (see `Lookup`)."""
-        schema, params = market.config.feature_schema, market.config.params
-
-        def compute(todo: list[str]) -> tuple[dict[str, Any], frozenset[str]]:
-            rows, unanswered = self._offers_with_sellers(view, market, todo, fail_open)
-            parts = self._seller_features(view, market, [s for _, _, s in rows if s])
-            computed: dict[str, Any] = {}
-            for offer_id, offer, seller in rows:
-                if offer is None or seller is None:
-                    computed[offer_id] = MISSING
-                    continue
-                seller_part, offer_prior = parts[offer.seller_id]
-                subject = self._offer_subject(market, offer, seller, offer_prior)
-                values, missing = fill_level(schema, "offer", subject, params, seller_part)
-                computed[offer_id] = FeatureRow(tuple(values), tuple(missing))
-            return computed, unanswered
-
-        return self.lookup("features", view, market, ids, compute, fail_open)
-
-    def _seller_features(
-        self, view: View, market: Market, sellers: list[SellerSignals]
-    ) -> dict[str, tuple[Vector, Mapping[str, Mapping[str, float]]]]:
-        """Seller-level feature values and the prior of its offers' FQ index: the same for
-        every offer of a seller, so computed once per seller and cached (badges need
-        neither, so a search call does not pay for them)."""
-        by_id = {s.subject.seller.seller_id: s for s in sellers}
-        schema, params = market.config.feature_schema, market.config.params
-
-        def compute(todo: list[str]) -> tuple[dict[str, Any], frozenset[str]]:
-            return {
-                i: (
-                    fill_level(schema, "seller", by_id[i].subject, params),
-                    seller_fq_rates(by_id[i].subject, params),
-                )
-                for i in todo
-            }, frozenset()
-
-        ids = list(by_id)
-        found = self.lookup("seller-features", view, market, ids, compute, False)
-        return dict(zip(ids, found.items, strict=True))
-
     def _ask_store(self, call: Callable[..., T], *args: Any) -> T:
         """One store call behind the circuit breaker: a dead store is not asked again and
         again; after the reset time one probe finds out whether it is back.
@@ -304,44 +253,6 @@ class TrustSignals:
             offer_prior,
         )
 
-    def _offer_signals(
-        self, market: Market, offer: OfferSnapshot, seller: SellerSignals, today: date
-    ) -> OfferSignals:
-        config = market.config
-        badges = evaluate_surfaces(
-            config.rules,
-            self._offer_subject(market, offer, seller),
-            config.params,
-            max_badges=market.offer_badge_caps,
-            marketplace=market.snapshot.marketplace,
-            on=today,
-            inherited=seller.inherited,
-        )
-        return OfferSignals(
-            offer.offer_id,
-            offer.seller_id,
-            {surface: tuple(shown) for surface, shown in badges.items()},
-        )
-
-    def offer(
-        self, view: View, market: Market, offer_id: str, *, fail_open: bool = False
-    ) -> tuple[OfferSignals | None, SellerPage | None, bool]:
-        """The PDP call: (offer, its seller's page, degraded); SnapshotNotFound when unknown.
-
-        With `fail_open`, a failing store gives what the cache holds (maybe nothing) and
-        degraded=True instead of an error.
-        """
-        found = self.offers(view, market, [offer_id], fail_open=fail_open)
-        offer = found.items[0]
-        if found.degraded:
-            return None, None, True
-        if offer is None:
-            raise SnapshotNotFound("offer", offer_id)
-        seller = self.sellers(view, market, [offer.seller_id], fail_open=fail_open)
-        found_seller = seller.items[0]
-        page = None if found_seller is None else self.seller_page(market, found_seller)
-        return offer, page, seller.degraded
-
     def seller(self, view: View, market: Market, seller_id: str) -> SellerSignals:
         """One seller (the SPP call); SnapshotNotFound when unknown."""
         found = self.sellers(view, market, [seller_id]).items[0]
@@ -369,13 +280,10 @@ class TrustSignals:
             on=self.today(),
         )
 
-    def activate(
-        self, catalog: ServingStore, snapshot_id: str, *, max_shrink: float | None
-    ) -> None:
-        """Activate a loaded snapshot through the shrink guard and serve it from this
-        process at once."""
-        activate_checked(catalog, snapshot_id, max_shrink=max_shrink)
+    def refreshed_view(self) -> View:
+        """The view after applying any change made just now (an admin activation)."""
         self.refresh()
+        return self.view()
 
     def status(self) -> dict[str, Any]:
         """Active snapshots, retained ones, config version, cache and store health.

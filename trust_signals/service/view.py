@@ -12,6 +12,7 @@ from trust_signals.domain.profile_stats import ProfileStat
 from trust_signals.domain.signals import Subject
 from trust_signals.errors import NoActiveSnapshot, TrustSignalsError
 from trust_signals.service.cohort_artifacts import CohortModel
+from trust_signals.service.signal_rows import RowLayout
 from trust_signals.store.base import SnapshotInfo
 
 BADGE_SURFACES = ("search", "pdp")
@@ -35,6 +36,7 @@ class Market:
     config: MarketplaceConfig
     priors: Mapping[str, Mapping[str, Mapping[str, float]]]
     artifacts: Mapping[str, bytes]  # only when computed in-process (config changed since load)
+    layout: RowLayout  # of the precomputed signals rows under config.signals_version
 
     offer_badge_caps: Mapping[str, int] = field(init=False)  # caps of the offer surfaces
 

@@ -8,9 +8,10 @@ from collections.abc import Callable, Mapping
 
 import orjson
 
-from trust_signals.config import TrustConfig
-from trust_signals.errors import ConfigError, TrustSignalsError
+from trust_signals.config import MarketplaceConfig, TrustConfig
+from trust_signals.errors import ConfigError, SignalsNotReady, TrustSignalsError
 from trust_signals.service.cohort_artifacts import CohortModel, build_artifacts
+from trust_signals.service.signal_rows import LAYOUT_ID, META, RowLayout
 from trust_signals.service.view import Market, View
 from trust_signals.store.base import SnapshotInfo, SnapshotStore
 from trust_signals.store.codec import BODY_FORMAT, BODY_FORMAT_ARTIFACT
@@ -59,7 +60,17 @@ class ViewKeeper:
                 == {m: info.snapshot_id for m, info in served.items()}
             ):
                 return False
-            self._view = self._build_view(config, served, old, frozenset(lost))
+            try:
+                self._view = self._build_view(config, served, old, frozenset(lost))
+            except SignalsNotReady as pending:
+                if old is not None:
+                    # A new config or snapshot is served only once its signals are stored in
+                    # full (`trust-signals config activate` and `load` store them first).
+                    log.warning("keeping config %s: %s", old.config.version, pending)
+                    return False
+                # Starting: serve what is ready rather than nothing.
+                log.error("not serving every marketplace: %s", pending)
+                self._view = self._build_view(config, served, old, frozenset(lost), strict=False)
             return True
 
     def _lost_markets(
@@ -109,25 +120,63 @@ class ViewKeeper:
         active: Mapping[str, SnapshotInfo],
         old: View | None,
         lost: frozenset[str],
+        *,
+        strict: bool = True,
     ) -> View:
+        """The view of `active` under `config`; a marketplace whose signals are not stored
+        raises SignalsNotReady, or is left out when not `strict`."""
         model = CohortModel(config.cohort_spec, config.params)
         markets = {}
         for marketplace, info in active.items():
-            reused = old.markets.get(marketplace) if old is not None else None
-            if (
-                reused is not None
-                and reused.snapshot.snapshot_id == info.snapshot_id
-                and old is not None
-                and (old.cohort_model.version == model.version or marketplace in lost)
-            ):
-                # A lost market keeps its priors even under new cohort parameters: the
-                # sellers to recompute them from are gone with the store's data.
-                markets[marketplace] = Market(
-                    info, config.for_marketplace(marketplace), reused.priors, reused.artifacts
-                )
-            else:
-                markets[marketplace] = self._load_market(info, config, model)
+            try:
+                markets[marketplace] = self._market(config, model, info, old, lost)
+            except SignalsNotReady as pending:
+                if strict:
+                    raise
+                log.error("not serving %s: %s", marketplace, pending)
         return View(config, model, markets, lost)
+
+    def _market(
+        self,
+        config: TrustConfig,
+        model: CohortModel,
+        info: SnapshotInfo,
+        old: View | None,
+        lost: frozenset[str],
+    ) -> Market:
+        marketplace = info.marketplace
+        reused = old.markets.get(marketplace) if old is not None else None
+        if (
+            reused is not None
+            and reused.snapshot.snapshot_id == info.snapshot_id
+            and old is not None
+            and (old.cohort_model.version == model.version or marketplace in lost)
+        ):
+            # A lost market keeps its priors even under new cohort parameters: the
+            # sellers to recompute them from are gone with the store's data.
+            market_config = config.for_marketplace(marketplace)
+            layout = (
+                reused.layout
+                if market_config.signals_version == reused.config.signals_version
+                or marketplace in lost
+                else self._layout(info, market_config)
+            )
+            return Market(info, market_config, reused.priors, reused.artifacts, layout)
+        return self._load_market(info, config, model)
+
+    def _layout(self, info: SnapshotInfo, config: MarketplaceConfig) -> RowLayout:
+        """The row layout of the snapshot's signals under `config`; SignalsNotReady if they
+        are not stored (yet)."""
+        version = config.signals_version
+        if version not in self._store.signal_versions(info.snapshot_id):
+            raise SignalsNotReady(
+                f"the signals of {info.snapshot_id} under signals version {version} are not "
+                "stored: `trust-signals materialize` stores them"
+            )
+        [blob] = self._store.get_signal_rows(info.snapshot_id, version, META, [LAYOUT_ID])
+        if blob is None:
+            raise SignalsNotReady(f"{info.snapshot_id}@{version} has no row layout")
+        return RowLayout.from_bytes(blob)
 
     def _load_market(self, info: SnapshotInfo, config: TrustConfig, model: CohortModel) -> Market:
         stored_format = self._store.get_artifact(info.snapshot_id, BODY_FORMAT_ARTIFACT)
@@ -146,4 +195,6 @@ class ViewKeeper:
                 self._store.iter_sellers(info.snapshot_id), model, info.as_of
             )
             blob = artifacts[f"priors:{model.version}"]
-        return Market(info, config.for_marketplace(info.marketplace), orjson.loads(blob), artifacts)
+        market_config = config.for_marketplace(info.marketplace)
+        layout = self._layout(info, market_config)
+        return Market(info, market_config, orjson.loads(blob), artifacts, layout)

@@ -1,0 +1,241 @@
+"""The materializer: every seller's and offer's signals computed once, when a snapshot or a
+config version is activated, and stored beside the snapshot as rows (`signal_rows`).
+
+The same domain engine as before computes them (one source of truth); reads become lookups.
+Work is split by seller: a chunk of sellers and all their offers is computed together, so
+an offer's seller signals are computed once and memory stays bounded by the chunk. With
+`open_store` (a picklable way to open the same store in another process) the chunks run on
+every core; without it, in this process.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from itertools import islice
+from typing import Any, Final
+
+import orjson
+
+from trust_signals.config.legal import MarketplaceConfig, TrustConfig, parse_config
+from trust_signals.domain.badges import earned_seller_rules, met_rules
+from trust_signals.domain.cohorts import seller_prior
+from trust_signals.domain.profile_stats import profile_stats
+from trust_signals.domain.ranking_features import fill_level
+from trust_signals.domain.signals import Subject, seller_fq_rates
+from trust_signals.domain.snapshots import OfferSnapshot, SellerSnapshot
+from trust_signals.service.cohort_artifacts import CohortModel, build_artifacts
+from trust_signals.service.signal_rows import (
+    LAYOUT_ID,
+    META,
+    OFFERS,
+    SELLERS,
+    RowLayout,
+    seller_row,
+)
+from trust_signals.store.base import ServingStore, SnapshotInfo, SnapshotStore
+
+log = logging.getLogger(__name__)
+Priors = Mapping[str, Mapping[str, Mapping[str, float]]]
+Rows = list[tuple[str, bytes]]
+Progress = Callable[[int], None]  # entities done since the last call
+OpenStore = Callable[[], SnapshotStore]
+SELLERS_PER_CHUNK: Final = 500
+# Below this many entities a pool costs more to start than it saves.
+_POOL_MIN_ENTITIES: Final = 20_000
+
+
+@dataclass(frozen=True, slots=True)
+class Signals:
+    """What an entity's rows depend on: one marketplace's config, the snapshot's date, the
+    cohort priors."""
+
+    config: MarketplaceConfig
+    as_of: date
+    priors: Priors
+
+    @property
+    def layout(self) -> RowLayout:
+        """The layout of this config's rows."""
+        return RowLayout.of(self.config)
+
+
+def chunk_rows(
+    signals: Signals, sellers: Sequence[SellerSnapshot], offers: Sequence[OfferSnapshot]
+) -> tuple[Rows, Rows]:
+    """Rows of these sellers and of their offers (each offer's seller must be among them)."""
+    config, layout = signals.config, signals.layout
+    params, schema = config.params, config.feature_schema
+    seller_rows: Rows = []
+    by_seller = {}
+    for seller in sellers:
+        prior = seller_prior(seller, signals.priors, config.cohort_spec)
+        subject = Subject(seller, None, signals.as_of, prior)
+        met = met_rules(config.rules, subject, params)
+        stats = profile_stats(config.stats, subject, params)
+        seller_rows.append((seller.seller_id, seller_row(layout.bits(met), stats)))
+        by_seller[seller.seller_id] = (
+            subject,
+            earned_seller_rules(config.rules, subject, params),
+            fill_level(schema, "seller", subject, params),
+            seller_fq_rates(subject, params),
+        )
+    offer_rows: Rows = []
+    for offer in offers:
+        seller_subject, inherited, seller_part, offer_prior = by_seller[offer.seller_id]
+        subject = Subject(
+            seller_subject.seller, offer, signals.as_of, seller_subject.prior_rates, offer_prior
+        )
+        values, missing = fill_level(schema, "offer", subject, params, seller_part)
+        met = met_rules(config.rules, subject, params, inherited=inherited)
+        row = layout.offer_row(met, values, missing, offer.seller_id)
+        offer_rows.append((offer.offer_id, row))
+    return seller_rows, offer_rows
+
+
+def materialize(
+    store: ServingStore,
+    info: SnapshotInfo,
+    config_text: str,
+    priors: Priors,
+    *,
+    open_store: OpenStore | None = None,
+    workers: int | None = None,
+    progress: Progress | None = None,
+) -> str:
+    """Compute and store every row of `info`'s snapshot under the config in `config_text`
+    (for the snapshot's marketplace); the signals version written. Nothing is visible
+    until it is complete."""
+    config = parse_config(config_text, "materialized config").for_marketplace(info.marketplace)
+    version = config.signals_version
+    started = time.perf_counter()
+    writer = store.begin_signals(info.snapshot_id, version)
+    try:
+        writer.add_rows(META, [(LAYOUT_ID, RowLayout.of(config).to_bytes())])
+        chunks = _chunks(store.seller_ids(info.snapshot_id))
+        task = _Task(info.snapshot_id, info.marketplace, info.as_of, config_text, priors)
+        count = _worker_count(workers, info, open_store)
+        for seller_rows, offer_rows in _run(task, chunks, count, open_store, store):
+            writer.add_rows(SELLERS, seller_rows)
+            writer.add_rows(OFFERS, offer_rows)
+            if progress is not None:
+                progress(len(seller_rows) + len(offer_rows))
+        writer.commit()
+    except BaseException:
+        writer.abort()
+        raise
+    log.info(
+        "materialized %s under signals version %s in %.1f s",
+        info.snapshot_id,
+        version,
+        time.perf_counter() - started,
+    )
+    return version
+
+
+def materialize_snapshot(
+    store: ServingStore,
+    info: SnapshotInfo,
+    config: TrustConfig,
+    *,
+    open_store: OpenStore | None = None,
+    progress: Progress | None = None,
+) -> str | None:
+    """Store the snapshot's signals under `config` unless they are stored already; the
+    signals version written, None if there was nothing to do."""
+    version = config.for_marketplace(info.marketplace).signals_version
+    if version in store.signal_versions(info.snapshot_id):
+        return None
+    model = CohortModel(config.cohort_spec, config.params)
+    name = f"priors:{model.version}"
+    blob = store.get_artifact(info.snapshot_id, name)
+    if blob is None:  # loaded under other cohort parameters
+        sellers = store.iter_sellers(info.snapshot_id)
+        blob = build_artifacts(sellers, model, info.as_of)[name]
+    priors = orjson.loads(blob)
+    return materialize(store, info, config.text, priors, open_store=open_store, progress=progress)
+
+
+def materialize_active(
+    store: ServingStore,
+    config: TrustConfig,
+    *,
+    open_store: OpenStore | None = None,
+    progress: Progress | None = None,
+) -> list[str]:
+    """Store every active snapshot's signals under `config` (what a config activation needs
+    first); the snapshot ids materialized."""
+    done = []
+    for info in store.active_snapshots().values():
+        if materialize_snapshot(store, info, config, open_store=open_store, progress=progress):
+            done.append(info.snapshot_id)
+    return done
+
+
+@dataclass(frozen=True, slots=True)
+class _Task:
+    """Everything a worker needs, picklable (a parsed config's closures are not)."""
+
+    snapshot_id: str
+    marketplace: str
+    as_of: date
+    config_text: str
+    priors: Priors
+
+    def signals(self) -> Signals:
+        config = parse_config(self.config_text, "materialized config")
+        return Signals(config.for_marketplace(self.marketplace), self.as_of, self.priors)
+
+    def rows(self, store: SnapshotStore, signals: Signals, ids: list[str]) -> tuple[Rows, Rows]:
+        sellers = [s for s in store.get_sellers(self.snapshot_id, ids) if s is not None]
+        return chunk_rows(signals, sellers, store.offers_of_sellers(self.snapshot_id, ids))
+
+
+def _chunks(seller_ids: Any) -> Iterator[list[str]]:
+    iterator = iter(seller_ids)
+    while chunk := list(islice(iterator, SELLERS_PER_CHUNK)):
+        yield chunk
+
+
+def _worker_count(workers: int | None, info: SnapshotInfo, open_store: OpenStore | None) -> int:
+    if open_store is None:
+        return 1
+    if workers is not None:
+        return max(1, workers)
+    small = info.seller_count + info.offer_count < _POOL_MIN_ENTITIES
+    return 1 if small else os.cpu_count() or 1
+
+
+def _run(
+    task: _Task,
+    chunks: Iterator[list[str]],
+    count: int,
+    open_store: OpenStore | None,
+    store: SnapshotStore,
+) -> Iterator[tuple[Rows, Rows]]:
+    if count == 1 or open_store is None:
+        signals = task.signals()
+        for ids in chunks:
+            yield task.rows(store, signals, ids)
+        return
+    # spawn: a forked copy of a threaded parent (gunicorn, redis pools) is not safe.
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(count, initializer=_start_worker, initargs=(task, open_store)) as pool:
+        yield from pool.imap(_worker_rows, chunks, chunksize=1)
+
+
+_WORKER: dict[str, Any] = {}  # per worker process: its task, signals and store
+
+
+def _start_worker(task: _Task, open_store: OpenStore) -> None:
+    _WORKER.update(task=task, signals=task.signals(), store=open_store())
+
+
+def _worker_rows(ids: list[str]) -> tuple[Rows, Rows]:
+    task: _Task = _WORKER["task"]
+    return task.rows(_WORKER["store"], _WORKER["signals"], ids)
