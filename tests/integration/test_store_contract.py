@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator, Sequence
-from datetime import UTC, date, datetime, timedelta
+from collections.abc import Callable, Iterator
+from datetime import date
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import pytest
 
 from tests.builders import offer_record, seller_record
+from tests.integration.backends import BACKENDS, Store, TickingClock, backend, load, tick
 from trust_signals.errors import (
     ConfigVersionNotFound,
     SnapshotExists,
@@ -18,51 +19,12 @@ from trust_signals.errors import (
     SnapshotNotFound,
     SnapshotRetiring,
 )
-from trust_signals.store.base import (
-    ConfigCatalog,
-    SnapshotCatalog,
-    SnapshotInfo,
-    SnapshotStore,
-    StoredConfig,
-)
-from trust_signals.store.codec import offer_body, offer_from_dict, seller_body, seller_from_dict
-from trust_signals.store.memory import InMemorySnapshotStore
-from trust_signals.store.sqlite import SqliteSnapshotStore
+from trust_signals.store.base import StoredConfig
+from trust_signals.store.codec import offer_from_dict, seller_body, seller_from_dict
 
 pytestmark = pytest.mark.integration
 
-
-class Store(SnapshotStore, SnapshotCatalog, ConfigCatalog, Protocol):
-    """Every port: what every backend under test implements."""
-
-
-class TickingClock:
-    """A clock that moves one second per reading, so load order is unambiguous."""
-
-    def __init__(self) -> None:
-        self._now = START
-        self._lock = threading.Lock()
-
-    def __call__(self) -> datetime:
-        with self._lock:
-            self._now += timedelta(seconds=1)
-            return self._now
-
-    def advance(self, seconds: float) -> None:
-        """Let `seconds` pass at once."""
-        with self._lock:
-            self._now += timedelta(seconds=seconds)
-
-
-START = datetime(2026, 11, 28, 3, 0, tzinfo=UTC)
-
-
-def tick(n: int) -> datetime:
-    """The TickingClock's n-th reading."""
-    return START + timedelta(seconds=n)
-
-
-GRACE_SECONDS = 30.0  # the stores' default: each reading of the clock above is a second
+GRACE_SECONDS = 30.0  # the stores' default: each TickingClock reading is a second
 
 
 @pytest.fixture
@@ -70,50 +32,17 @@ def clock() -> TickingClock:
     return TickingClock()
 
 
-@pytest.fixture(params=["memory", "sqlite", "redis", "redis_cluster"])
+@pytest.fixture(params=BACKENDS)
 def open_store(
     request: pytest.FixtureRequest, tmp_path: Path, clock: TickingClock
 ) -> Iterator[Callable[[], Store]]:
     """Opens a store object on the same backing state each call (one process, new objects)."""
-    if request.param == "memory":
-        store = InMemorySnapshotStore(clock=clock)
-        yield lambda: store
-        return
-    if request.param.startswith("redis"):
-        # conftest.py: a fresh key prefix per test, emptied afterwards.
-        open_redis = request.getfixturevalue(f"open_{request.param}_store")
-        yield lambda: open_redis(clock=clock)
-        return
-    opened: list[SqliteSnapshotStore] = []
-
-    def open_sqlite() -> Store:
-        opened.append(SqliteSnapshotStore(tmp_path / "store", clock=clock))
-        return opened[-1]
-
-    yield open_sqlite
-    for store in opened:
-        store.close()
+    yield from (opened.open for opened in backend(request, tmp_path, clock))
 
 
 @pytest.fixture
 def store(open_store: Callable[[], Store]) -> Store:
     return open_store()
-
-
-def load(
-    store: Store,
-    snapshot_id: str,
-    *,
-    marketplace: str = "US",
-    as_of: date = date(2026, 11, 27),
-    sellers: Sequence[dict[str, Any]] = (),
-    offers: Sequence[dict[str, Any]] = (),
-    force: bool = False,
-) -> SnapshotInfo:
-    writer = store.begin(snapshot_id, marketplace, as_of, force=force)
-    writer.add_sellers([(s["seller_id"], seller_body(s)) for s in sellers])
-    writer.add_offers([(o["offer_id"], o["seller_id"], offer_body(o)) for o in offers])
-    return writer.commit()
 
 
 def active_id(store: Store, marketplace: str = "US") -> str | None:

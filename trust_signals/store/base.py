@@ -1,14 +1,17 @@
-"""The store's ports: snapshots to read and administer, and the config versions every node
-serves."""
+"""The store's ports: snapshots to read and administer, the signals materialized beside them,
+and the config versions every node serves."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Protocol
+from typing import Final, Protocol
 
 from trust_signals.domain.snapshots import OfferSnapshot, SellerSnapshot
+
+# The kinds of materialized signal rows: offers, sellers, metadata of the materialization.
+SIGNAL_KINDS: Final = frozenset({"o", "s", "m"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +168,79 @@ class ConfigCatalog(Protocol):
         ...
 
 
-class ServingStore(SnapshotStore, SnapshotCatalog, ConfigCatalog, Protocol):
-    """A store that serves reads and administers its snapshots and config versions (every
-    backend here does)."""
+class SignalStore(Protocol):
+    """Materialized signals, read side.
+
+    A snapshot's signals depend only on its records and on the signals version (a hash of the
+    config's part that shapes them), so they are computed once per (snapshot, version) and
+    stored beside the snapshot as one opaque row per entity; a request is then one batch
+    lookup of those rows, no arithmetic.
+    """
+
+    def signal_versions(self, snapshot_id: str) -> frozenset[str]:
+        """Signals versions completely materialized for the snapshot as it is loaded now (a
+        forced reload drops them: they described the old records); empty if it is unknown."""
+        ...
+
+    def get_signal_rows(
+        self, snapshot_id: str, version: str, kind: str, ids: Sequence[str]
+    ) -> list[bytes | None]:
+        """Rows of one kind ('o' offers, 's' sellers, 'm' metadata), aligned with `ids`, None
+        where absent.
+
+        SnapshotNotFound('snapshot', id) if the snapshot is unknown, SnapshotNotFound('signals',
+        'id@version') if that version is not materialized for it.
+        """
+        ...
+
+    def seller_ids(self, snapshot_id: str) -> Iterable[str]:
+        """Every seller id of the snapshot in id order, streamed in pages (for the
+        materializer: a page at a time, never the whole snapshot in memory)."""
+        ...
+
+    def offers_of_sellers(self, snapshot_id: str, seller_ids: Sequence[str]) -> list[OfferSnapshot]:
+        """Every offer of these sellers, in no particular order (for the materializer, which
+        computes a page of sellers and their offers at a time)."""
+        ...
+
+
+class SignalWriter(Protocol):
+    """Write side of one materialization; nothing is visible until `commit`."""
+
+    def add_rows(self, kind: str, rows: Sequence[tuple[str, bytes]]) -> None:
+        """Store a batch of (entity id, row) of one kind ('o', 's' or 'm')."""
+        ...
+
+    def commit(self) -> None:
+        """Make the version visible in signal_versions, atomically.
+
+        SnapshotNotFound('snapshot', id), and nothing kept, if the snapshot was deleted or
+        loaded again since `begin_signals`: the rows describe records no longer served.
+        """
+        ...
+
+    def abort(self) -> None:
+        """Discard everything written (safe to call more than once)."""
+        ...
+
+
+class SignalCatalog(Protocol):
+    """Administration of materialized signals: written by the materializer when a snapshot or
+    a config version is activated, deleted with their snapshot."""
+
+    def begin_signals(self, snapshot_id: str, version: str) -> SignalWriter:
+        """Start materializing a version of a loaded snapshot (SnapshotNotFound if unknown); a
+        second materialization of the same version replaces the first at commit."""
+        ...
+
+    def delete_signals(self, snapshot_id: str, version: str) -> None:
+        """Delete one materialized version of a snapshot: SnapshotNotFound if the snapshot is
+        unknown, nothing to do if the version is not materialized."""
+        ...
+
+
+class ServingStore(
+    SnapshotStore, SnapshotCatalog, ConfigCatalog, SignalStore, SignalCatalog, Protocol
+):
+    """A store that serves reads and administers its snapshots, their signals and the config
+    versions (every backend here does)."""

@@ -24,6 +24,7 @@ from trust_signals.store.retention import (
     prune_settled,
     seconds_left,
 )
+from trust_signals.store.signals import checked_kind, checked_version
 
 
 def utc_now() -> datetime:
@@ -31,14 +32,23 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+# Materialized signals of one version: kind -> entity id -> row.
+_Rows = dict[str, dict[str, bytes]]
+
+
 @dataclass(slots=True)
 class _Snapshot:
-    """One committed snapshot: catalog facts plus canonical JSON bodies by id."""
+    """One committed snapshot: catalog facts plus canonical JSON bodies by id.
+
+    A forced reload replaces the whole object, so its signals go with the old records.
+    """
 
     info: SnapshotInfo
     sellers: dict[str, bytes]
     offers: dict[str, bytes]
     artifacts: dict[str, bytes]
+    seller_offers: dict[str, list[str]] = field(default_factory=dict)
+    signals: dict[str, _Rows] = field(default_factory=dict)  # version -> rows
 
 
 @dataclass(slots=True)
@@ -68,7 +78,10 @@ class InMemorySnapshotWriter:
 
     def add_offers(self, offers: Sequence[tuple[str, str, bytes]]) -> None:
         """Store a batch of (offer_id, seller_id, canonical JSON record)."""
-        self._open().offers.update((offer_id, body) for offer_id, _, body in offers)
+        pending = self._open()
+        for offer_id, seller_id, body in offers:
+            pending.offers[offer_id] = body
+            pending.seller_offers.setdefault(seller_id, []).append(offer_id)
 
     def put_artifact(self, name: str, blob: bytes) -> None:
         """Store a precomputed blob with the snapshot."""
@@ -96,6 +109,40 @@ class InMemorySnapshotWriter:
     def _open(self) -> _Snapshot:
         if self._pending is None:
             raise ValueError("snapshot writer already committed or aborted")
+        return self._pending
+
+
+class InMemorySignalWriter:
+    """Collects one materialization's rows; publishes them all at once on commit."""
+
+    def __init__(self, state: _State, snapshot: _Snapshot, version: str) -> None:
+        self._state = state
+        self._snapshot = snapshot
+        self._version = version
+        self._pending: _Rows | None = {}
+
+    def add_rows(self, kind: str, rows: Sequence[tuple[str, bytes]]) -> None:
+        """Store a batch of (entity id, row) of one kind."""
+        pending = self._open().setdefault(checked_kind(kind), {})
+        pending.update((entity_id, bytes(row)) for entity_id, row in rows)
+
+    def commit(self) -> None:
+        """Publish the version, unless the snapshot was deleted or reloaded meanwhile."""
+        rows = self._open()
+        self._pending = None
+        snapshot_id = self._snapshot.info.snapshot_id
+        with self._state.lock:
+            if self._state.snapshots.get(snapshot_id) is not self._snapshot:
+                raise SnapshotNotFound("snapshot", snapshot_id)
+            self._snapshot.signals[self._version] = rows
+
+    def abort(self) -> None:
+        """Discard everything written."""
+        self._pending = None
+
+    def _open(self) -> _Rows:
+        if self._pending is None:
+            raise ValueError("signal writer already committed or aborted")
         return self._pending
 
 
@@ -198,6 +245,46 @@ class InMemorySnapshotStore:
     def get_artifact(self, snapshot_id: str, name: str) -> bytes | None:
         """A blob stored with the snapshot at load time, None if there is none by that name."""
         return self._snapshot(snapshot_id).artifacts.get(name)
+
+    def signal_versions(self, snapshot_id: str) -> frozenset[str]:
+        """Signals versions materialized for the snapshot as loaded now."""
+        with self._state.lock:
+            snapshot = self._state.snapshots.get(snapshot_id)
+            return frozenset(() if snapshot is None else snapshot.signals)
+
+    def get_signal_rows(
+        self, snapshot_id: str, version: str, kind: str, ids: Sequence[str]
+    ) -> list[bytes | None]:
+        """Rows of one kind of a materialized version, aligned with `ids`."""
+        checked_kind(kind)
+        rows = self._snapshot(snapshot_id).signals.get(version)
+        if rows is None:
+            raise SnapshotNotFound("signals", f"{snapshot_id}@{version}")
+        of_kind = rows.get(kind, {})
+        return [of_kind.get(i) for i in ids]
+
+    def seller_ids(self, snapshot_id: str) -> Iterable[str]:
+        """Every seller id of the snapshot, in id order."""
+        return sorted(self._snapshot(snapshot_id).sellers)
+
+    def offers_of_sellers(self, snapshot_id: str, seller_ids: Sequence[str]) -> list[OfferSnapshot]:
+        """Every offer of these sellers."""
+        snapshot = self._snapshot(snapshot_id)
+        offer_ids = (
+            o for s in dict.fromkeys(seller_ids) for o in snapshot.seller_offers.get(s, ())
+        )
+        return [decode_offer(snapshot.offers[offer_id]) for offer_id in offer_ids]
+
+    def begin_signals(self, snapshot_id: str, version: str) -> InMemorySignalWriter:
+        """Start materializing a version of a loaded snapshot."""
+        return InMemorySignalWriter(
+            self._state, self._snapshot(snapshot_id), checked_version(version)
+        )
+
+    def delete_signals(self, snapshot_id: str, version: str) -> None:
+        """Delete one materialized version of a snapshot (nothing if there is none)."""
+        with self._state.lock:
+            self._get(snapshot_id).signals.pop(version, None)
 
     def ping(self) -> None:
         """Always answers: memory is always there."""
