@@ -12,6 +12,8 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from typing import Any, Final
 
+import numpy as np
+
 from trust_signals.domain.badges import shown_badges
 from trust_signals.errors import SnapshotNotFound, StoreUnavailable
 from trust_signals.service.answers import (
@@ -100,8 +102,8 @@ class PrecomputedReads:
             schema.version,
             tuple(schema.names),
             list(ids),
-            decoded["values"],
-            decoded["missing"],
+            np.ascontiguousarray(decoded["values"]),
+            np.ascontiguousarray(decoded["missing"]),
             missing,
             bool(unanswered),
         )
