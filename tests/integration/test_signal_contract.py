@@ -29,7 +29,7 @@ def clock() -> TickingClock:
     return TickingClock()
 
 
-@pytest.fixture(params=["memory"])
+@pytest.fixture(params=["memory", "sqlite"])
 def opened(
     request: pytest.FixtureRequest, tmp_path: Path, clock: TickingClock
 ) -> Iterator[Backend]:
@@ -165,17 +165,17 @@ def test_materialization_begun_before_a_forced_reload_is_refused_at_commit(
     store: Store, opened: Backend
 ) -> None:
     load(store, "US-1")
+    loaded = len(opened.footprint())
     writer = store.begin_signals("US-1", V1)
     writer.add_rows("o", ROWS["o"])
     load(store, "US-1", force=True)
-    reloaded = len(opened.footprint())
 
     with pytest.raises(SnapshotNotFound) as caught:
         writer.commit()
 
     assert (caught.value.kind, caught.value.id) == ("snapshot", "US-1")
     assert store.signal_versions("US-1") == frozenset()
-    assert len(opened.footprint()) == reloaded
+    assert len(opened.footprint()) == loaded
 
 
 def test_deleting_the_snapshot_deletes_its_signals(store: Store, opened: Backend) -> None:

@@ -13,7 +13,8 @@ from tests.builders import seller_record
 from trust_signals.errors import SnapshotNotFound, StoreUnavailable
 from trust_signals.store.base import SnapshotInfo
 from trust_signals.store.codec import seller_body, seller_from_dict
-from trust_signals.store.sqlite import MMAP_BYTES, SqliteSnapshotStore
+from trust_signals.store.sqlite import SqliteSnapshotStore
+from trust_signals.store.sqlite_reads import MMAP_BYTES
 from trust_signals.store.sqlite_writer import SqliteSnapshotWriter
 
 pytestmark = pytest.mark.integration
@@ -156,3 +157,74 @@ def test_read_connections_map_the_snapshot_file(store: SqliteSnapshotStore) -> N
     connection = store._snapshot("US-1")  # noqa: SLF001 - the one place this is visible
 
     assert connection.execute("PRAGMA mmap_size").fetchone() == (MMAP_BYTES,)
+
+
+V1 = "0123456789ab"
+
+
+def materialize(store: SqliteSnapshotStore, snapshot_id: str = "US-1") -> None:
+    writer = store.begin_signals(snapshot_id, V1)
+    writer.add_rows("s", [("S-1", b"row")])
+    writer.commit()
+
+
+def test_signals_are_one_more_file_beside_the_snapshot(
+    store: SqliteSnapshotStore, tmp_path: Path
+) -> None:
+    load_one_seller(store)
+
+    materialize(store)
+
+    names = sorted(p.name for p in (tmp_path / "snapshots").iterdir())
+    assert [names[0]] == ["US-1.sqlite"]
+    assert names[1].startswith(f"US-1@{V1}.") and names[1].endswith(".sqlite")
+    assert len(names) == 2
+
+
+def test_begin_signals_removes_files_of_a_materialization_that_died(
+    store: SqliteSnapshotStore, tmp_path: Path
+) -> None:
+    load_one_seller(store)
+    materialize(store)
+    listed = sorted(p.name for p in (tmp_path / "snapshots").iterdir())
+    dead = tmp_path / "snapshots" / f"US-1@{V1}.dead.sqlite"
+    dead.write_bytes((tmp_path / "snapshots" / listed[1]).read_bytes())
+    (tmp_path / "snapshots" / f"US-1@{V1}.half.sqlite.partial").write_bytes(b"half")
+
+    store.begin_signals("US-1", V1).abort()
+
+    assert sorted(p.name for p in (tmp_path / "snapshots").iterdir()) == listed
+    assert store.get_signal_rows("US-1", V1, "s", ["S-1"]) == [b"row"]
+
+
+def test_loading_another_snapshot_keeps_the_listed_signals_files(
+    store: SqliteSnapshotStore, tmp_path: Path
+) -> None:
+    load_one_seller(store)
+    materialize(store)
+
+    load_one_seller(store, "US-2")
+
+    assert store.get_signal_rows("US-1", V1, "s", ["S-1"]) == [b"row"]
+    assert len(list((tmp_path / "snapshots").iterdir())) == 3
+
+
+def test_signals_read_connections_map_their_file(store: SqliteSnapshotStore) -> None:
+    load_one_seller(store)
+    materialize(store)
+    store.get_signal_rows("US-1", V1, "s", ["S-1"])
+
+    connection = store._signals("US-1", V1)  # noqa: SLF001 - the one place this is visible
+
+    assert connection.execute("PRAGMA mmap_size").fetchone() == (MMAP_BYTES,)
+
+
+def test_offers_of_sellers_are_found_through_the_seller_index(store: SqliteSnapshotStore) -> None:
+    load_one_seller(store)
+
+    plan = store._snapshot("US-1").execute(  # noqa: SLF001 - the one place this is visible
+        "EXPLAIN QUERY PLAN SELECT offer_id, body FROM offers WHERE seller_id IN (?, ?)",
+        ("S-1", "S-2"),
+    )
+
+    assert "USING INDEX offers_by_seller" in " ".join(row[-1] for row in plan)

@@ -19,7 +19,9 @@ from trust_signals.domain.snapshots import (
 )
 
 # Bumped whenever the stored form changes: a snapshot stored in another form is not served.
-BODY_FORMAT: Final = b"positional-1"
+# 2: snapshots also keep their offers by seller (SQLite index, Redis sorted set), which the
+# signals materializer reads; a snapshot loaded without them is loaded again, not half served.
+BODY_FORMAT: Final = b"positional-2"
 BODY_FORMAT_ARTIFACT: Final = "body_format"
 _SELLER_ATTRIBUTES: Final = tuple(f.name for f in fields(SellerSnapshot))[:-1]
 _OFFER_ATTRIBUTES: Final = tuple(f.name for f in fields(OfferSnapshot))[:-1]

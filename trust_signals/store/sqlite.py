@@ -1,4 +1,5 @@
-"""SqliteSnapshotStore: a small catalog database plus one immutable database file per snapshot."""
+"""SqliteSnapshotStore: a small catalog database plus one immutable database file per snapshot
+(and per materialized signals version: see sqlite_signals)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Final
-from urllib.parse import quote
 
 from trust_signals.domain.snapshots import OfferSnapshot, SellerSnapshot
 from trust_signals.errors import SnapshotExists, SnapshotInUse, SnapshotNotFound, SnapshotRetiring
@@ -23,6 +23,8 @@ from trust_signals.store.retention import (
     seconds_left,
 )
 from trust_signals.store.sqlite_config import CONFIG_SCHEMA, SqliteConfigCatalog
+from trust_signals.store.sqlite_reads import FileConnections, existing, rows_in
+from trust_signals.store.sqlite_signals import SIGNALS_SCHEMA, SqliteSignalCatalog
 from trust_signals.store.sqlite_writer import (
     SqliteSnapshotWriter,
     checked_snapshot_id,
@@ -60,16 +62,9 @@ SELECT s.snapshot_id, s.marketplace, s.as_of, s.loaded_at, s.seller_count, s.off
        a.snapshot_id IS NOT NULL
 FROM snapshots AS s LEFT JOIN active AS a ON a.snapshot_id = s.snapshot_id
 """
-# SQLite's default limit on bound parameters is far higher, but 500 keeps each statement's
-# plan small and the statement cache (keyed by SQL text) to a handful of entries.
-_CHUNK: Final = 500
-# Read connections map their snapshot file instead of reading it page by page: a random
-# 48-offer lookup in the 600,000-offer benchmark file takes 117 µs instead of 237 µs, and the
-# workers share the file's pages in the OS cache instead of each keeping its own copies.
-# Address space only; safe because a published file is never written again (a forced reload
-# renames a new file into place).
-MMAP_BYTES: Final = 1 << 30  # SQLite caps it at 2 GiB by default
 _WAL_ATTEMPTS: Final = 100
+# Seller ids per page of seller_ids(): a page is one short query on the snapshot file.
+SELLER_ID_PAGE: Final = 1000
 
 
 def _utc_now() -> datetime:
@@ -77,17 +72,14 @@ def _utc_now() -> datetime:
 
 
 class _Connections(threading.local):
-    """This thread's connections: the catalog and each snapshot file opened so far."""
+    """This thread's connection to the catalog, opened on first use."""
 
     def __init__(self) -> None:
         self.catalog: sqlite3.Connection | None = None
-        # snapshot_id -> (path, inode when opened, connection): a forced reload replaces the
-        # file under the same name, and the inode tells an open connection it is stale.
-        self.snapshots: dict[str, tuple[Path, int, sqlite3.Connection]] = {}
 
 
-class SqliteSnapshotStore(SqliteConfigCatalog):
-    """SnapshotStore, SnapshotCatalog and ConfigCatalog over SQLite files under `root`."""
+class SqliteSnapshotStore(SqliteConfigCatalog, SqliteSignalCatalog):
+    """Every port of ServingStore over SQLite files under `root`."""
 
     def __init__(
         self,
@@ -101,6 +93,7 @@ class SqliteSnapshotStore(SqliteConfigCatalog):
         self._clock = clock
         self._grace_seconds = grace_seconds
         self._local = _Connections()
+        self._files = FileConnections()
 
     def exists(self) -> bool:
         """True if the store's catalog is there: any use creates it, a read too."""
@@ -113,9 +106,7 @@ class SqliteSnapshotStore(SqliteConfigCatalog):
         checked_snapshot_id(snapshot_id)
         if self._catalog_file(snapshot_id) is not None and not force:
             raise SnapshotExists(snapshot_id)
-        self._snapshot_dir.mkdir(parents=True, exist_ok=True)
-        remove_stray_partials(self._snapshot_dir)
-        remove_unlisted(self._snapshot_dir, self._is_listed)
+        self._clean_directory()
         return SqliteSnapshotWriter(
             self._snapshot_dir / f"{snapshot_id}.sqlite",
             SnapshotInfo(snapshot_id, marketplace, as_of, self._clock(), 0, 0, False),
@@ -154,8 +145,8 @@ class SqliteSnapshotStore(SqliteConfigCatalog):
         return snapshot_id
 
     def delete(self, snapshot_id: str) -> None:
-        """Remove a snapshot that is neither active nor retiring: its catalog row, then its
-        file."""
+        """Remove a snapshot that is neither active nor retiring: its catalog rows (its
+        signals' too), then its files."""
         with driver_errors("delete"), self._write() as conn:
             row = conn.execute(
                 "SELECT file, retired_at FROM snapshots LEFT JOIN retired USING (snapshot_id)"
@@ -173,9 +164,9 @@ class SqliteSnapshotStore(SqliteConfigCatalog):
                 raise SnapshotRetiring(snapshot_id, left)
             conn.execute("DELETE FROM snapshots WHERE snapshot_id = ?", (snapshot_id,))
             conn.execute("DELETE FROM retired WHERE snapshot_id = ?", (snapshot_id,))
-        self._forget(snapshot_id)
-        with driver_errors("delete"):
-            (self._root / row[0]).unlink(missing_ok=True)
+            signals = _drop_signals(conn, snapshot_id)
+        self._files.forget(snapshot_id)
+        self._unlink([(row[0],), *signals])
 
     def prune(self, keep: int) -> list[str]:
         """Delete all but the newest `keep` settled inactive snapshots per marketplace."""
@@ -216,9 +207,7 @@ class SqliteSnapshotStore(SqliteConfigCatalog):
 
     def close(self) -> None:
         """Close this thread's connections (other threads' close when their thread ends)."""
-        for _, _, conn in self._local.snapshots.values():
-            conn.close()
-        self._local.snapshots.clear()
+        self._files.close()
         if self._local.catalog is not None:
             self._local.catalog.close()
             self._local.catalog = None
@@ -237,6 +226,17 @@ class SqliteSnapshotStore(SqliteConfigCatalog):
         """Every seller of one snapshot, streamed in id order."""
         return _streamed_sellers(self._snapshot(snapshot_id))
 
+    def seller_ids(self, snapshot_id: str) -> Iterable[str]:
+        """Every seller id of one snapshot in id order, a page per query."""
+        return _paged_seller_ids(self._snapshot(snapshot_id))
+
+    def offers_of_sellers(self, snapshot_id: str, seller_ids: Sequence[str]) -> list[OfferSnapshot]:
+        """Every offer of these sellers (through the offers_by_seller index)."""
+        conn = self._snapshot(snapshot_id)
+        with driver_errors("offers"):
+            rows = rows_in(conn, "SELECT offer_id, body FROM offers", "seller_id", seller_ids)
+        return [decode_offer(body) for _, body in rows]
+
     def get_artifact(self, snapshot_id: str, name: str) -> bytes | None:
         """A blob stored with the snapshot at load time, None if there is none by that name."""
         conn = self._snapshot(snapshot_id)
@@ -248,13 +248,8 @@ class SqliteSnapshotStore(SqliteConfigCatalog):
         self, snapshot_id: str, table: str, key: str, ids: Sequence[str]
     ) -> list[bytes | None]:
         conn = self._snapshot(snapshot_id)
-        found: dict[str, bytes] = {}
         with driver_errors(table):
-            for start in range(0, len(ids), _CHUNK):
-                chunk = list(ids[start : start + _CHUNK])
-                marks = ",".join("?" * len(chunk))
-                sql = f"SELECT {key}, body FROM {table} WHERE {key} IN ({marks})"
-                found.update(conn.execute(sql, chunk).fetchall())
+            found = dict(rows_in(conn, f"SELECT {key}, body FROM {table}", key, ids))
         return [found.get(i) for i in ids]
 
     def _catalog(self) -> sqlite3.Connection:
@@ -265,7 +260,7 @@ class SqliteSnapshotStore(SqliteConfigCatalog):
             try:
                 # WAL: the many reader processes never block an activation, nor it them.
                 _enable_wal(conn)
-                conn.executescript(_CATALOG_SCHEMA + CONFIG_SCHEMA)
+                conn.executescript(_CATALOG_SCHEMA + CONFIG_SCHEMA + SIGNALS_SCHEMA)
             except BaseException:
                 conn.close()
                 raise
@@ -287,8 +282,18 @@ class SqliteSnapshotStore(SqliteConfigCatalog):
     def _is_listed(self, path: Path) -> bool:
         file = path.relative_to(self._root).as_posix()
         with driver_errors("catalog"):
-            found = self._catalog().execute("SELECT 1 FROM snapshots WHERE file = ?", (file,))
+            found = self._catalog().execute(
+                "SELECT 1 FROM snapshots WHERE file = ?1 UNION ALL"
+                " SELECT 1 FROM signals WHERE file = ?1",
+                (file,),
+            )
             return found.fetchone() is not None
+
+    def _clean_directory(self) -> None:
+        """Remove the files of loads and materializations that died."""
+        self._snapshot_dir.mkdir(parents=True, exist_ok=True)
+        remove_stray_partials(self._snapshot_dir)
+        remove_unlisted(self._snapshot_dir, self._is_listed)
 
     def _listing(self, where: str) -> list[SnapshotInfo]:
         with driver_errors("catalog"):
@@ -296,7 +301,8 @@ class SqliteSnapshotStore(SqliteConfigCatalog):
         return [_info(row) for row in rows]
 
     def _publish(self, info: SnapshotInfo, path: Path) -> SnapshotInfo:
-        """Insert (or, when forced, replace) the catalog row of a snapshot file now complete."""
+        """Insert (or, when forced, replace) the catalog row of a snapshot file now complete;
+        signals of the id's earlier load go (they describe its old records)."""
         file = path.relative_to(self._root).as_posix()
         info = replace(info, loaded_at=self._clock())
         with driver_errors("catalog"), self._write() as conn:
@@ -313,34 +319,18 @@ class SqliteSnapshotStore(SqliteConfigCatalog):
             active = conn.execute(
                 "SELECT 1 FROM active WHERE snapshot_id = ?", (info.snapshot_id,)
             ).fetchone()
+            signals = _drop_signals(conn, info.snapshot_id)
+        self._unlink(signals)
         return replace(info, active=active is not None)
 
     def _snapshot(self, snapshot_id: str) -> sqlite3.Connection:
         """This thread's read-only connection to a snapshot's file, opened on first use."""
-        cached = self._local.snapshots.get(snapshot_id)
-        if cached is not None:
-            path, inode, conn = cached
-            if _inode(path) == inode:
-                return conn
-            self._forget(snapshot_id)
-        file = self._catalog_file(snapshot_id)
-        inode = None if file is None else _inode(self._root / file)
-        if file is None or inode is None:
-            raise SnapshotNotFound("snapshot", snapshot_id)
-        path = self._root / file
-        with driver_errors("snapshot"):
-            # immutable=1: the file never changes once published, so SQLite skips all locking;
-            # a forced reload replaces the file (new inode) rather than writing into it.
-            uri = f"file:{quote(str(path))}?mode=ro&immutable=1"
-            conn = sqlite3.connect(uri, uri=True)
-            conn.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
-        self._local.snapshots[snapshot_id] = (path, inode, conn)
-        return conn
+        return self._files.opened(snapshot_id, lambda: self._snapshot_file(snapshot_id))
 
-    def _forget(self, snapshot_id: str) -> None:
-        cached = self._local.snapshots.pop(snapshot_id, None)
-        if cached is not None:
-            cached[2].close()
+    def _snapshot_file(self, snapshot_id: str) -> tuple[Path, int]:
+        file = self._catalog_file(snapshot_id)
+        path = None if file is None else self._root / file
+        return existing(path, SnapshotNotFound("snapshot", snapshot_id))
 
 
 class _Transaction:
@@ -363,6 +353,27 @@ def _streamed_sellers(conn: sqlite3.Connection) -> Iterator[SellerSnapshot]:
             yield decode_seller(body)
 
 
+def _paged_seller_ids(conn: sqlite3.Connection) -> Iterator[str]:
+    after = ""
+    while True:
+        with driver_errors("sellers"):
+            page = conn.execute(
+                "SELECT seller_id FROM sellers WHERE seller_id > ? ORDER BY seller_id LIMIT ?",
+                (after, SELLER_ID_PAGE),
+            ).fetchall()
+        yield from (seller_id for (seller_id,) in page)
+        if len(page) < SELLER_ID_PAGE:
+            return
+        after = page[-1][0]
+
+
+def _drop_signals(conn: sqlite3.Connection, snapshot_id: str) -> list[tuple[str]]:
+    """Unlist every signals version of a snapshot; their files, to unlink after the commit."""
+    return conn.execute(
+        "DELETE FROM signals WHERE snapshot_id = ? RETURNING file", (snapshot_id,)
+    ).fetchall()
+
+
 def _enable_wal(conn: sqlite3.Connection) -> None:
     """Switch the catalog to WAL. Workers starting at once on a new store switch it together,
     and SQLite answers the losers 'locked' at once instead of waiting: they try again."""
@@ -374,13 +385,6 @@ def _enable_wal(conn: sqlite3.Connection) -> None:
             if "locked" not in str(error) or attempt == _WAL_ATTEMPTS - 1:
                 raise
             time.sleep(0.01)
-
-
-def _inode(path: Path) -> int | None:
-    try:
-        return path.stat().st_ino
-    except FileNotFoundError:
-        return None
 
 
 def _info(row: tuple[str, str, str, str, int, int, int]) -> SnapshotInfo:

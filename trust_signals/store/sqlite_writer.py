@@ -1,4 +1,4 @@
-"""SqliteSnapshotWriter: builds a snapshot's database in a .partial file, then publishes it."""
+"""Database files built in a .partial file and renamed into place; SqliteSnapshotWriter."""
 
 from __future__ import annotations
 
@@ -24,7 +24,10 @@ CREATE TABLE offers (
 ) WITHOUT ROWID;
 CREATE TABLE artifacts (name TEXT PRIMARY KEY, body BLOB NOT NULL);
 """
-# The file is written once by one connection and never again: no journal, no syncs until the
+# Built after the inserts, in one sorted pass: kept up to date row by row it would slow the
+# load. The materializer reads a page of sellers' offers at a time through it.
+_OFFERS_BY_SELLER: Final = "CREATE INDEX offers_by_seller ON offers (seller_id)"
+# A file is written once by one connection and never again: no journal, no syncs until the
 # single fsync at commit. 16 KiB pages keep a whole seller record (~2.5 KB of JSON) inside its
 # B-tree leaf instead of spilling to overflow pages, so a lookup reads one page.
 _WRITE_PRAGMAS: Final = (
@@ -92,66 +95,55 @@ def remove_unlisted(directory: Path, is_listed: Callable[[Path], bool]) -> None:
                 os.close(fd)
 
 
-class SqliteSnapshotWriter:
-    """Writes one snapshot; nothing is visible until commit renames the file into place."""
+class PartialDatabase:
+    """A database file being written by one connection into a .partial file, under an
+    exclusive lock; `finish` renames it into place, where the lock is kept until `release`."""
 
-    def __init__(self, final_path: Path, info: SnapshotInfo, *, publish: Publish) -> None:
-        self._final = final_path
+    def __init__(self, final_path: Path, schema: str, *, what: str) -> None:
+        self.final = final_path
         self._partial = final_path.with_name(final_path.name + PARTIAL_SUFFIX)
-        self._info = info
-        self._publish = publish
-        self._counts = [0, 0]
+        self._what = what
         try:
             self._lock_fd: int | None = _locked(self._partial, create=True)
         except BlockingIOError:
-            raise StoreUnavailable(
-                f"snapshot {info.snapshot_id!r} is being loaded by another process"
-            ) from None
+            raise StoreUnavailable(f"{what} is being written by another process") from None
         try:
             with driver_errors("begin"):
                 os.ftruncate(self._lock_fd, 0)
-                self._conn: sqlite3.Connection | None = _created(self._partial)
+                self._conn: sqlite3.Connection | None = _created(self._partial, schema)
         except BaseException:
             self.abort()
             raise
 
-    def add_sellers(self, sellers: Sequence[tuple[str, bytes]]) -> None:
-        """Store a batch of (seller_id, canonical JSON record)."""
-        with driver_errors("sellers"):
-            self._open().executemany("INSERT INTO sellers VALUES (?, ?)", sellers)
-        self._counts[0] += len(sellers)
+    @property
+    def conn(self) -> sqlite3.Connection:
+        """The open write connection; ValueError once finished or aborted."""
+        if self._conn is None:
+            raise ValueError(f"{self._what} writer already committed or aborted")
+        return self._conn
 
-    def add_offers(self, offers: Sequence[tuple[str, str, bytes]]) -> None:
-        """Store a batch of (offer_id, seller_id, canonical JSON record)."""
-        with driver_errors("offers"):
-            self._open().executemany("INSERT INTO offers VALUES (?, ?, ?)", offers)
-        self._counts[1] += len(offers)
-
-    def put_artifact(self, name: str, blob: bytes) -> None:
-        """Store a precomputed blob with the snapshot (a second put replaces the first)."""
-        with driver_errors("artifacts"):
-            self._open().execute("INSERT OR REPLACE INTO artifacts VALUES (?, ?)", (name, blob))
-
-    def commit(self) -> SnapshotInfo:
-        """Close and fsync the file, rename it into place, then list it in the catalog."""
-        conn = self._open()
+    def finish(self) -> None:
+        """Close and fsync the file, then rename it into place (still locked)."""
+        conn = self.conn
         with driver_errors("commit"):
             conn.execute("COMMIT")
             conn.close()
             self._conn = None
             _fsync(self._partial)
-            # The rename is the commit point of the file, the catalog row that of the snapshot:
-            # a crash in between leaves an unlisted complete file, never a listed partial one.
-            os.replace(self._partial, self._final)
-            _fsync(self._final.parent)
-        sellers, offers = self._counts
-        try:
-            return self._publish(
-                replace(self._info, seller_count=sellers, offer_count=offers), self._final
-            )
-        finally:
-            # Held (on the renamed file) until it is listed: `remove_unlisted` skips it.
-            self._release()
+            # The rename is the commit point of the file, the catalog row that of what it
+            # holds: a crash in between leaves an unlisted complete file, never a listed
+            # partial one.
+            os.replace(self._partial, self.final)
+            _fsync(self.final.parent)
+
+    def release(self) -> None:
+        """Drop the lock: call once the renamed file is listed (`remove_unlisted` skips a
+        file whose lock is held)."""
+        # Closed only after SQLite's own descriptor: closing any descriptor of a file drops the
+        # process's POSIX locks on it, SQLite's included.
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
 
     def abort(self) -> None:
         """Discard everything written (safe to call more than once)."""
@@ -161,19 +153,54 @@ class SqliteSnapshotWriter:
             self._conn = None
         if self._lock_fd is not None:
             self._partial.unlink(missing_ok=True)
-            self._release()
+            self.release()
 
-    def _open(self) -> sqlite3.Connection:
-        if self._conn is None:
-            raise ValueError("snapshot writer already committed or aborted")
-        return self._conn
 
-    def _release(self) -> None:
-        # Closed only after SQLite's own descriptor: closing any descriptor of a file drops the
-        # process's POSIX locks on it, SQLite's included.
-        if self._lock_fd is not None:
-            os.close(self._lock_fd)
-            self._lock_fd = None
+class SqliteSnapshotWriter:
+    """Writes one snapshot; nothing is visible until commit renames the file into place."""
+
+    def __init__(self, final_path: Path, info: SnapshotInfo, *, publish: Publish) -> None:
+        self._file = PartialDatabase(
+            final_path, _SNAPSHOT_SCHEMA, what=f"snapshot {info.snapshot_id!r}"
+        )
+        self._info = info
+        self._publish = publish
+        self._counts = [0, 0]
+
+    def add_sellers(self, sellers: Sequence[tuple[str, bytes]]) -> None:
+        """Store a batch of (seller_id, canonical JSON record)."""
+        with driver_errors("sellers"):
+            self._file.conn.executemany("INSERT INTO sellers VALUES (?, ?)", sellers)
+        self._counts[0] += len(sellers)
+
+    def add_offers(self, offers: Sequence[tuple[str, str, bytes]]) -> None:
+        """Store a batch of (offer_id, seller_id, canonical JSON record)."""
+        with driver_errors("offers"):
+            self._file.conn.executemany("INSERT INTO offers VALUES (?, ?, ?)", offers)
+        self._counts[1] += len(offers)
+
+    def put_artifact(self, name: str, blob: bytes) -> None:
+        """Store a precomputed blob with the snapshot (a second put replaces the first)."""
+        with driver_errors("artifacts"):
+            self._file.conn.execute("INSERT OR REPLACE INTO artifacts VALUES (?, ?)", (name, blob))
+
+    def commit(self) -> SnapshotInfo:
+        """Index, close and fsync the file, rename it into place, then list it in the catalog."""
+        with driver_errors("index"):
+            self._file.conn.execute(_OFFERS_BY_SELLER)
+        self._file.finish()
+        sellers, offers = self._counts
+        try:
+            return self._publish(
+                replace(self._info, seller_count=sellers, offer_count=offers), self._file.final
+            )
+        finally:
+            # Held (on the renamed file) until it is listed: `remove_unlisted` skips it.
+            self._file.release()
+
+    def abort(self) -> None:
+        """Discard everything written (safe to call more than once)."""
+        self._file.abort()
 
 
 def _locked(path: Path, *, create: bool) -> int:
@@ -187,12 +214,12 @@ def _locked(path: Path, *, create: bool) -> int:
     return fd
 
 
-def _created(path: Path) -> sqlite3.Connection:
+def _created(path: Path, schema: str) -> sqlite3.Connection:
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     try:
         for pragma in _WRITE_PRAGMAS:
             conn.execute(pragma)
-        conn.executescript(_SNAPSHOT_SCHEMA)
+        conn.executescript(schema)
         conn.execute("BEGIN")
     except BaseException:
         conn.close()
