@@ -155,9 +155,8 @@ def load_dirs(
     for directory in directories:
         manifest = read_manifest(directory)
         total = manifest.sellers.records + manifest.offers.records
-        with progress_bar(
-            total, f"loading {directory}", then=f"loading {directory}: cohort artifacts"
-        ) as progress:
+        # Records read, then every seller and offer's signals computed: twice the records.
+        with progress_bar(2 * total, f"loading {directory}") as progress:
             info = load_snapshot_dir(
                 store,
                 directory,
@@ -311,7 +310,12 @@ def _materializing(store: ServingStore) -> Callable[[TrustConfig], object]:
 
     def prepare(config: TrustConfig) -> list[str]:
         started = time.perf_counter()
-        done = materialize_active(store, config, open_store=store_opener(settings()))
+        active = store.active_snapshots().values()
+        total = sum(info.seller_count + info.offer_count for info in active)
+        with progress_bar(total, f"signals under config {config.version}") as progress:
+            done = materialize_active(
+                store, config, open_store=store_opener(settings()), progress=progress
+            )
         if done:
             click.echo(
                 f"stored the signals of {', '.join(done)} under config {config.version} "

@@ -107,9 +107,8 @@ def test_one_response_never_mixes_configs(
     activate_kill_switch(store, config_path)
     service.refresh()
     market = view.market("US")
-    (offer,) = service.offers(view, market, ["O-1"]).items
-    assert offer is not None
-    assert [b.id for b in offer.badges["search"]] == ["big_seller"]
+    [(_, badges)] = service.precomputed.badges(view, market, "search", ["O-1"]).offers
+    assert [b.id for b in badges] == ["big_seller"]
     assert service.view().config.version != view.config.version
 
 

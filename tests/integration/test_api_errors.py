@@ -133,7 +133,7 @@ def test_unexpected_error_is_a_500_problem_with_a_request_id_and_no_trace(
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr(TrustSignals, "offers", broken)
+    monkeypatch.setattr(TrustSignals, "badges", broken)
     response = client.get(SEARCH + "O-1")
     problem = response.get_json()
     assert response.status_code == 500

@@ -117,7 +117,9 @@ def materialize(
     writer = store.begin_signals(info.snapshot_id, version)
     try:
         writer.add_rows(META, [(LAYOUT_ID, RowLayout.of(config).to_bytes())])
-        chunks = _chunks(store.seller_ids(info.snapshot_id))
+        # The ids are read here, whole (100,000 sellers are a few MB): a pool's feeder thread
+        # must not drive the store's connections, which belong to this thread.
+        chunks = _chunks(list(store.seller_ids(info.snapshot_id)))
         task = _Task(info.snapshot_id, info.marketplace, info.as_of, config_text, priors)
         count = _worker_count(workers, info, open_store)
         for seller_rows, offer_rows in _run(task, chunks, count, open_store, store):
@@ -144,6 +146,7 @@ def materialize_snapshot(
     config: TrustConfig,
     *,
     open_store: OpenStore | None = None,
+    workers: int | None = None,
     progress: Progress | None = None,
 ) -> str | None:
     """Store the snapshot's signals under `config` unless they are stored already; the
@@ -158,7 +161,15 @@ def materialize_snapshot(
         sellers = store.iter_sellers(info.snapshot_id)
         blob = build_artifacts(sellers, model, info.as_of)[name]
     priors = orjson.loads(blob)
-    return materialize(store, info, config.text, priors, open_store=open_store, progress=progress)
+    return materialize(
+        store,
+        info,
+        config.text,
+        priors,
+        open_store=open_store,
+        workers=workers,
+        progress=progress,
+    )
 
 
 def materialize_active(

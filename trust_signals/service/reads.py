@@ -110,6 +110,11 @@ class TrustSignals:
         rules = self.explain(view, market, kind, entity_id)
         return ExplainAnswer(envelope(view, market), kind, entity_id, tuple(rules))
 
+    @property
+    def precomputed(self) -> PrecomputedReads:
+        """The reads above against a View the caller holds (a request reads one View)."""
+        return self._precomputed
+
     # -- state --------------------------------------------------------------------------------
 
     @property
