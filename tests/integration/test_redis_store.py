@@ -132,3 +132,50 @@ def test_a_batch_read_on_a_cluster_is_one_mget_per_bucket_not_per_id(
     assert [o and o.offer_id for o in found] == ids
     # One MGET per slot: with one slot per id this would be about 490.
     assert len(_slot_groups(keys)) <= ENTITY_BUCKETS
+
+
+V1 = "0123456789ab"
+
+
+def materialize(store: RedisSnapshotStore, row: bytes) -> None:
+    writer = store.begin_signals("US-1", V1)
+    writer.add_rows("o", [("O-1", row)])
+    writer.commit()
+
+
+def test_forced_reload_by_another_process_hides_the_signals_a_reader_saw(
+    opener: RedisStoreOpener,
+) -> None:
+    reader, loader = opener(), opener()
+    load(loader, 3)
+    materialize(loader, b"old")
+    assert reader.get_signal_rows("US-1", V1, "o", ["O-1"]) == [b"old"]
+
+    load(loader, 3, force=True)
+
+    assert reader.signal_versions("US-1") == frozenset()
+    with pytest.raises(SnapshotNotFound) as caught:
+        reader.get_signal_rows("US-1", V1, "o", ["O-1"])
+    assert caught.value.kind == "signals"
+
+
+def test_materialization_by_another_process_is_seen_by_a_reader(
+    opener: RedisStoreOpener,
+) -> None:
+    reader, materializer = opener(), opener()
+    load(materializer, 3)
+    materialize(materializer, b"first")
+    assert reader.get_signal_rows("US-1", V1, "o", ["O-1"]) == [b"first"]
+
+    materialize(materializer, b"second")
+
+    assert reader.get_signal_rows("US-1", V1, "o", ["O-1"]) == [b"second"]
+
+
+def test_a_signal_batch_read_on_a_cluster_is_one_mget_per_bucket_not_per_id() -> None:
+    keys = RedisKeys("ts")
+    ids = [f"O-{n}" for n in range(1000)]
+
+    row_keys = [keys.signal_row("US-1:gen", f"g{V1}token", "o", i) for i in ids]
+
+    assert len(_slot_groups(row_keys)) <= ENTITY_BUCKETS

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.builders import offer_record, seller_record
-from tests.integration.backends import Backend, Store, TickingClock, backend, load
+from tests.integration.backends import BACKENDS, Backend, Store, TickingClock, backend, load
 from trust_signals.errors import SnapshotNotFound
 from trust_signals.store.codec import offer_from_dict
 
@@ -29,7 +29,7 @@ def clock() -> TickingClock:
     return TickingClock()
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=BACKENDS)
 def opened(
     request: pytest.FixtureRequest, tmp_path: Path, clock: TickingClock
 ) -> Iterator[Backend]:

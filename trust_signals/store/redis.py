@@ -6,11 +6,16 @@ Key layout (prefix `ts` by default; see redis_catalog.RedisKeys):
     ts:{ts:catalog}:unlisted    hash 'snapshot_id:gen' -> last touched (loads, deletions)
     ts:{ts:catalog}:retired     hash snapshot_id -> when it stopped being active
     ts:{ts:catalog}:deactivated hash marketplace -> when it was deactivated on purpose
+    ts:{ts:catalog}:signals     hash snapshot_id -> {signals version: [gen, token]} JSON of
+                                its materialized signals (see redis_signals)
     ts:{ts:catalog}:configs, :config_activations, :active_config   config versions (see
                                 redis_config)
     ts:snap:<id>:<gen>:o:{<id>:<gen>:o:<bucket>}:<offer_id>   (likewise :s: sellers and
                                         :a: artifacts; bucket = CRC-32 of the id mod 64)
     ts:snap:<id>:<gen>:sellers          sorted set of the seller ids
+    ts:snap:<id>:<gen>:offers           sorted set of 'seller_id|offer_id' (offers by seller)
+    ts:snap:<id>:<gen>:g<version><token><kind>:{<id>:<gen>:g<version><token><kind>:<bucket>}:
+        <entity_id>                     one materialized signal row (kind o, s or m)
 The catalog keys share one hash tag (one slot), so every catalog change is one Lua script;
 entity keys spread over 64 bucket slots per load and kind, so a cluster read is one MGET per
 bucket hit rather than per id (RedisKeys.entity). Each load writes under a fresh gen, so a
@@ -66,6 +71,7 @@ from trust_signals.store.redis_connection import (
     parse_store_url,
     redis_errors,
 )
+from trust_signals.store.redis_signals import Made, RedisSignalStore
 from trust_signals.store.redis_writer import RedisSnapshotWriter
 from trust_signals.store.retention import RETIRE_GRACE_SECONDS, newest_first, prune_settled
 from trust_signals.store.sqlite_writer import checked_snapshot_id
@@ -97,8 +103,8 @@ def redis_store_from_url(
     )
 
 
-class RedisSnapshotStore(RedisConfigCatalog):
-    """SnapshotStore, SnapshotCatalog and ConfigCatalog over Redis; one pool per process."""
+class RedisSnapshotStore(RedisConfigCatalog, RedisSignalStore):
+    """Every port of ServingStore over Redis; one pool per process."""
 
     def __init__(
         self,
@@ -116,6 +122,7 @@ class RedisSnapshotStore(RedisConfigCatalog):
         self._grace_seconds = grace_seconds
         # snapshot_id -> gen last seen; every read checks it again in its own round trip.
         self._gens: dict[str, str] = {}
+        self._made: dict[tuple[str, str], Made] = {}
 
     # -- catalog -----------------------------------------------------------------------------
 
@@ -182,7 +189,7 @@ class RedisSnapshotStore(RedisConfigCatalog):
         status, detail = self._catalog_script(
             "delete",
             UNLIST_SCRIPT,
-            [keys.snapshots, keys.active, keys.unlisted, keys.retired],
+            [keys.snapshots, keys.active, keys.unlisted, keys.retired, keys.signals],
             snapshot_id,
             int(time.time()),
             self._clock().timestamp(),
@@ -284,24 +291,40 @@ class RedisSnapshotStore(RedisConfigCatalog):
 
         On the request client (the store timeout) unless another `client` is given.
         """
+        raw, _, bodies = self._round_trip(snapshot_id, keys, client)
+        return (None if raw is None else entry_gen(raw)), bodies
+
+    def _round_trip(
+        self,
+        snapshot_id: str,
+        keys: list[str],
+        client: Client | None = None,
+        *,
+        signals: bool = False,
+    ) -> tuple[bytes | None, bytes | None, list[bytes | None]]:
+        """The snapshot's catalog entry, its signals entry if `signals`, and the values of
+        `keys`, in one pipeline (on the request client unless another `client` is given)."""
         client = self._connector.request_client() if client is None else client
         cluster = self._connector.target.is_cluster
         groups = _slot_groups(keys) if cluster else [range(len(keys))] if keys else []
         with redis_errors("read"):
-            # MULTI on one server: the entry and the bodies come from the same instant. A
+            # MULTI on one server: the entries and the bodies come from the same instant. A
             # cluster cannot span slots in one transaction; its pipeline sends every node's
             # share before reading any reply, still one round trip.
             pipe = client.pipeline(transaction=not cluster)
             pipe.hget(self._keys.snapshots, snapshot_id)
+            if signals:
+                pipe.hget(self._keys.signals, snapshot_id)
             for group in groups:
                 # execute_command: a cluster pipeline refuses mget(), not a one-slot MGET.
                 pipe.execute_command("MGET", *[keys[i] for i in group])
             raw, *replies = pipe.execute()
+        listed = replies.pop(0) if signals else None
         bodies: list[bytes | None] = [None] * len(keys)
         for group, reply in zip(groups, replies, strict=True):
             for index, body in zip(group, reply, strict=True):
                 bodies[index] = body
-        return (None if raw is None else entry_gen(raw)), bodies
+        return raw, listed, bodies
 
     def _streamed_sellers(self, snapshot_id: str, gen: str) -> Iterator[SellerSnapshot]:
         namespace = self._keys.namespace(f"{snapshot_id}:{gen}")

@@ -20,9 +20,10 @@ UNLINK_BATCH: Final = 1000
 # Hash-tag buckets per load and kind: see RedisKeys.entity.
 ENTITY_BUCKETS: Final = 64
 
-# KEYS: snapshots, active, unlisted. ARGV: snapshot_id, gen, entry, marketplace, force, now.
-# Returns {status, replaced gen, active}: 1 published, 0 the load was taken over or purged
-# meanwhile (nothing published), -1 the id was loaded meanwhile and this load is not forced.
+# KEYS: snapshots, active, unlisted, signals. ARGV: snapshot_id, gen, entry, marketplace,
+# force, now. Returns {status, replaced gen, active}: 1 published, 0 the load was taken over or
+# purged meanwhile (nothing published), -1 the id was loaded meanwhile and this load is not
+# forced. Signals of the id's earlier load are unlisted: they describe its old records.
 COMMIT_SCRIPT: Final = """
 local member = ARGV[1] .. ':' .. ARGV[2]
 local old = redis.call('HGET', KEYS[1], ARGV[1])
@@ -34,6 +35,7 @@ if redis.call('HEXISTS', KEYS[3], member) == 0 then return {0, '', 0} end
 if old and ARGV[5] ~= '1' then return {-1, '', 0} end
 redis.call('HDEL', KEYS[3], member)
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+redis.call('HDEL', KEYS[4], ARGV[1])
 if old then
   redis.call('HSET', KEYS[3], ARGV[1] .. ':' .. old_gen, ARGV[6])
   local market = cjson.decode(old)['marketplace']
@@ -72,7 +74,8 @@ redis.call('HSET', KEYS[2], old, ARGV[2])
 redis.call('HSET', KEYS[3], ARGV[1], ARGV[2])
 return old
 """
-# KEYS: snapshots, active, unlisted, retired. ARGV: snapshot_id, unix seconds, now, grace.
+# KEYS: snapshots, active, unlisted, retired, signals. ARGV: snapshot_id, unix seconds, now,
+# grace.
 # Returns {1, gen} unlisted (its keys are now to be purged), {0, ''} unknown, {2, ''} active,
 # {3, seconds left} retiring (active too recently: a worker may still be serving it).
 UNLIST_SCRIPT: Final = """
@@ -87,6 +90,7 @@ if retired then
 end
 redis.call('HDEL', KEYS[4], ARGV[1])
 redis.call('HDEL', KEYS[1], ARGV[1])
+redis.call('HDEL', KEYS[5], ARGV[1])
 redis.call('HSET', KEYS[3], ARGV[1] .. ':' .. info['gen'], ARGV[2])
 return {1, info['gen']}
 """
@@ -133,6 +137,11 @@ class RedisKeys:
         return f"{self._catalog}:deactivated"
 
     @property
+    def signals(self) -> str:
+        """Hash: snapshot_id -> JSON {signals version: [gen, token]} of its materializations."""
+        return f"{self._catalog}:signals"
+
+    @property
     def config_keys(self) -> list[str]:
         """The config keys, in the config scripts' KEYS order: versions, their activations,
         the active version (redis_config); under the catalog's hash tag, so one slot."""
@@ -142,7 +151,7 @@ class RedisKeys:
     @property
     def catalog(self) -> list[str]:
         """The keys the commit script takes, in its KEYS order."""
-        return [self.snapshots, self.active, self.unlisted]
+        return [self.snapshots, self.active, self.unlisted, self.signals]
 
     def namespace(self, member: str) -> str:
         """The key prefix of one load ('snapshot_id:gen'): every key of the load starts so."""
@@ -158,6 +167,15 @@ class RedisKeys:
         """
         bucket = crc32(entity_id.encode()) % ENTITY_BUCKETS
         return f"{self.namespace(member)}:{kind}:{{{member}:{kind}:{bucket}}}:{entity_id}"
+
+    def signal_row(self, member: str, rows: str, kind: str, entity_id: str) -> str:
+        """The key of one materialized row: an entity key of the load, its kind prefixed with
+        `rows` ('g<version><token>', one materialization), so it goes with the load's keys."""
+        return self.entity(member, f"{rows}{kind}", entity_id)
+
+    def signal_rows(self, member: str, rows: str) -> str:
+        """The SCAN pattern of every row of one materialization."""
+        return f"{self.namespace(member)}:{rows}?:*"
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,16 +221,22 @@ def entry_info(snapshot_id: str, raw: bytes, active: dict[bytes, bytes]) -> Snap
 
 def purge(client: Client, keys: RedisKeys, member: str) -> None:
     """Delete one unlisted namespace's keys in bounded batches, then forget the namespace."""
+    unlink_matching(client, f"{keys.namespace(member)}:*")
+    with redis_errors("purge"):
+        client.hdel(keys.unlisted, member)
+
+
+def unlink_matching(client: Client, pattern: str) -> None:
+    """Delete every key matching a SCAN pattern, in bounded batches."""
     with redis_errors("purge"):
         batch: list[bytes] = []
         # SCAN + UNLINK in batches: a million-key snapshot never blocks the server for long,
         # and UNLINK frees the memory off the main thread. On a cluster scan_iter visits every
         # primary in turn.
-        for key in client.scan_iter(match=f"{keys.namespace(member)}:*", count=UNLINK_BATCH):
+        for key in client.scan_iter(match=pattern, count=UNLINK_BATCH):
             batch.append(key)
             if len(batch) >= UNLINK_BATCH:
                 client.unlink(*batch)
                 batch.clear()
         if batch:
             client.unlink(*batch)
-        client.hdel(keys.unlisted, member)

@@ -24,6 +24,18 @@ from trust_signals.store.redis_connection import Pipeline, RedisConnector, redis
 PIPELINE_BATCH: Final = 2000
 
 
+def set_all(pipe: Pipeline, bodies: dict[str, bytes], *, cluster: bool) -> None:
+    """Queue SETs of every (key, body) on the pipeline."""
+    if cluster:
+        # Keys spread over slots and one MSET may not span slots: one SET each, which the
+        # cluster pipeline groups by node.
+        for key, body in bodies.items():
+            pipe.set(key, body)
+    else:
+        # One MSET per batch: a third of the client CPU of as many SETs.
+        pipe.mset(bodies)
+
+
 class RedisSnapshotWriter:
     """Writes one snapshot's keys in pipelined batches; `commit` lists it in the catalog.
 
@@ -76,6 +88,9 @@ class RedisSnapshotWriter:
                 batch = offers[start : start + PIPELINE_BATCH]
                 keys = self._keys
                 self._set_all(pipe, {keys.entity(self._member, "o", i): b for i, _, b in batch})
+                # The materializer reads a seller's offers as one range: '|' is not in the id
+                # alphabet, so 'seller|' prefixes exactly that seller's members.
+                pipe.zadd(f"{self._namespace}:offers", {f"{s}|{i}": 0 for i, s, _ in batch})
                 renewed = pipe.execute()[0]
             self._check_renewed(renewed)
         self._counts[1] += len(offers)
@@ -99,7 +114,7 @@ class RedisSnapshotWriter:
         client = self._connector.bulk_client()
         with redis_errors("commit"):
             status, replaced, active = client.eval(
-                COMMIT_SCRIPT, 3, *self._keys.catalog,
+                COMMIT_SCRIPT, len(self._keys.catalog), *self._keys.catalog,
                 info.snapshot_id, entry.gen, entry.to_json(), info.marketplace,
                 "1" if self._force else "0", str(int(time.time())),
             )  # fmt: skip
@@ -133,14 +148,7 @@ class RedisSnapshotWriter:
         return pipe
 
     def _set_all(self, pipe: Pipeline, bodies: dict[str, bytes]) -> None:
-        if self._connector.target.is_cluster:
-            # Keys spread over slots and one MSET may not span slots: one SET each, which the
-            # cluster pipeline groups by node.
-            for key, body in bodies.items():
-                pipe.set(key, body)
-        else:
-            # One MSET per batch: a third of the client CPU of as many SETs.
-            pipe.mset(bodies)
+        set_all(pipe, bodies, cluster=self._connector.target.is_cluster)
 
     def _check_renewed(self, renewed: int) -> None:
         if not renewed:
