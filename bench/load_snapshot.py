@@ -1,4 +1,5 @@
-"""Benchmark: time loading a full-size snapshot set into a fresh store (not a test).
+"""Benchmark: time loading a full-size snapshot set into a fresh store, storing its signals,
+and a config activation that recomputes them (not a test).
 
 Run from the repository root: `PYTHONPATH=. .venv/bin/python bench/load_snapshot.py`.
 `--store redis://127.0.0.1:6379/0` loads into Redis instead of a fresh SQLite directory: under
@@ -18,6 +19,7 @@ import threading
 import time
 from collections.abc import Sequence
 from datetime import date
+from functools import partial
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -25,11 +27,13 @@ from typing import Any
 import orjson
 import redis
 
-from trust_signals.config import default_config_path, load_config
+from trust_signals.bootstrap import BATCH_TIMEOUT_SECONDS
+from trust_signals.config import default_config_path, load_config, parse_config
 from trust_signals.ingest.generator import generate_snapshots
 from trust_signals.ingest.loader import load_snapshot
 from trust_signals.service.cohort_artifacts import ArtifactBuilder, CohortModel
-from trust_signals.store.base import SnapshotCatalog
+from trust_signals.service.materializer import materialize_active, materialize_snapshot
+from trust_signals.store.base import ServingStore
 from trust_signals.store.redis import redis_store_from_url
 from trust_signals.store.sqlite import SqliteSnapshotStore
 
@@ -119,11 +123,11 @@ def _vm_hwm_mib(pid: str) -> float:
     return int(kib) / 1024
 
 
-def open_store(store: str, root: Path, prefix: str) -> SnapshotCatalog:
+def open_store(store: str, root: Path, prefix: str) -> ServingStore:
     """A fresh SQLite store under `root`, or the Redis at `store` under a prefix of its own."""
     if store == "sqlite":
         return SqliteSnapshotStore(root)
-    return redis_store_from_url(store, key_prefix=prefix)
+    return redis_store_from_url(store, key_prefix=prefix, timeout_seconds=BATCH_TIMEOUT_SECONDS)
 
 
 def stored_mib(store: str, root: Path) -> float:
@@ -146,6 +150,7 @@ def load_all(
     before = stored_mib(args.store, root) if args.store != "sqlite" else 0.0
     config = load_config(default_config_path())
     artifacts = ArtifactBuilder.of(CohortModel(config.cohort_spec, config.params), AS_OF)
+    opener = partial(open_store, args.store, root, prefix)
     timings = []
     started = time.perf_counter()
     for directory in directories:
@@ -153,13 +158,28 @@ def load_all(
         info = load_snapshot(
             directory,
             store,
+            activate=False,
             workers=args.workers,
             cohort_artifacts=None if args.no_cohorts else artifacts,
         )
+        t1 = time.perf_counter()
+        materialize_snapshot(store, info, config, open_store=opener, workers=args.workers)
+        store.activate(info.snapshot_id)
         timings.append(
-            (info.snapshot_id, info.seller_count, info.offer_count, time.perf_counter() - t0)
+            (
+                info.snapshot_id,
+                info.seller_count,
+                info.offer_count,
+                t1 - t0,
+                time.perf_counter() - t1,
+            )
         )
     wall = time.perf_counter() - started
+    # A config activation that changes what signals depend on recomputes every active one.
+    changed = parse_config(config.text.replace("wilson_z = 1.96", "wilson_z = 1.9"), "bench")
+    t0 = time.perf_counter()
+    materialize_active(store, changed, open_store=opener, workers=args.workers)
+    activation = time.perf_counter() - t0
     size = stored_mib(args.store, root) - before
     if args.store != "sqlite":  # its own prefix: every key of this run goes
         client = redis.Redis.from_url(args.store)
@@ -167,7 +187,8 @@ def load_all(
         for start in range(0, len(keys), 10_000):
             client.unlink(*keys[start : start + 10_000])
     worker_cpu = _usage(resource.RUSAGE_CHILDREN)[0]
-    out.send((timings, wall, size, _usage(resource.RUSAGE_SELF), (worker_cpu, peak.stop())))
+    peaks = (worker_cpu, peak.stop())
+    out.send((timings, wall, activation, size, _usage(resource.RUSAGE_SELF), peaks))
 
 
 def _usage(who: int) -> tuple[float, float]:
@@ -194,20 +215,24 @@ def timed_load(directories: Sequence[Path], args: argparse.Namespace) -> Any:
 
 
 def report(result: Any, baseline: float | None) -> None:
-    timings, wall, size, (cpu, rss), (worker_cpu, worker_rss) = result
-    print(f"{'snapshot':<16}{'sellers':>10}{'offers':>12}{'seconds':>10}{'records/s':>12}")
-    for snapshot_id, sellers, offers, seconds in timings:
-        rate = (sellers + offers) / seconds
-        print(f"{snapshot_id:<16}{sellers:>10,}{offers:>12,}{seconds:>10.1f}{rate:>12,.0f}")
+    timings, wall, activation, size, (cpu, rss), (worker_cpu, worker_rss) = result
+    print(
+        f"{'snapshot':<16}{'sellers':>10}{'offers':>12}{'load s':>9}{'signals s':>11}"
+        f"{'records/s':>12}"
+    )
+    for snapshot_id, sellers, offers, load, signals in timings:
+        rate = (sellers + offers) / (load + signals)
+        print(
+            f"{snapshot_id:<16}{sellers:>10,}{offers:>12,}{load:>9.1f}{signals:>11.1f}"
+            f"{rate:>12,.0f}"
+        )
     sellers = sum(t[1] for t in timings)
     offers = sum(t[2] for t in timings)
     rate = (sellers + offers) / wall
-    print(f"{'total':<16}{sellers:>10,}{offers:>12,}{wall:>10.1f}{rate:>12,.0f}")
-    print(
-        f"peak RSS: loader {rss:.0f} MiB (ru_maxrss);"
-        f" check workers {worker_rss:.0f} MiB each at most"
-    )
-    print(f"CPU: loader {cpu:.1f} s, check workers {worker_cpu:.1f} s; store {size:,.0f} MiB")
+    print(f"{'total':<16}{sellers:>10,}{offers:>12,}{wall:>20.1f}{rate:>12,.0f}")
+    print(f"config activation (every active snapshot's signals again): {activation:.1f} s")
+    print(f"peak RSS: loader {rss:.0f} MiB (ru_maxrss); workers {worker_rss:.0f} MiB each at most")
+    print(f"CPU: loader {cpu:.1f} s, workers {worker_cpu:.1f} s; store {size:,.0f} MiB")
     if baseline is not None:
         print(
             f"baseline (read + gunzip + orjson.loads, one process): {baseline:.1f} s;"

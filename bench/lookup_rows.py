@@ -167,12 +167,13 @@ def _rows(batch: tuple[str, Sequence[str]]) -> list[tuple[str, str, bytes, bytes
     """One batch of offers' rows (marketplace, offer id, vector, mask), in a pool process."""
     code, ids = batch
     assert _service is not None
-    view = _service.view()
-    found = _service.features(view, view.market(code), ids).items
+    found = _service.features(code, ids)
+    unknown = set(found.missing)
+    numpy = orjson.OPT_SERIALIZE_NUMPY
     return [
-        (code, offer_id, orjson.dumps(row.values), orjson.dumps(row.missing))
-        for offer_id, row in zip(ids, found, strict=True)
-        if row is not None
+        (code, offer_id, orjson.dumps(values, option=numpy), orjson.dumps(missing, option=numpy))
+        for offer_id, values, missing in zip(ids, found.values, found.missing_mask, strict=True)
+        if offer_id not in unknown
     ]
 
 

@@ -6,6 +6,7 @@ import hashlib
 import shutil
 import time
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import Final
 
@@ -26,7 +27,10 @@ LOADER_CODE: Final = (
     "store/*.py",
     "ingest/*.py",
     "service/cohort_artifacts.py",
-    "domain/snapshots.py",
+    "service/materializer.py",
+    "service/signal_rows.py",
+    "domain/*.py",
+    "config/legal.py",
 )
 
 
@@ -91,6 +95,13 @@ def ensure_loaded(snapshot_dir: Path = SNAPSHOT_DIR, store_dir: Path = STORE_DIR
             continue
         started = time.perf_counter()
         print(f"loading {directory} into {store_dir} ...", flush=True)
-        info = load_snapshot_dir(store, directory, config, force=True, activate=True)
+        info = load_snapshot_dir(
+            store,
+            directory,
+            config,
+            force=True,
+            activate=True,
+            open_store=partial(SqliteSnapshotStore, store_dir),
+        )
         print(f"loaded {info.snapshot_id} in {time.perf_counter() - started:.0f} s", flush=True)
     stamp.write_text(fingerprint + "\n")

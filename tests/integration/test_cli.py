@@ -576,4 +576,4 @@ def test_generate_and_load_show_progress_on_a_terminal(tmp_path: Path) -> None:
     assert generated == f"{out / 'US'}\n"
     assert f"generating {out}" in generating and "100%" in generating
     assert loaded.startswith("loaded US-")
-    assert f"loading {out / 'US'}: cohort artifacts" in loading and "100%" in loading
+    assert f"loading {out / 'US'}" in loading and "100%" in loading

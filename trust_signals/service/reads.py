@@ -230,7 +230,7 @@ class TrustSignals:
             raise
         except SnapshotNotFound as error:
             self._breaker.record_success()
-            if error.kind == "snapshot":
+            if error.kind in ("snapshot", "signals"):  # the data the view serves is gone
                 raise SnapshotDataMissing(f"the store no longer holds {error.id}") from error
             raise
         except TrustSignalsError:
