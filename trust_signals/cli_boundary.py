@@ -17,11 +17,14 @@ from typing import IO, Any, Final
 import click
 
 from trust_signals.config.legal import (
+    DEFAULT_BREAKER_FAILURES,
+    DEFAULT_BREAKER_RESET_SECONDS,
     DEFAULT_CACHE_SIZE,
     DEFAULT_MAX_SNAPSHOT_SHRINK,
     DEFAULT_RELOAD_INTERVAL_SECONDS,
     DEFAULT_RETIRE_GRACE_SECONDS,
     DEFAULT_STORE,
+    DEFAULT_STORE_TIMEOUT_SECONDS,
     ENV_PREFIX,
     Settings,
     load_settings,
@@ -65,6 +68,25 @@ SETTINGS_HELP: Final = (
         f"The server's signal cache entries per worker (default {DEFAULT_CACHE_SIZE}).",
     ),
     (f"{ENV_PREFIX}ADMIN_TOKEN", "The server's bearer token for /admin/* (default: admin off)."),
+    (
+        f"{ENV_PREFIX}AUDIT_TOKEN",
+        "The server's read-only bearer token for /v1/explain/* (default: explanations off).",
+    ),
+    (
+        f"{ENV_PREFIX}STORE_TIMEOUT_SECONDS",
+        "A store read's time limit on the request path "
+        f"(default {DEFAULT_STORE_TIMEOUT_SECONDS:g} s).",
+    ),
+    (
+        f"{ENV_PREFIX}BREAKER_FAILURES",
+        "Consecutive store failures that open a worker's circuit breaker "
+        f"(default {DEFAULT_BREAKER_FAILURES}).",
+    ),
+    (
+        f"{ENV_PREFIX}BREAKER_RESET_SECONDS",
+        "How long an open breaker waits before one probe "
+        f"(default {DEFAULT_BREAKER_RESET_SECONDS:g} s).",
+    ),
 )
 SETTINGS_NOTE: Final = (
     "A command that uses the store checks them all, the server's too: a bad value is named "

@@ -138,7 +138,7 @@ def test_every_bad_setting_is_named_on_its_own_line(tmp_path: Path) -> None:
 
     assert refused(invoke(env, "load", str(us_snapshot(tmp_path / "us")))) == [
         "error: TRUST_SIGNALS_CACHE_SIZE: must be a whole number >= 0, got 'x'",
-        "error: TRUST_SIGNALS_MAX_SNAPSHOT_SHRINK: must be a share in [0, 1]",
+        "error: TRUST_SIGNALS_MAX_SNAPSHOT_SHRINK: must be a share in [0, 1], got '2'",
     ]
 
 

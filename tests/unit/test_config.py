@@ -643,3 +643,37 @@ def test_a_marketplace_threshold_override_has_its_own_signals_version() -> None:
 
     assert config.for_marketplace("IN").signals_version != config.base.signals_version
     assert config.for_marketplace("US").signals_version == config.base.signals_version
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        ("MAX_SNAPSHOT_SHRINK", "0", 0.0),
+        ("MAX_SNAPSHOT_SHRINK", "1", 1.0),
+        ("BREAKER_FAILURES", "3", 3),
+        ("CACHE_SIZE", "0", 0),
+    ],
+)
+def test_numeric_settings_accept_their_whole_range(name: str, value: str, expected: float) -> None:
+    settings = load_settings({f"TRUST_SIGNALS_{name}": value})
+    field = {"MAX_SNAPSHOT_SHRINK": "max_snapshot_shrink"}.get(name, name.lower())
+
+    assert getattr(settings, field) == expected
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "problem"),
+    [
+        ("MAX_SNAPSHOT_SHRINK", "1.5", "must be a share in [0, 1], got '1.5'"),
+        ("MAX_SNAPSHOT_SHRINK", "-0.1", "must be a share in [0, 1]"),
+        ("BREAKER_FAILURES", "0.5", "must be a whole number >= 1, got '0.5'"),
+        ("BREAKER_FAILURES", "0", "must be a whole number >= 1"),
+        ("CACHE_SIZE", "x", "must be a whole number >= 0, got 'x'"),
+        ("RELOAD_INTERVAL_SECONDS", "nan", "must be a number of seconds > 0"),
+    ],
+)
+def test_numeric_settings_name_what_they_expect(name: str, value: str, problem: str) -> None:
+    with pytest.raises(ConfigError) as refused:
+        load_settings({f"TRUST_SIGNALS_{name}": value})
+
+    assert any(f"TRUST_SIGNALS_{name}: {problem}" in line for line in refused.value.problems)

@@ -16,8 +16,9 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -84,7 +85,16 @@ def default_config_path() -> Path:
     return Path(str(resources.files("trust_signals") / "default_config.toml"))
 
 
-def _number(environ: Mapping[str, str], name: str, default: float, problems: list[str]) -> float:
+def _number(
+    environ: Mapping[str, str],
+    name: str,
+    default: float,
+    problems: list[str],
+    *,
+    valid: Callable[[float], bool] = lambda value: value > 0,
+    expected: str = "a number of seconds > 0",
+) -> float:
+    """A numeric setting, `default` when unset; a problem naming `expected` when invalid."""
     raw = environ.get(ENV_PREFIX + name)
     if raw is None:
         return default
@@ -92,10 +102,23 @@ def _number(environ: Mapping[str, str], name: str, default: float, problems: lis
         value = float(raw)
     except ValueError:
         value = float("nan")
-    if not value > 0 or value == float("inf"):
-        problems.append(f"{ENV_PREFIX}{name}: must be a number of seconds > 0, got {raw!r}")
+    if not (math.isfinite(value) and valid(value)):
+        problems.append(f"{ENV_PREFIX}{name}: must be {expected}, got {raw!r}")
         return default
     return value
+
+
+def _whole(
+    environ: Mapping[str, str], name: str, default: int, problems: list[str], *, minimum: int
+) -> int:
+    """A whole-number setting of at least `minimum`, `default` when unset."""
+    raw = environ.get(ENV_PREFIX + name)
+    if raw is None:
+        return default
+    if not raw.strip().isdigit() or int(raw) < minimum:
+        problems.append(f"{ENV_PREFIX}{name}: must be a whole number >= {minimum}, got {raw!r}")
+        return default
+    return int(raw)
 
 
 def _token(environ: Mapping[str, str], name: str, what: str, problems: list[str]) -> str | None:
@@ -119,23 +142,27 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     if audit_token is not None and audit_token == token:
         # The read-only token must not also open admin.
         problems.append(f"{ENV_PREFIX}AUDIT_TOKEN: must differ from {ENV_PREFIX}ADMIN_TOKEN")
-    raw_size = environ.get(ENV_PREFIX + "CACHE_SIZE", str(DEFAULT_CACHE_SIZE))
-    cache_size = int(raw_size) if raw_size.strip().isdigit() else DEFAULT_CACHE_SIZE
-    if not raw_size.strip().isdigit():
-        problems.append(f"{ENV_PREFIX}CACHE_SIZE: must be a whole number >= 0, got {raw_size!r}")
+    cache_size = _whole(environ, "CACHE_SIZE", DEFAULT_CACHE_SIZE, problems, minimum=0)
     interval = _number(
         environ, "RELOAD_INTERVAL_SECONDS", DEFAULT_RELOAD_INTERVAL_SECONDS, problems
     )
     store_timeout = _number(
         environ, "STORE_TIMEOUT_SECONDS", DEFAULT_STORE_TIMEOUT_SECONDS, problems
     )
-    breaker_failures = _number(environ, "BREAKER_FAILURES", DEFAULT_BREAKER_FAILURES, problems)
+    breaker_failures = _whole(
+        environ, "BREAKER_FAILURES", DEFAULT_BREAKER_FAILURES, problems, minimum=1
+    )
     breaker_reset = _number(
         environ, "BREAKER_RESET_SECONDS", DEFAULT_BREAKER_RESET_SECONDS, problems
     )
-    max_shrink = _number(environ, "MAX_SNAPSHOT_SHRINK", DEFAULT_MAX_SNAPSHOT_SHRINK, problems)
-    if not 0 <= max_shrink <= 1:
-        problems.append(f"{ENV_PREFIX}MAX_SNAPSHOT_SHRINK: must be a share in [0, 1]")
+    max_shrink = _number(
+        environ,
+        "MAX_SNAPSHOT_SHRINK",
+        DEFAULT_MAX_SNAPSHOT_SHRINK,
+        problems,
+        valid=lambda share: 0 <= share <= 1,
+        expected="a share in [0, 1]",
+    )
     grace = _number(environ, "RETIRE_GRACE_SECONDS", DEFAULT_RETIRE_GRACE_SECONDS, problems)
     if grace < 2 * interval:
         problems.append(
@@ -151,7 +178,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         cache_size=cache_size,
         reload_interval_seconds=interval,
         store_timeout_seconds=store_timeout,
-        breaker_failures=max(1, int(breaker_failures)),
+        breaker_failures=breaker_failures,
         breaker_reset_seconds=breaker_reset,
         # prometheus_client reads this name itself; it is read here too, and only here.
         metrics_dir=environ.get("PROMETHEUS_MULTIPROC_DIR") or None,
