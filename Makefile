@@ -26,11 +26,13 @@ $(VENV)/.dev: pyproject.toml requirements-dev.lock
 	touch $@
 
 # Pin the dependency set again after pyproject.toml changes (newest versions that satisfy it).
-lock: dev-venv
-	$(BIN)/pip install --quiet uv
-	$(BIN)/uv pip compile pyproject.toml --universal --python-version 3.11 -q -o requirements.lock
-	$(BIN)/uv pip compile pyproject.toml --universal --python-version 3.11 --extra dev -q \
-		-o requirements-dev.lock
+lock:
+	$(PYTHON) -m venv var/lock-venv
+	var/lock-venv/bin/pip install --quiet uv
+	var/lock-venv/bin/uv pip compile pyproject.toml --universal --python-version 3.11 -q \
+		-o requirements.lock
+	var/lock-venv/bin/uv pip compile pyproject.toml --universal --python-version 3.11 \
+		--extra dev -q -o requirements-dev.lock
 
 venv: $(BIN)/trust-signals
 dev-venv: $(VENV)/.dev
