@@ -21,7 +21,7 @@ from trust_signals.api.schemas import (
     badge_list,
     stat_body,
 )
-from trust_signals.service.reports import BenchmarkReport, benchmark, programs
+from trust_signals.service.reports import BenchmarkReport, benchmark_answer, programs_answer
 
 bp = Blueprint("profiles", __name__)
 _MARKETPLACE_QUERY = MarketplaceQuerySchema()
@@ -95,19 +95,15 @@ def get_benchmark(seller_id: str) -> Response:
     """The seller against the chosen cohort and first-party retail, with what to improve."""
     schema = _BENCHMARK_QUERY
     args = schema.load(request.args.to_dict())
-    dimensions = schema.load_dimensions(args["dimensions"])
-    service = trust_signals()
-    view = service.view()
-    market = view.market(args["marketplace"])
-    report = benchmark(service, view, market, check_path_id(seller_id, "seller id"), dimensions)
-    return json_response(
-        {
-            "snapshot_id": market.snapshot.snapshot_id,
-            "config_version": view.config.version,
-            "marketplace": market.snapshot.marketplace,
-            "dimensions": list(dimensions),
-            **_benchmark_body(report),
-        }
+    found = benchmark_answer(
+        trust_signals(),
+        args["marketplace"],
+        check_path_id(seller_id, "seller id"),
+        schema.load_dimensions(args["dimensions"]),
+    )
+    return answer_response(
+        found.envelope,
+        {"dimensions": list(found.dimensions), **_benchmark_body(found.report)},
     )
 
 
@@ -121,17 +117,15 @@ def get_benchmark(seller_id: str) -> Response:
 def get_programs() -> Response:
     """FQ/CSQ indices pooled per program group, or marketplaces side by side."""
     args = _PROGRAMS_QUERY.load(request.args.to_dict())
-    service = trust_signals()
-    view = service.view()
-    marketplace = args.get("marketplace")
-    groups = programs(service, view, marketplace, args["group_by"], args["window"])
-    markets = [view.market(marketplace)] if marketplace else list(view.markets.values())
+    found = programs_answer(
+        trust_signals(), args.get("marketplace"), args["group_by"], args["window"]
+    )
     return json_response(
         {
-            "snapshot_ids": {m.snapshot.marketplace: m.snapshot.snapshot_id for m in markets},
-            "config_version": view.config.version,
-            "group_by": args["group_by"],
-            "window": args["window"],
-            "groups": [asdict(g) for g in groups],
+            "snapshot_ids": dict(found.snapshot_ids),
+            "config_version": found.config_version,
+            "group_by": found.group_by,
+            "window": found.window,
+            "groups": [asdict(g) for g in found.groups],
         }
     )

@@ -17,13 +17,40 @@ from trust_signals.domain.cohorts import (
     seller_dimensions,
 )
 from trust_signals.domain.indices import quality_index, weighted_defect_rate
+from trust_signals.service.answers import Envelope
 from trust_signals.service.cohort_artifacts import (
     decode_benchmark,
     seller_defect_rates,
     seller_metrics,
 )
 from trust_signals.service.reads import TrustSignals
+from trust_signals.service.signal_reads import envelope
 from trust_signals.service.view import MISSING, Market, View
+
+
+def benchmark_answer(
+    signals: TrustSignals, marketplace: str, seller_id: str, dimensions: Sequence[str]
+) -> BenchmarkAnswer:
+    """The benchmark call: one seller against its chosen cohort and first-party retail."""
+    view = signals.view()
+    market = view.market(marketplace)
+    report = benchmark(signals, view, market, seller_id, dimensions)
+    return BenchmarkAnswer(envelope(view, market), tuple(dimensions), report)
+
+
+def programs_answer(
+    signals: TrustSignals, marketplace: str | None, group_by: str, window: str
+) -> ProgramsAnswer:
+    """The programs call: groups of one marketplace, or every marketplace side by side."""
+    view = signals.view()
+    markets = [view.market(marketplace)] if marketplace else list(view.markets.values())
+    return ProgramsAnswer(
+        {m.snapshot.marketplace: m.snapshot.snapshot_id for m in markets},
+        view.config.version,
+        group_by,
+        window,
+        tuple(programs(signals, view, marketplace, group_by, window)),
+    )
 
 
 def benchmark(
@@ -132,3 +159,23 @@ def program_figures(
     rates = {kind: count / orders for kind, count in defects.items()}
     fq, csq = (quality_index(weighted_defect_rate(rates, weights[f])) for f in ("fq", "csq"))
     return ProgramFigures(group, sellers, orders, fq, csq)
+
+
+@dataclass(frozen=True, slots=True)
+class BenchmarkAnswer:
+    """A benchmark with what it was computed from."""
+
+    envelope: Envelope
+    dimensions: tuple[str, ...]
+    report: BenchmarkReport
+
+
+@dataclass(frozen=True, slots=True)
+class ProgramsAnswer:
+    """Program groups; side by side, each marketplace names its own snapshot."""
+
+    snapshot_ids: Mapping[str, str]
+    config_version: str
+    group_by: str
+    window: str
+    groups: tuple[ProgramFigures, ...]
