@@ -6,7 +6,6 @@ the in-memory store.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
+from tests.arrow_tables import matrix, table_metadata
 from tests.conftest import FIXED_NOW, de_snapshot, us_snapshot
 from trust_signals.api import create_app
 from trust_signals.bootstrap import load_snapshot_dir
@@ -76,17 +76,6 @@ def read_table(response: TestResponse) -> pa.Table:
     return pa.ipc.open_stream(response.data).read_all()
 
 
-def matrix(table: pa.Table, column: str, width: int) -> np.ndarray:  # type: ignore[type-arg]
-    flat = table[column].combine_chunks().flatten().to_numpy(zero_copy_only=False)
-    return flat.reshape(table.num_rows, width)
-
-
-def metadata(table: pa.Table) -> dict[str, Any]:
-    """The schema's metadata, its JSON lists read."""
-    found = {k.decode(): v.decode() for k, v in (table.schema.metadata or {}).items()}
-    return found | {key: json.loads(found[key]) for key in ("feature_names", "missing")}
-
-
 def envelope_headers(response: TestResponse) -> dict[str, str | None]:
     return {name: response.headers.get(name) for name in ENVELOPE_HEADERS}
 
@@ -110,14 +99,14 @@ def test_the_arrow_answer_holds_exactly_the_json_answer(client: FlaskClient) -> 
     json_bits = np.array(expected["vectors"], dtype=np.float32).view(np.uint32)
     assert matrix(table, "values", width).view(np.uint32).tolist() == json_bits.tolist()
     assert matrix(table, "missing", width).tolist() == expected["missing_mask"]
-    assert metadata(table) == {
+    assert table_metadata(table) == {
         "snapshot_id": expected["snapshot_id"],
         "config_version": expected["config_version"],
         "marketplace": "US",
         "schema_version": expected["schema_version"],
         "feature_names": expected["feature_names"],
         "missing": ["ghost"],
-        "degraded": "false",
+        "degraded": False,
     }
     assert envelope_headers(response) == {
         "X-Trust-Signals-Snapshot-Id": expected["snapshot_id"],
@@ -132,7 +121,7 @@ def test_unknown_ids_get_the_defaults_all_masked(client: FlaskClient) -> None:
 
     assert matrix(table, "values", 3).tolist() == [DEFAULTS, DEFAULTS]
     assert matrix(table, "missing", 3).tolist() == [[True] * 3, [True] * 3]
-    assert metadata(table)["missing"] == ["ghost-1", "ghost-2"]
+    assert table_metadata(table)["missing"] == ["ghost-1", "ghost-2"]
 
 
 def test_a_degraded_answer_says_so_in_its_metadata_and_header(
@@ -145,7 +134,7 @@ def test_a_degraded_answer_says_so_in_its_metadata_and_header(
     table = read_table(response)
     assert matrix(table, "values", 3).tolist() == [DEFAULTS, DEFAULTS]
     assert matrix(table, "missing", 3).tolist() == [[True] * 3, [True] * 3]
-    assert (metadata(table)["degraded"], metadata(table)["missing"]) == ("true", [])
+    assert (table_metadata(table)["degraded"], table_metadata(table)["missing"]) == (True, [])
     assert response.headers["X-Trust-Signals-Degraded"] == "true"
 
 
