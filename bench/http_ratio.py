@@ -14,6 +14,8 @@ gunicorn.conf.py, the same worker count and wrk at the same concurrency, it meas
   lookup_48/500      the same requests against the lookup baseline, bench/lookup_app.py: the
                      snapshot's precomputed rows in a dict, orjson (rows: bench/lookup_rows.py)
   features_500_warm  POST /v1/features, the same 500 ids every time
+  features_500_arrow the features_500 requests asking for the Arrow stream (Accept), against
+                     lookup_500's JSON
 
 Each case runs --repeats times (interleaved) and the medians are reported, with the ratio to
 the ceiling, the features cases' ratio to the lookup baseline, the searches again at half
@@ -65,8 +67,10 @@ LOOKUP_BASELINES: Final = {
     "features_48_nocache": "lookup_48",
     "features_500": "lookup_500",
     "features_500_nocache": "lookup_500",
+    "features_500_arrow": "lookup_500",
 }
 LOOKUP_TARGET: Final = 0.7
+ARROW_STREAM: Final = "application/vnd.apache.arrow.stream"
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +81,7 @@ class Case:
     server: str  # "ours", "ours_nocache", "lookup" or "ceiling"
     requests_file: Path
     warm_up: bool
+    accept: str = ""  # the Accept header sent; "" sends none (JSON)
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,12 +125,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 def run_wrk(
-    server: Server, requests_file: Path, args: argparse.Namespace, seconds: int, delay_ms: int = 0
+    server: Server, case: Case, args: argparse.Namespace, seconds: int, delay_ms: int = 0
 ) -> Result:
-    """One wrk run against `server`; the worker CPU split is sampled around it."""
+    """One wrk run of `case` against `server`; the worker CPU split is sampled around it."""
     command = ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{seconds}s"]
-    command += ["--timeout", "5s", "-s", str(LUA), server.base_url, "--", str(requests_file)]
-    env = {**os.environ, "WRK_DELAY_MS": str(delay_ms)}
+    command += ["--timeout", "5s", "-s", str(LUA), server.base_url, "--", str(case.requests_file)]
+    env = {**os.environ, "WRK_DELAY_MS": str(delay_ms), "WRK_ACCEPT": case.accept}
     before = sample_workers(server.pid)
     done = subprocess.run(
         command, env=env, capture_output=True, text=True, timeout=seconds + 30, check=True
@@ -168,8 +173,8 @@ def measure(cases: Sequence[Case], servers: Servers, args: argparse.Namespace) -
             for variant in args.variant:
                 server = servers[variant.name, case.server]
                 if case.warm_up:
-                    run_wrk(server, case.requests_file, args, WARMUP_SECONDS)
-                got = run_wrk(server, case.requests_file, args, args.seconds)
+                    run_wrk(server, case, args, WARMUP_SECONDS)
+                got = run_wrk(server, case, args, args.seconds)
                 runs.setdefault((variant.name, case.name), []).append(got)
                 print(
                     f"  {repeat + 1}/{args.repeats} {variant.name} {case.name}: "
@@ -187,13 +192,11 @@ def paced_delay_ms(connections: int, target_rps: float, latency_ms: float) -> in
 def paced(server: Server, case: Case, args: argparse.Namespace, target_rps: float) -> Result:
     """The case at about `target_rps`: a pilot run measures latency there, then the repeats."""
     guess = paced_delay_ms(args.connections, target_rps, 1.0)
-    pilot = run_wrk(server, case.requests_file, args, PILOT_SECONDS, guess)
+    pilot = run_wrk(server, case, args, PILOT_SECONDS, guess)
     # A connection's cycle is its pause plus a request's latency at this rate.
     latency_ms = max(0.0, 1000 * args.connections / pilot.rps - guess)
     delay = paced_delay_ms(args.connections, target_rps, latency_ms)
-    runs = [
-        run_wrk(server, case.requests_file, args, args.seconds, delay) for _ in range(args.repeats)
-    ]
+    runs = [run_wrk(server, case, args, args.seconds, delay) for _ in range(args.repeats)]
     return median_result(runs)
 
 
@@ -329,6 +332,7 @@ def build_cases(files: dict[str, Path], only: str) -> list[Case]:
         Case("features_500_nocache", "ours_nocache", files["features_500"], warm_up=False),
         Case("lookup_500", "lookup", files["features_500"], warm_up=False),
         Case("features_500_warm", "ours", files["features_500_warm"], warm_up=True),
+        Case("features_500_arrow", "ours", files["features_500"], False, accept=ARROW_STREAM),
     ]
     return [c for c in cases if not chosen or c.name in chosen]
 

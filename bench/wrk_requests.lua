@@ -2,10 +2,12 @@
 -- per request. A line is "METHOD<TAB>PATH" or "METHOD<TAB>PATH<TAB>JSON BODY".
 -- Usage: wrk -t2 -c8 -d10s -s bench/wrk_requests.lua http://127.0.0.1:PORT -- FILE
 -- WRK_DELAY_MS=n paces each connection: n ms between its requests (for a set, lower rate).
+-- WRK_ACCEPT=MEDIA-TYPE sends that Accept header with every request (e.g. the Arrow stream).
 -- done() prints one JSON line: counts, errors and latency percentiles in microseconds.
 
 local requests = {}
 local next_thread = 0
+local accept = os.getenv("WRK_ACCEPT") or ""
 
 local pause_ms = tonumber(os.getenv("WRK_DELAY_MS") or "")
 if pause_ms and pause_ms > 0 then
@@ -25,6 +27,9 @@ function init(args)
     local method, path, body = line:match("^(%u+)\t([^\t]+)\t?(.*)$")
     assert(method, "bad request line: " .. line:sub(1, 80))
     local headers = {}
+    if accept ~= "" then
+      headers["Accept"] = accept
+    end
     if body == "" then
       body = nil
     else

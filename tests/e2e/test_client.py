@@ -10,10 +10,12 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import numpy as np
 import pytest
 import requests
 
 import trust_signals
+from tests.arrow_tables import matrix, table_metadata
 from tests.e2e.server import free_port, running_service
 from trust_signals.client import (
     Badge,
@@ -38,6 +40,7 @@ pytestmark = pytest.mark.e2e
 REAL_TIMEOUT = (1.0, 5.0)
 STUB_TIMEOUT = (1.0, 0.25)
 SLOW_SECONDS = 0.6
+ARROW = "application/vnd.apache.arrow.stream"
 BIG_SELLER = Badge("big_seller", "badge.big_seller", "seller")
 FAST_DELIVERY = Badge("fast_delivery", "badge.fast_delivery", "offer")
 
@@ -186,6 +189,13 @@ def badges_body(seen: Seen, snapshot_id: str = "US-A") -> bytes:
     body = {"snapshot_id": snapshot_id, "config_version": "c1", "marketplace": "US"}
     body |= {"surface": seen.body["surface"], "offers": offers, "missing": []}
     return json.dumps(body).encode()
+
+
+def real_features_answer(service: str, accept: str = "application/json") -> bytes:
+    """The real service's ranking answer for O-1 and an unknown id, for a stub to replay."""
+    body = {"marketplace": "US", "offer_ids": ["O-1", "ghost"]}
+    headers = {"Accept": accept}
+    return requests.post(f"{service}/v1/features", json=body, headers=headers, timeout=5).content
 
 
 def ok(seen: Seen) -> Reply:
@@ -437,12 +447,7 @@ def test_seller_facing_calls_fail_open_empty(stub: Any) -> None:
 def test_features_fail_open_with_the_defaults_learned_from_a_good_answer(
     service: str, stub: Any
 ) -> None:
-    good = requests.post(
-        f"{service}/v1/features",
-        json={"marketplace": "US", "offer_ids": ["O-1", "ghost"]},
-        timeout=5,
-    )
-    answers = iter([Reply(body=good.content)])
+    answers = iter([Reply(body=real_features_answer(service))])
     server = stub(lambda seen: next(answers, Reply(503, PROBLEM_503)))
     with stub_client(server.base_url) as client:
         learned = client.features("US", ["O-1", "ghost"])
@@ -480,6 +485,94 @@ def test_features_fail_open_with_empty_vectors_when_no_schema_is_known(stub: Any
     assert result == FeaturesResult(
         None, None, "US", None, (), {"O-1": ()}, {"O-1": ()}, (), degraded=True
     )
+
+
+# -- ranking as Arrow tables ---------------------------------------------------------------
+
+
+def test_features_table_in_batches_holds_what_features_holds(service: str) -> None:
+    ids = ["O-1", "ghost", "O-2"]
+    with TrustSignalsClient(service, timeout=REAL_TIMEOUT, max_feature_ids=2) as client:
+        table = client.features_table("US", ids)
+        result = client.features("US", ids)
+    width = len(result.feature_names)
+    assert table["offer_id"].to_pylist() == ids
+    vectors = np.array([result.vectors[i] for i in ids], dtype=np.float32)
+    assert matrix(table, "values", width).tolist() == vectors.tolist()
+    assert matrix(table, "missing", width).tolist() == [list(result.missing_mask[i]) for i in ids]
+    assert table_metadata(table) == {
+        "snapshot_id": result.snapshot_id,
+        "config_version": result.config_version,
+        "marketplace": "US",
+        "schema_version": result.schema_version,
+        "feature_names": list(result.feature_names),
+        "missing": ["ghost"],
+        "degraded": False,
+    }
+
+
+def test_features_table_fails_open_with_the_defaults_learned_from_a_good_answer(
+    service: str, stub: Any
+) -> None:
+    answers = iter([Reply(body=real_features_answer(service, ARROW), content_type=ARROW)])
+    server = stub(lambda seen: next(answers, Reply(503, PROBLEM_503)))
+    with stub_client(server.base_url) as client:
+        learned = client.features_table("US", ["O-1", "ghost"])
+        result = client.features_table("US", ["O-2", "O-9"])
+    assert result["values"].to_pylist() == [[0.0, 0.5, 0.0], [0.0, 0.5, 0.0]]
+    assert result["missing"].to_pylist() == [[True] * 3, [True] * 3]
+    assert table_metadata(result) == {
+        "marketplace": "US",
+        "schema_version": table_metadata(learned)["schema_version"],
+        "feature_names": table_metadata(learned)["feature_names"],
+        "missing": [],
+        "degraded": True,
+    }
+
+
+def test_features_table_asks_for_arrow(stub: Any) -> None:
+    server = stub(TROUBLE["503"])
+    with stub_client(server.base_url, retries=0) as client:
+        client.features_table("US", ["O-1"])
+    assert server.seen[0].headers["Accept"] == ARROW
+
+
+@pytest.mark.parametrize("trouble", list(TROUBLE))
+def test_service_trouble_gives_a_table_without_features_when_no_schema_is_known(
+    stub: Any, trouble: str
+) -> None:
+    server = stub(TROUBLE[trouble])
+    with stub_client(server.base_url) as client:
+        table = client.features_table("US", ["O-1", "O-2"])
+    assert table["offer_id"].to_pylist() == ["O-1", "O-2"]
+    assert table["values"].to_pylist() == [[], []]
+    assert table_metadata(table)["degraded"] is True
+
+
+@pytest.mark.parametrize("trouble", list(TROUBLE))
+def test_service_trouble_raises_a_typed_error_for_a_table_in_strict_mode(
+    stub: Any, trouble: str
+) -> None:
+    server = stub(TROUBLE[trouble])
+    with (
+        stub_client(server.base_url, strict=True) as client,
+        pytest.raises(STRICT_ERROR[trouble]),
+    ):
+        client.features_table("US", ["O-1", "O-2"])
+
+
+def test_features_table_fails_open_with_constructor_defaults_before_any_answer(
+    stub: Any,
+) -> None:
+    server = stub(TROUBLE["503"])
+    defaults = {"orders_log": 0.0, "on_time": 0.5}
+    with stub_client(server.base_url, feature_defaults=defaults) as client:
+        table = client.features_table("US", ["O-1"])
+    assert (table["values"].to_pylist(), table["missing"].to_pylist()) == (
+        [[0.0, 0.5]],
+        [[True, True]],
+    )
+    assert table_metadata(table)["feature_names"] == ["orders_log", "on_time"]
 
 
 # -- batching, versions, headers, pooling -------------------------------------------------

@@ -31,6 +31,7 @@ _PROBLEMS: Final = {
     400: "Invalid request: `detail` and `errors` name each bad field",
     401: "No valid bearer token",
     404: "Unknown marketplace, seller, offer or snapshot; or the feature is off",
+    406: "The Accept header names none of the media types the answer comes in",
     409: "Activation refused by the shrink guard",
     413: "Request body over 256 KiB",
     422: "Configuration refused; the old one keeps serving",
@@ -61,6 +62,8 @@ class Operation:
     problems: tuple[int, ...] = ()  # 401 and 404 are added for audit and admin
     access: Access = "anyone"
     degrades: bool = False  # may answer degraded (a field and a header) instead of failing
+    binary: tuple[str, ...] = ()  # media types besides JSON the 200 comes in, as Accept asks
+    headers: tuple[tuple[str, str], ...] = ()  # the 200's other headers: (name, description)
 
 
 class UndocumentedRoute(LookupError):
@@ -76,9 +79,11 @@ def documented(
     problems: tuple[int, ...] = (),
     access: Access = "anyone",
     degrades: bool = False,
+    binary: tuple[str, ...] = (),
+    headers: tuple[tuple[str, str], ...] = (),
 ) -> Callable[[View], View]:
     """Attach the route's Operation (see its fields) to its view, for `openapi_document`."""
-    operation = Operation(summary, ok, query, body, problems, access, degrades)
+    operation = Operation(summary, ok, query, body, problems, access, degrades, binary, headers)
 
     def attach(view: View) -> View:
         setattr(view, _ATTRIBUTE, operation)
@@ -149,17 +154,22 @@ def _problem(status: int) -> dict[str, Any]:
 def _ok(operation: Operation) -> dict[str, Any]:
     if operation.ok is None:
         return {"description": "OK", "content": {"text/plain": {"schema": {"type": "string"}}}}
+    binary = {"type": "string", "format": "binary"}
     response: dict[str, Any] = {
         "description": "OK",
-        "content": {"application/json": {"schema": operation.ok}},
+        "content": {"application/json": {"schema": operation.ok}}
+        | {media: {"schema": binary} for media in operation.binary},
     }
+    headers: dict[str, Any] = {}
     if operation.degrades:
-        response["headers"] = {
-            "X-Trust-Signals-Degraded": {
-                "description": "the store failed: what the cache could not answer is left out",
-                "schema": {"type": "string", "enum": ["true"]},
-            }
+        headers["X-Trust-Signals-Degraded"] = {
+            "description": "the store failed: what the cache could not answer is left out",
+            "schema": {"type": "string", "enum": ["true"]},
         }
+    for name, description in operation.headers:
+        headers[name] = {"description": description, "schema": {"type": "string"}}
+    if headers:
+        response["headers"] = headers
     return response
 
 

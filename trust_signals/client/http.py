@@ -11,9 +11,8 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Final, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Final, Protocol, TypeVar
 from urllib.parse import quote
 
 import orjson
@@ -22,6 +21,7 @@ from requests.adapters import HTTPAdapter
 
 import trust_signals
 from trust_signals.breaker import CircuitBreaker
+from trust_signals.client.feature_schema import A, DefaultsSeen, FeatureSchema, defaults_seen
 from trust_signals.client.results import (
     Badge,
     BadgesResult,
@@ -51,6 +51,9 @@ from trust_signals.client.results import (
     parse_programs,
     parse_status,
 )
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 __all__ = [
     "Badge",
@@ -84,6 +87,7 @@ RETRY_STATUSES: Final = frozenset({502, 503, 504})
 # 408 and 429 say the service (or a proxy) is busy, not that the request is wrong.
 BUSY_STATUSES: Final = frozenset({408, 429})
 SERVICE_TROUBLE: Final = (ServiceUnavailable, MalformedResponse)
+JSON: Final = "application/json"
 
 
 class _Versioned(Protocol):
@@ -91,39 +95,6 @@ class _Versioned(Protocol):
     def snapshot_id(self) -> str | None: ...
     @property
     def config_version(self) -> str | None: ...
-
-
-@dataclass(frozen=True, slots=True)
-class _FeatureSchema:
-    """What the client knows of one marketplace's feature schema; None: default not seen yet."""
-
-    version: str | None
-    names: tuple[str, ...]
-    defaults: tuple[float | None, ...]
-
-    def learn(self, result: FeaturesResult) -> _FeatureSchema:
-        """This knowledge updated from a good response (a new schema version starts over)."""
-        known = self
-        if (result.schema_version, result.feature_names) != (self.version, self.names):
-            known = _FeatureSchema(
-                result.schema_version, result.feature_names, (None,) * len(result.feature_names)
-            )
-        if None not in known.defaults:
-            return known
-        # The service fills every masked position with the configured default.
-        defaults = list(known.defaults)
-        for offer_id, mask in result.missing_mask.items():
-            vector = result.vectors[offer_id]
-            for position, masked in enumerate(mask):
-                if masked and defaults[position] is None:
-                    defaults[position] = vector[position]
-        return _FeatureSchema(known.version, known.names, tuple(defaults))
-
-    def default_vector(self, fallback: Mapping[str, float]) -> tuple[float, ...] | None:
-        """The default vector in schema order, or None while a default is still unknown."""
-        pairs = zip(self.names, self.defaults, strict=True)
-        filled = [fallback.get(name) if d is None else d for name, d in pairs]
-        return None if None in filled else tuple(f for f in filled if f is not None)
 
 
 def _chunks(ids: Sequence[str], size: int) -> list[list[str]]:
@@ -195,11 +166,11 @@ class TrustSignalsClient:
         self._feature_defaults = dict(feature_defaults or {})
         self._backoff_seconds = backoff_seconds
         self.breaker = CircuitBreaker(breaker_failures, breaker_reset_seconds, clock)
-        self._schemas: dict[str, _FeatureSchema] = {}
+        self._schemas: dict[str, FeatureSchema] = {}
         self._schemas_lock = threading.Lock()
         self._headers = {
             "User-Agent": f"trust-signals-client/{trust_signals.__version__}",
-            "Accept": "application/json",
+            "Accept": JSON,
         }
         if api_key is not None:
             self._headers["Authorization"] = f"Bearer {api_key}"
@@ -264,7 +235,7 @@ class TrustSignalsClient:
 
         parts = self._fetch_batches(chunks, fetch)
         good = [p for p in parts if p is not None]
-        schema = self._learn_schema(marketplace, good)
+        schema = self._learn_schema(marketplace, good, defaults_seen)
         fallback = schema.default_vector(self._feature_defaults) if schema else None
         vectors: dict[str, tuple[float, ...]] = {}
         masks: dict[str, tuple[bool, ...]] = {}
@@ -287,6 +258,40 @@ class TrustSignalsClient:
             missing=tuple(i for p in good for i in p.missing),
             degraded=len(good) < len(parts),
         )
+
+    def features_table(self, marketplace: str, offer_ids: Sequence[str]) -> pa.Table:
+        """The ranking answer as a pyarrow Table, one row per id in order: `offer_id`, and
+        `values` (float32) and `missing` (bool) as fixed-size lists in `feature_names` order.
+        The schema's metadata names the snapshot, config, schema, features, missing ids and
+        whether it is degraded. Fails open as `features` does: a batch that fails gets the
+        defaults (NaN where one is still unknown), all masked. Needs pyarrow
+        (`pip install 'trust-signals[arrow]'`)."""
+        try:
+            from trust_signals.client import tables
+        except ModuleNotFoundError as error:
+            raise ModuleNotFoundError(
+                f"TrustSignalsClient.features_table needs {error.name}: "
+                "pip install 'trust-signals[arrow]'",
+                name=error.name,
+            ) from error
+        chunks = _chunks(offer_ids, self._max_feature_ids)
+
+        def fetch(chunk: list[str]) -> tables.TableBatch:
+            body = {"marketplace": marketplace, "offer_ids": chunk}
+            return self._call(
+                "POST",
+                "/v1/features",
+                lambda content: tables.read_batch(content, chunk),
+                json=body,
+                accept=tables.ARROW_STREAM,
+            )
+
+        parts = self._fetch_batches(chunks, fetch)
+        good = [p for p in parts if p is not None]
+        schema = self._learn_schema(marketplace, good, tables.TableBatch.defaults_seen)
+        known = schema or FeatureSchema(None, (), ())
+        defaults = known.default_values(self._feature_defaults)
+        return tables.joined(marketplace, chunks, parts, known.version, known.names, defaults)
 
     def offer(self, marketplace: str, offer_id: str) -> OfferResult:
         """The PDP call: the offer's PDP badges and its seller's shown stats."""
@@ -365,14 +370,18 @@ class TrustSignalsClient:
                 parts[index] = part if again is None else again
         return parts
 
-    def _learn_schema(self, marketplace: str, good: list[FeaturesResult]) -> _FeatureSchema | None:
+    def _learn_schema(
+        self, marketplace: str, good: Sequence[A], seen: DefaultsSeen[A]
+    ) -> FeatureSchema | None:
+        """The marketplace's schema as known after `good` answers (each form of answer says
+        which defaults it shows with `seen`), else from the constructor's defaults."""
         with self._schemas_lock:
             schema = self._schemas.get(marketplace)
             for part in good:
-                schema = (schema or _FeatureSchema(None, (), ())).learn(part)
+                schema = (schema or FeatureSchema(None, (), ())).learn(part, seen)
             if schema is None and self._feature_defaults:
                 names = tuple(self._feature_defaults)
-                schema = _FeatureSchema(None, names, (None,) * len(names))
+                schema = FeatureSchema(None, names, (None,) * len(names))
             elif schema is not None and good:
                 self._schemas[marketplace] = schema
             return schema
@@ -385,13 +394,15 @@ class TrustSignalsClient:
         *,
         params: Mapping[str, str] | None = None,
         json: Any = None,
+        accept: str = JSON,
     ) -> T:
-        """One logical call through the breaker: parsed result, or a typed error."""
+        """One logical call through the breaker: parsed result, or a typed error. `parse`
+        gets the JSON body, or the raw bytes when `accept` asks for another media type."""
         if not self.breaker.allow():
             raise ServiceUnavailable(f"circuit breaker open for {self._base_url}; not calling")
         healthy = False
         try:
-            response = self._send(method, path, params, json)
+            response = self._send(method, path, params, json, accept)
             status = response.status_code
             if 400 <= status < 500 and status not in BUSY_STATUSES:
                 healthy = True
@@ -400,11 +411,14 @@ class TrustSignalsClient:
                 raise rejected(status, code, detail)
             if not 200 <= status < 300:
                 raise ServiceUnavailable(_problem(response)[1], status)
-            try:
-                body = orjson.loads(response.content)
-            except orjson.JSONDecodeError:
-                raise MalformedResponse(f"{method} {path}: the body is not JSON") from None
-            result = parse(body)
+            if accept != JSON:
+                result = parse(response.content)
+            else:
+                try:
+                    body = orjson.loads(response.content)
+                except orjson.JSONDecodeError:
+                    raise MalformedResponse(f"{method} {path}: the body is not JSON") from None
+                result = parse(body)
             healthy = True
             return result
         finally:
@@ -414,7 +428,7 @@ class TrustSignalsClient:
                 self.breaker.record_failure()
 
     def _send(
-        self, method: str, path: str, params: Mapping[str, str] | None, json: Any
+        self, method: str, path: str, params: Mapping[str, str] | None, json: Any, accept: str
     ) -> requests.Response:
         """The response, retried with backoff on connection errors and 502/503/504 only.
 
@@ -422,7 +436,7 @@ class TrustSignalsClient:
         second wait, is what protects a caller from a slow service.
         """
         url = self._base_url + path
-        headers = self._headers
+        headers = self._headers if accept == JSON else {**self._headers, "Accept": accept}
         data = None
         if json is not None:
             headers = {**headers, "Content-Type": "application/json"}
