@@ -177,13 +177,17 @@ def materialize_active(
     config: TrustConfig,
     *,
     open_store: OpenStore | None = None,
+    workers: int | None = None,
     progress: Progress | None = None,
 ) -> list[str]:
     """Store every active snapshot's signals under `config` (what a config activation needs
     first); the snapshot ids materialized."""
     done = []
     for info in store.active_snapshots().values():
-        if materialize_snapshot(store, info, config, open_store=open_store, progress=progress):
+        version = materialize_snapshot(
+            store, info, config, open_store=open_store, workers=workers, progress=progress
+        )
+        if version is not None:
             done.append(info.snapshot_id)
     return done
 
