@@ -10,6 +10,7 @@ surfaces, priorities, caps, copy) is not in a row: the read path applies it.
 
 from __future__ import annotations
 
+import functools
 import struct
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
@@ -27,6 +28,13 @@ META: Final = "m"
 LAYOUT_ID: Final = "layout"
 MAX_RULES: Final = 64  # one bit per rule in a 64-bit mask
 _SELLER_HEAD: Final = struct.Struct("<Q")
+
+
+@functools.cache
+def _offer_struct(width: int) -> struct.Struct:
+    """An offer row's fixed part as struct packs it: the same bytes as `offer_dtype` (packed,
+    little-endian), several times faster than filling a numpy record per row."""
+    return struct.Struct(f"<Q{width}f{width}?")
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,11 +74,8 @@ class RowLayout:
         seller_id: str = "",
     ) -> bytes:
         """An offer's row: the fixed part (values stored as float32), then its seller's id."""
-        row = np.zeros(1, dtype=self.offer_dtype)
-        row["met"] = self.bits(met)
-        row["values"] = values
-        row["missing"] = missing
-        return row.tobytes() + seller_id.encode()
+        fixed = _offer_struct(self.feature_count).pack(self.bits(met), *values, *missing)
+        return fixed + seller_id.encode()
 
     def offer_rows(self, fixed_parts: Sequence[bytes]) -> np.ndarray:  # type: ignore[type-arg]
         """The fixed parts of offer rows (`row[:offer_dtype.itemsize]`) decoded at once: a
