@@ -43,6 +43,7 @@ run: demo
 
 test: dev-venv
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/hadolint Dockerfile
 	$(BIN)/pytest
 

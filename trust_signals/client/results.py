@@ -8,7 +8,6 @@ from datetime import date, datetime
 from typing import Any, TypeVar
 
 from trust_signals.errors import TrustSignalsError
-from trust_signals.store.base import SnapshotInfo
 
 T = TypeVar("T")
 
@@ -201,6 +200,19 @@ class Programs:
     window: str
     groups: tuple[ProgramGroup, ...]
     degraded: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotInfo:
+    """A loaded snapshot as the answering worker's catalog lists it."""
+
+    snapshot_id: str
+    marketplace: str
+    as_of: date
+    loaded_at: datetime
+    seller_count: int
+    offer_count: int
+    active: bool
 
 
 @dataclass(frozen=True, slots=True)
