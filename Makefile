@@ -44,6 +44,7 @@ run: demo
 test: dev-venv
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 	$(BIN)/hadolint Dockerfile
 	$(BIN)/pytest
 

@@ -283,7 +283,7 @@ class MaxIdsSchema(_Strict):
 
 
 def _weights_schema(family: str) -> type[Schema]:
-    weights = {
+    weights: dict[str, fields.Field[Any]] = {
         kind: real(required=True, validate=validate.Range(min=0)) for kind in SELLER_DEFECTS[family]
     }
     return _Strict.from_dict(weights, name=f"{family.capitalize()}WeightsSchema")

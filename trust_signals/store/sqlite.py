@@ -314,8 +314,8 @@ class SqliteSnapshotStore(SqliteConfigCatalog):
         """This thread's read-only connection to a snapshot's file, opened on first use."""
         cached = self._local.snapshots.get(snapshot_id)
         if cached is not None:
-            path, inode, conn = cached
-            if _inode(path) == inode:
+            path, cached_inode, conn = cached
+            if _inode(path) == cached_inode:
                 return conn
             self._forget(snapshot_id)
         file = self._catalog_file(snapshot_id)
