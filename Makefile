@@ -9,6 +9,7 @@ export TRUST_SIGNALS_STORE ?= var/store
 
 # Installs are the locked, tested dependency set (requirements*.lock), then the project
 # itself without resolving anything again; `pip check` proves the set is consistent.
+# requirements.lock is the server's set (`.[server]`); requirements-dev.lock adds `dev`.
 $(BIN)/trust-signals: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
@@ -25,12 +26,14 @@ $(VENV)/.dev: pyproject.toml requirements-dev.lock
 	$(BIN)/pip check
 	touch $@
 
-# Pin the dependency set again after pyproject.toml changes (newest versions that satisfy it).
+# Pin the dependency sets again after pyproject.toml changes (newest versions that satisfy
+# them; versions already pinned are kept where they still do).
 lock: dev-venv
 	$(BIN)/pip install --quiet uv
-	$(BIN)/uv pip compile pyproject.toml --universal --python-version 3.11 -q -o requirements.lock
-	$(BIN)/uv pip compile pyproject.toml --universal --python-version 3.11 --extra dev -q \
-		-o requirements-dev.lock
+	$(BIN)/uv pip compile pyproject.toml --universal --python-version 3.11 --extra server -q \
+		-o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml --universal --python-version 3.11 --extra server \
+		--extra dev -q -o requirements-dev.lock
 
 venv: $(BIN)/trust-signals
 dev-venv: $(VENV)/.dev
