@@ -23,6 +23,13 @@ from requests.adapters import HTTPAdapter
 
 import trust_signals
 from trust_signals.breaker import CircuitBreaker
+from trust_signals.client.errors import (
+    MalformedResponse,
+    NotFound,
+    RequestRejected,
+    ServiceUnavailable,
+    TrustSignalsClientError,
+)
 from trust_signals.client.results import (
     Badge,
     BadgesResult,
@@ -30,20 +37,15 @@ from trust_signals.client.results import (
     Cohort,
     FeaturesResult,
     FirstPartyMetrics,
-    MalformedResponse,
     MetricBenchmark,
-    NotFound,
     OfferResult,
     Opportunity,
     ProgramGroup,
     Programs,
-    RequestRejected,
     SellerProfile,
-    ServiceUnavailable,
     SnapshotInfo,
     Stat,
     Status,
-    TrustSignalsClientError,
     parse_badges,
     parse_benchmark,
     parse_features,
