@@ -50,7 +50,8 @@ test: dev-venv
 	$(BIN)/lint-imports
 	$(BIN)/mypy
 	$(BIN)/hadolint Dockerfile
-	$(BIN)/pytest
+	$(BIN)/pytest --cov=trust_signals --cov-branch --cov-report=term-missing:skip-covered
+	$(BIN)/coverage report --include='trust_signals/domain/*' --fail-under=100
 
 # Snapshot load (1M offers, every record validated) and the pure engine's µs per entity.
 bench-load: venv
