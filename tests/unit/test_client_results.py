@@ -205,29 +205,32 @@ def test_an_audited_status_has_them() -> None:
     assert (result.config_error, len(result.snapshots), result.pid) == ("bad", 1, 7)
 
 
+def _parent(body: dict[str, Any], path: str) -> tuple[Any, Any]:
+    """The container holding the value at a dotted path (list indexes as numbers), and its
+    key or index there."""
+    *parents, last = path.split(".")
+    target: Any = body
+    for key in parents:
+        target = target[int(key)] if isinstance(target, list) else target[key]
+    return target, int(last) if isinstance(target, list) else last
+
+
 def _set(path: str, value: Any) -> Callable[[dict[str, Any]], None]:
-    """A change setting the value at a dotted path (list indexes as numbers)."""
+    """A change setting the value at a dotted path."""
 
     def change(body: dict[str, Any]) -> None:
-        *parents, last = path.split(".")
-        target: Any = body
-        for key in parents:
-            target = target[int(key)] if isinstance(target, list) else target[key]
-        if isinstance(target, list):
-            target[int(last)] = value
-        else:
-            target[last] = value
+        target, key = _parent(body, path)
+        target[key] = value
 
     return change
 
 
 def _drop(path: str) -> Callable[[dict[str, Any]], None]:
+    """A change removing the key at a dotted path."""
+
     def change(body: dict[str, Any]) -> None:
-        *parents, last = path.split(".")
-        target: Any = body
-        for key in parents:
-            target = target[int(key)] if isinstance(target, list) else target[key]
-        del target[last]
+        target, key = _parent(body, path)
+        del target[key]
 
     return change
 
