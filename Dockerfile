@@ -11,7 +11,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     TRUST_SIGNALS_BIND=0.0.0.0:8080
 
 WORKDIR /app
-# The locked dependency set the tests ran against, then the project without re-resolving.
+# The server's locked dependency set (the base and the `server` extra) the tests ran against,
+# then the project without re-resolving.
 COPY requirements.lock ./
 RUN pip install --no-cache-dir -r requirements.lock
 COPY pyproject.toml README.md gunicorn.conf.py ./

@@ -9,6 +9,7 @@ export TRUST_SIGNALS_STORE ?= var/store
 
 # Installs are the locked, tested dependency set (requirements*.lock), then the project
 # itself without resolving anything again; `pip check` proves the set is consistent.
+# requirements.lock is the server's set (`.[server]`); requirements-dev.lock adds `dev`.
 $(BIN)/trust-signals: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
@@ -25,14 +26,15 @@ $(VENV)/.dev: pyproject.toml requirements-dev.lock
 	$(BIN)/pip check
 	touch $@
 
-# Pin the dependency set again after pyproject.toml changes (newest versions that satisfy it).
+# Pin the dependency sets again after pyproject.toml changes (newest versions that satisfy
+# them; versions already pinned are kept where they still do), in a small venv of its own.
 lock:
 	$(PYTHON) -m venv var/lock-venv
 	var/lock-venv/bin/pip install --quiet uv
-	var/lock-venv/bin/uv pip compile pyproject.toml --universal --python-version 3.11 -q \
-		-o requirements.lock
 	var/lock-venv/bin/uv pip compile pyproject.toml --universal --python-version 3.11 \
-		--extra dev -q -o requirements-dev.lock
+		--extra server -q -o requirements.lock
+	var/lock-venv/bin/uv pip compile pyproject.toml --universal --python-version 3.11 \
+		--extra server --extra dev -q -o requirements-dev.lock
 
 venv: $(BIN)/trust-signals
 dev-venv: $(VENV)/.dev
@@ -45,8 +47,12 @@ run: demo
 
 test: dev-venv
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 	$(BIN)/hadolint Dockerfile
-	$(BIN)/pytest
+	$(BIN)/pytest --cov=trust_signals --cov-branch --cov-report=term-missing:skip-covered
+	$(BIN)/coverage report --include='trust_signals/domain/*' --fail-under=100
 
 # Snapshot load (1M offers, every record validated) and the pure engine's µs per entity.
 bench-load: venv

@@ -384,6 +384,20 @@ def test_badge_levels_and_inheritance(who: Subject, expected: list[str]) -> None
     assert earned_ids(LEVEL_RULES, who) == expected
 
 
+@pytest.mark.parametrize(
+    ("inherited", "expected"),
+    [(frozenset({"inherited"}), {"inherited", "offer_badge"}), (frozenset(), {"offer_badge"})],
+    ids=["seller-earned-it", "seller-did-not"],
+)
+def test_an_offer_meets_a_seller_rule_only_as_its_seller_earned_it(
+    inherited: frozenset[str], expected: set[str]
+) -> None:
+    rules = compile_rules(LEVEL_RULES)
+    who = subject(offer=offer_snapshot())
+
+    assert met_rules(rules, who, PARAMS, inherited=inherited) == expected
+
+
 def test_offer_rule_judges_the_offer_not_the_seller() -> None:
     late_offer = offer_snapshot(windows={"90d": offer_counts(on_time_deliveries=20)})
     assert earned_ids([OFFER_RULE], subject(offer=late_offer)) == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
@@ -30,7 +31,7 @@ class JsonAccessLogger(Logger):
         app_log.propagate = False
 
     def access(
-        self, resp: Any, req: Any, environ: dict[str, Any], request_time: dt.timedelta
+        self, resp: Any, req: Any, environ: Mapping[str, Any], request_time: dt.timedelta
     ) -> None:
         if not (self.cfg.accesslog or self.cfg.logconfig or self.cfg.syslog):
             return

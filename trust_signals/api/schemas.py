@@ -10,7 +10,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from trust_signals.domain.badges import Badge
 from trust_signals.domain.profile_stats import ProfileStat
-from trust_signals.ingest.records import ID_PATTERN, MARKETPLACE_PATTERN
+from trust_signals.domain.snapshots import ID_PATTERN, MARKETPLACE_PATTERN
 
 ID_RULE: Final = re.compile(ID_PATTERN)
 SURFACES: Final = ("search", "pdp")

@@ -11,6 +11,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import partial
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final, Protocol, TypeVar
 from urllib.parse import quote
@@ -21,6 +22,13 @@ from requests.adapters import HTTPAdapter
 
 import trust_signals
 from trust_signals.breaker import CircuitBreaker
+from trust_signals.client.errors import (
+    MalformedResponse,
+    NotFound,
+    RequestRejected,
+    ServiceUnavailable,
+    TrustSignalsClientError,
+)
 from trust_signals.client.feature_schema import A, DefaultsSeen, FeatureSchema, defaults_seen
 from trust_signals.client.results import (
     Badge,
@@ -29,20 +37,15 @@ from trust_signals.client.results import (
     Cohort,
     FeaturesResult,
     FirstPartyMetrics,
-    MalformedResponse,
     MetricBenchmark,
-    NotFound,
     OfferResult,
     Opportunity,
     ProgramGroup,
     Programs,
-    RequestRejected,
     SellerProfile,
-    ServiceUnavailable,
     SnapshotInfo,
     Stat,
     Status,
-    TrustSignalsClientError,
     parse_badges,
     parse_benchmark,
     parse_features,
@@ -361,12 +364,12 @@ class TrustSignalsClient:
         answer: the batches that disagree with the last batch are fetched once more, and if
         they still disagree the merged result names the last batch's versions.
         """
-        parts: list[V | None] = [self._guarded(lambda c=c: fetch(c), lambda: None) for c in chunks]
+        parts: list[V | None] = [self._guarded(partial(fetch, c), _none) for c in chunks]
         good = [p for p in parts if p is not None]
         target = _versions(good[-1]) if good else None
         for index, part in enumerate(parts):
             if part is not None and _versions(part) != target:
-                again = self._guarded(lambda i=index: fetch(chunks[i]), lambda: None)
+                again = self._guarded(partial(fetch, chunks[index]), _none)
                 parts[index] = part if again is None else again
         return parts
 
@@ -465,6 +468,11 @@ class TrustSignalsClient:
             # Jitter spreads the retries of many callers that failed at the same moment.
             time.sleep(self._backoff_seconds * (2**attempt) * random.uniform(0.5, 1.5))
         raise AssertionError("unreachable: the last attempt returns or raises")
+
+
+def _none() -> None:
+    """The fail-open answer of a batch: nothing."""
+    return None
 
 
 def _versions(result: _Versioned) -> tuple[str | None, str | None]:

@@ -67,10 +67,13 @@ class Table(fields.Field):
         super().__init__(**kwargs)
         self._load, self._key_pattern, self._key_error = load, key_pattern, key_error
 
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> dict:  # type: ignore[type-arg]
+    def _deserialize(
+        self, value: Any, attr: str | None, data: Any, **kwargs: Any
+    ) -> dict[str, Any]:
         if not isinstance(value, dict):
             raise ValidationError("must be a table")
-        loaded, errors = {}, {}
+        loaded: dict[str, Any] = {}
+        errors: dict[str, Any] = {}
         for key, item in value.items():
             if not re.fullmatch(self._key_pattern, key):
                 errors[_error_key(key)] = [self._key_error]

@@ -40,10 +40,9 @@ from trust_signals.domain.profile_stats import StatDefinition
 from trust_signals.domain.ranking_features import TRANSFORMS, FeatureDefinition
 from trust_signals.domain.signal_bounds import compile_bound
 from trust_signals.domain.signals import GOOD_RATES, LEVELS, compile_signal, signal_catalogue
-from trust_signals.domain.snapshots import WINDOWS
+from trust_signals.domain.snapshots import MARKETPLACE_PATTERN, WINDOWS
 
 ID_PATTERN: Final = r"^[a-z][a-z0-9_]{0,63}\Z"
-MARKETPLACE_PATTERN: Final = r"^[A-Z]{2}\Z"
 STAT_FORMATS: Final = ("percent", "count", "rating")
 _ID_ERROR: Final = "must be 1-64 characters of a-z 0-9 _, starting with a letter"
 
@@ -284,7 +283,7 @@ class MaxIdsSchema(_Strict):
 
 
 def _weights_schema(family: str) -> type[Schema]:
-    weights = {
+    weights: dict[str, fields.Field[Any]] = {
         kind: real(required=True, validate=validate.Range(min=0)) for kind in SELLER_DEFECTS[family]
     }
     return _Strict.from_dict(weights, name=f"{family.capitalize()}WeightsSchema")

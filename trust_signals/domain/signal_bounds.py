@@ -12,8 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 from operator import attrgetter
+from typing import Final, TypeVar
 
 from trust_signals.domain.confidence import LOWER, UPPER, wilson_bound
+from trust_signals.domain.indices import Counter
 from trust_signals.domain.signals import (
     OFFER_ATTRIBUTES,
     OFFER_COUNTS,
@@ -21,13 +23,19 @@ from trust_signals.domain.signals import (
     SELLER_ATTRIBUTES,
     SELLER_COUNTS,
     SELLER_RATES,
-    Counter,
+    Quantity,
     SignalParams,
     Subject,
     compile_signal,
 )
+from trust_signals.domain.snapshots import OfferSnapshot, SellerSnapshot
 
 BoundFn = Callable[[Subject, SignalParams], float | None]
+Entity = TypeVar("Entity", SellerSnapshot, OfferSnapshot)
+# The subject's seller, or its offer (None on a seller-only subject).
+EntityOf = Callable[[Subject], SellerSnapshot | OfferSnapshot | None]
+_SELLER: Final[Callable[[Subject], SellerSnapshot]] = attrgetter("seller")
+_OFFER: Final[Callable[[Subject], OfferSnapshot | None]] = attrgetter("offer")
 
 
 def compile_bound(reference: str, window: str | None, which: str) -> BoundFn:
@@ -40,14 +48,16 @@ def compile_bound(reference: str, window: str | None, which: str) -> BoundFn:
     rates, counts = (
         (SELLER_RATES, SELLER_COUNTS) if level == "seller" else (OFFER_RATES, OFFER_COUNTS)
     )
+    entity: EntityOf = _SELLER if level == "seller" else _OFFER
     if window is not None and name in rates:
         events, opportunities = rates[name]
-        return _rate_bound(attrgetter(level), window, events, opportunities, which)
+        return _rate_bound(entity, window, events, opportunities, which)
     if window is not None and name in counts:
-        return _count(attrgetter(level), window, counts[name])
-    attributes = SELLER_ATTRIBUTES if level == "seller" else OFFER_ATTRIBUTES
-    if window is None and name in attributes:
-        return _attribute(attrgetter(level), attributes[name])  # type: ignore[arg-type]
+        return _count(entity, window, counts[name])
+    if window is None and level == "seller" and name in SELLER_ATTRIBUTES:
+        return _attribute(_SELLER, SELLER_ATTRIBUTES[name])
+    if window is None and level == "offer" and name in OFFER_ATTRIBUTES:
+        return _attribute(_OFFER, OFFER_ATTRIBUTES[name])
 
     def bound(subject: Subject, params: SignalParams) -> float | None:
         return measure(subject, params).bound(which)
@@ -56,7 +66,7 @@ def compile_bound(reference: str, window: str | None, which: str) -> BoundFn:
 
 
 def _rate_bound(
-    entity: Callable[[Subject], object],
+    entity: EntityOf,
     window: str,
     events: Counter,
     opportunities: Counter,
@@ -68,7 +78,7 @@ def _rate_bound(
             found = entity(subject)
             if found is None:
                 return None
-            counts = found.windows[window]  # type: ignore[attr-defined]
+            counts = found.windows[window]
             trials = opportunities(counts)
             return None if trials <= 0 else events(counts) / trials
 
@@ -79,23 +89,23 @@ def _rate_bound(
         found = entity(subject)
         if found is None:
             return None
-        counts = found.windows[window]  # type: ignore[attr-defined]
+        counts = found.windows[window]
         trials = opportunities(counts)
         return None if trials <= 0 else wilson_bound(events(counts), trials, params.z, side)
 
     return one_side
 
 
-def _count(entity: Callable[[Subject], object], window: str, count: Counter) -> BoundFn:
+def _count(entity: EntityOf, window: str, count: Quantity) -> BoundFn:
     def value(subject: Subject, params: SignalParams) -> float | None:
         found = entity(subject)
-        return None if found is None else count(found.windows[window])  # type: ignore[attr-defined]
+        return None if found is None else count(found.windows[window])
 
     return value
 
 
 def _attribute(
-    entity: Callable[[Subject], object], attribute: Callable[[object, date], float | None]
+    entity: Callable[[Subject], Entity | None], attribute: Callable[[Entity, date], float | None]
 ) -> BoundFn:
     def value(subject: Subject, params: SignalParams) -> float | None:
         found = entity(subject)

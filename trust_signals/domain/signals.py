@@ -15,7 +15,13 @@ from math import sqrt
 from operator import attrgetter
 from typing import Any, Final
 
-from trust_signals.domain.indices import OFFER_DEFECTS, SELLER_DEFECTS, entity_index, shrunk_rates
+from trust_signals.domain.indices import (
+    OFFER_DEFECTS,
+    SELLER_DEFECTS,
+    Counter,
+    entity_index,
+    shrunk_rates,
+)
 from trust_signals.domain.rates import NO_DATA, Measure, exact, rate
 from trust_signals.domain.snapshots import (
     OFFER_COUNT_FIELDS,
@@ -26,7 +32,8 @@ from trust_signals.domain.snapshots import (
 )
 
 LEVELS: Final = ("seller", "offer")
-Counter = Callable[[Any], float]
+# A count signal's value: an int count, or a float for the sales amounts.
+Quantity = Callable[[Any], float]
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,9 +69,10 @@ def _difference(minuend: str, subtrahend: str) -> Counter:
     """A count derived as one field less another (e.g. orders not delivered late)."""
     get = attrgetter(minuend, subtrahend)
 
-    def difference(counts: Any) -> float:
+    def difference(counts: Any) -> int:
         first, second = get(counts)
-        return first - second  # type: ignore[no-any-return]
+        found: int = first - second
+        return found
 
     return difference
 
@@ -113,11 +121,13 @@ OFFER_RATES: Final[Mapping[str, tuple[Counter, Counter]]] = {
     "not_as_described_rate": (attrgetter("not_as_described"), attrgetter("orders")),
     "return_rate": (attrgetter("returns"), attrgetter("orders")),
 }
-SELLER_COUNTS: Final[Mapping[str, Counter]] = {
+SELLER_COUNTS: Final[Mapping[str, Quantity]] = {
     **{name: attrgetter(name) for name in SELLER_COUNT_FIELDS if name != "ratings"},
     "rating_count": lambda c: sum(c.ratings),
 }
-OFFER_COUNTS: Final[Mapping[str, Counter]] = {name: attrgetter(name) for name in OFFER_COUNT_FIELDS}
+OFFER_COUNTS: Final[Mapping[str, Quantity]] = {
+    name: attrgetter(name) for name in OFFER_COUNT_FIELDS
+}
 SELLER_ATTRIBUTES: Final[Mapping[str, Callable[[SellerSnapshot, date], float | None]]] = {
     "tenure_days": lambda s, as_of: s.tenure_days,
     "days_since_first_sale": lambda s, as_of: (
@@ -125,7 +135,8 @@ SELLER_ATTRIBUTES: Final[Mapping[str, Callable[[SellerSnapshot, date], float | N
     ),
     "first_party": lambda s, as_of: float(s.first_party),
 }
-OFFER_ATTRIBUTES: Final[Mapping[str, Callable[[OfferSnapshot, date], float | None]]] = {
+# Every offer has its attributes: none of them is ever None.
+OFFER_ATTRIBUTES: Final[Mapping[str, Callable[[OfferSnapshot, date], float]]] = {
     "handling_days": lambda o, as_of: o.handling_days,
     "return_window_days": lambda o, as_of: o.return_window_days,
     "free_returns": lambda o, as_of: float(o.free_returns),

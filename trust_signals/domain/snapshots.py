@@ -10,6 +10,8 @@ WINDOWS: Final = ("30d", "90d", "365d")
 # Seller, offer and snapshot ids: 1-64 characters, safe in keys, URLs and file names.
 # \Z: "$" would allow a final "\n".
 ID_PATTERN: Final = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}\Z"
+# Marketplaces and seller locations: two upper-case letters (US, DE).
+MARKETPLACE_PATTERN: Final = r"^[A-Z]{2}\Z"
 WINDOW_DAYS: Final = {"30d": 30, "90d": 90, "365d": 365}
 
 CATEGORY_GROUPS: Final = (

@@ -250,7 +250,8 @@ def _cross_problems(
     if not result.invalid_ids and _all_new_and_known(result, ids, seller_ids, first_lines, sellers):
         return []
     id_field = "seller_id" if kind == "sellers" else "offer_id"
-    valid = zip(result.line_numbers, ids, seller_ids or [None] * len(ids), strict=True)
+    sellers_of: list[str] | list[None] = seller_ids or [None] * len(ids)
+    valid = zip(result.line_numbers, ids, sellers_of, strict=True)
     invalid = ((line_no, record_id, None) for line_no, record_id in result.invalid_ids)
     problems = []
     for line_no, record_id, seller_id in sorted([*valid, *invalid], key=itemgetter(0)):

@@ -19,6 +19,7 @@ from trust_signals.domain.snapshots import (
     CS_PROVIDERS,
     FULFILLMENT_CHANNELS,
     ID_PATTERN,
+    MARKETPLACE_PATTERN,
     OFFER_COUNT_BOUNDS,
     OFFER_COUNT_FIELDS,
     SELLER_COUNT_BOUNDS,
@@ -30,7 +31,6 @@ from trust_signals.domain.snapshots import (
     SellerSnapshot,
 )
 
-MARKETPLACE_PATTERN: Final = r"^[A-Z]{2}\Z"
 _AMOUNT_FIELDS: Final = ("sales_amount", "domestic_sales_amount")
 
 

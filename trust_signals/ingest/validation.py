@@ -64,8 +64,8 @@ class _WindowCounts:
         at = [{n: base + i for i, n in enumerate(names)} for base in range(0, width * 3, width)]
         ints = [p[n] for p in at for n in names if n not in _AMOUNTS and n != "ratings"]
         self._ints = None if len(ints) == len(names) * len(at) else _getter(ints)
-        self._amounts = _getter([p[n] for p in at for n in names if n in _AMOUNTS])
-        self._ratings = _getter([p["ratings"] for p in at if "ratings" in p])
+        self._amounts = _getter_or_none([p[n] for p in at for n in names if n in _AMOUNTS])
+        self._ratings = _getter_or_none([p["ratings"] for p in at if "ratings" in p])
         pairs = [(p[event], p[opportunity]) for p in at for event, opportunity in bounds]
         self._bounds = tuple(_getter(list(column)) for column in zip(*pairs, strict=True))
         triples = [(p[a], p[b], p[total]) for p in at for a, b, total in sums]
@@ -98,9 +98,14 @@ class _WindowCounts:
         return all(map(le, map(add, first(values), second(values)), total(values)))
 
 
-def _getter(indexes: list[int]) -> Callable[[tuple[Any, ...]], tuple[Any, ...]] | None:
+def _getter(indexes: list[int]) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
     # The first index repeated at the end: itemgetter of one index returns no tuple.
-    return itemgetter(*indexes, indexes[0]) if indexes else None
+    return itemgetter(*indexes, indexes[0])
+
+
+def _getter_or_none(indexes: list[int]) -> Callable[[tuple[Any, ...]], tuple[Any, ...]] | None:
+    """None for a kind without such fields (offers have no amounts and no ratings)."""
+    return _getter(indexes) if indexes else None
 
 
 def _amounts_ok(amounts: tuple[Any, ...]) -> bool:

@@ -7,7 +7,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Final
+from typing import Final, TypedDict
 
 import orjson
 
@@ -81,7 +81,10 @@ def seller_metrics(subject: Subject, params: SignalParams) -> dict[str, float | 
 
 
 def benchmark_row(
-    seller: SellerSnapshot, model: CohortModel, priors: Mapping, as_of: date
+    seller: SellerSnapshot,
+    model: CohortModel,
+    priors: Mapping[str, Mapping[str, Mapping[str, float]]],
+    as_of: date,
 ) -> BenchmarkRow:
     """A seller's compact row for cohort benchmarks."""
     prior = seller_prior(seller, priors, model.spec)
@@ -95,9 +98,21 @@ def benchmark_row(
     )
 
 
-def program_totals(sellers: Iterable[SellerSnapshot]) -> dict:  # type: ignore[type-arg]
+class GroupTotals(TypedDict):
+    """One program group's sums over one window."""
+
+    sellers: int
+    orders: int
+    defects: dict[str, int]
+
+
+# grouping -> group -> window -> sums
+ProgramTotals = dict[str, dict[str, dict[str, GroupTotals]]]
+
+
+def program_totals(sellers: Iterable[SellerSnapshot]) -> ProgramTotals:
     """Pooled orders and defects per program group and window (config-independent sums)."""
-    totals: dict = {}  # type: ignore[type-arg]
+    totals: ProgramTotals = {}
     for seller in sellers:
         groups = {
             "fulfillment_channel": seller.fulfillment_channel,
@@ -124,7 +139,7 @@ def program_totals(sellers: Iterable[SellerSnapshot]) -> dict:  # type: ignore[t
     return totals
 
 
-def encode_program_totals(totals: dict) -> bytes:  # type: ignore[type-arg]
+def encode_program_totals(totals: ProgramTotals) -> bytes:
     """Program totals as stored: JSON with exact integers of any size.
 
     A total adds up one count of every seller, so valid counts can pass the 64 bits orjson

@@ -63,7 +63,7 @@ def benchmark(
     cohort = _cohort(signals, view, market, key)
     params = market.config.params
     own = seller_metrics(seller.subject, params)
-    first_party = [
+    first_party: list[tuple[str, Mapping[str, float | None]]] = [
         (fp.subject.seller.seller_id, seller_metrics(fp.subject, params))
         for fp in signals.sellers(view, market, _first_party_ids(signals, market)).items
         if fp is not None
@@ -72,9 +72,9 @@ def benchmark(
         return BenchmarkReport(seller_id, key, None, own, {}, first_party, [])
     rates = seller_defect_rates(seller.subject.seller, seller.subject.prior_rates, params)
     ranks = {
-        metric: percentile_rank(bench.sketch, own[metric], BENCHMARK_METRICS[metric])
+        metric: percentile_rank(bench.sketch, value, BENCHMARK_METRICS[metric])
         for metric, bench in cohort.metrics.items()
-        if own.get(metric) is not None
+        if (value := own.get(metric)) is not None
     }
     opportunities = opportunities_against(rates, cohort, params.weights)
     return BenchmarkReport(seller_id, key, cohort, own, ranks, first_party, opportunities)

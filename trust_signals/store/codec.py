@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import fields
 from datetime import date
-from typing import Final
+from typing import Any, Final
 
 import orjson
 
@@ -27,17 +27,17 @@ _SELLER_ATTRIBUTES: Final = tuple(f.name for f in fields(SellerSnapshot))[:-1]
 _OFFER_ATTRIBUTES: Final = tuple(f.name for f in fields(OfferSnapshot))[:-1]
 
 
-def seller_from_dict(record: dict) -> SellerSnapshot:  # type: ignore[type-arg]
+def seller_from_dict(record: dict[str, Any]) -> SellerSnapshot:
     """A SellerSnapshot from an already-validated record dict (the file's keyed form)."""
     return decode_seller(seller_body(record))
 
 
-def offer_from_dict(record: dict) -> OfferSnapshot:  # type: ignore[type-arg]
+def offer_from_dict(record: dict[str, Any]) -> OfferSnapshot:
     """An OfferSnapshot from an already-validated record dict (the file's keyed form)."""
     return decode_offer(offer_body(record))
 
 
-def seller_body(record: dict) -> bytes:  # type: ignore[type-arg]
+def seller_body(record: dict[str, Any]) -> bytes:
     """The stored form of a validated seller record: positional, not keyed.
 
     Records are decoded on every cold-cache read; arrays in field order decode about three
@@ -50,7 +50,7 @@ def seller_body(record: dict) -> bytes:  # type: ignore[type-arg]
     )
 
 
-def offer_body(record: dict) -> bytes:  # type: ignore[type-arg]
+def offer_body(record: dict[str, Any]) -> bytes:
     """The stored form of a validated offer record: positional, like seller_body."""
     windows = record["windows"]
     return orjson.dumps(
@@ -87,20 +87,29 @@ def decode_seller(blob: bytes) -> SellerSnapshot:
 
 def decode_offer(blob: bytes) -> OfferSnapshot:
     """An OfferSnapshot from its stored form (trusted like decode_seller's)."""
-    *attributes, windows = orjson.loads(blob)
+    (offer_id, seller_id, product_id, marketplace, channel, handling, return_window,
+     free_returns, windows) = orjson.loads(blob)  # fmt: skip
     return OfferSnapshot(
-        *attributes, {w: OfferCounts._make(c) for w, c in zip(WINDOWS, windows, strict=True)}
+        offer_id,
+        seller_id,
+        product_id,
+        marketplace,
+        channel,
+        handling,
+        return_window,
+        free_returns,
+        {w: OfferCounts._make(c) for w, c in zip(WINDOWS, windows, strict=True)},
     )
 
 
-def seller_to_dict(seller: SellerSnapshot) -> dict:  # type: ignore[type-arg]
+def seller_to_dict(seller: SellerSnapshot) -> dict[str, Any]:
     """The snapshot file's record form of a seller."""
     record = {f.name: getattr(seller, f.name) for f in fields(seller)}
     record["windows"] = {w: c._asdict() for w, c in seller.windows.items()}
     return record
 
 
-def offer_to_dict(offer: OfferSnapshot) -> dict:  # type: ignore[type-arg]
+def offer_to_dict(offer: OfferSnapshot) -> dict[str, Any]:
     """The snapshot file's record form of an offer."""
     record = {f.name: getattr(offer, f.name) for f in fields(offer)}
     record["windows"] = {w: c._asdict() for w, c in offer.windows.items()}

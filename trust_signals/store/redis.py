@@ -40,7 +40,7 @@ import secrets
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime
-from typing import Any, Final
+from typing import Any, Final, cast
 
 from redis.crc import key_slot
 
@@ -138,9 +138,9 @@ class RedisSnapshotStore(RedisConfigCatalog, RedisSignalStore):
         client = self._connector.bulk_client()
         with redis_errors("begin"):
             pipe = client.pipeline(transaction=True)
-            exists, unlisted = (
-                pipe.hexists(self._keys.snapshots, snapshot_id).hkeys(self._keys.unlisted).execute()
-            )
+            pipe.hexists(self._keys.snapshots, snapshot_id)
+            pipe.hkeys(self._keys.unlisted)
+            exists, unlisted = pipe.execute()
         if exists and not force:
             raise SnapshotExists(snapshot_id)
         for member in (m.decode() for m in unlisted):
@@ -212,7 +212,9 @@ class RedisSnapshotStore(RedisConfigCatalog, RedisSignalStore):
         self._purge_dead_loads()
         return prune_settled(self.list_snapshots(), keep, self.delete)
 
-    def _catalog_script(self, what: str, script: str, keys: list[str], *args: object) -> Any:
+    def _catalog_script(
+        self, what: str, script: str, keys: list[str], *args: str | int | float
+    ) -> Any:
         """One catalog script on the bulk client (the catalog keys share one slot)."""
         with redis_errors(what):
             return self._connector.bulk_client().eval(script, len(keys), *keys, *args)
@@ -221,7 +223,7 @@ class RedisSnapshotStore(RedisConfigCatalog, RedisSignalStore):
         """Marketplaces deactivated on purpose."""
         with redis_errors("catalog"):
             found = self._connector.request_client().hkeys(self._keys.deactivated)
-        return frozenset(m.decode() for m in found)
+        return frozenset(m.decode() for m in cast(list[bytes], found))
 
     def active_snapshots(self) -> dict[str, SnapshotInfo]:
         """The active snapshot per marketplace."""
@@ -306,7 +308,9 @@ class RedisSnapshotStore(RedisConfigCatalog, RedisSignalStore):
         `keys`, in one pipeline (on the request client unless another `client` is given)."""
         client = self._connector.request_client() if client is None else client
         cluster = self._connector.target.is_cluster
-        groups = _slot_groups(keys) if cluster else [range(len(keys))] if keys else []
+        groups: Sequence[Sequence[int]] = (
+            _slot_groups(keys) if cluster else [range(len(keys))] if keys else []
+        )
         with redis_errors("read"):
             # MULTI on one server: the entries and the bodies come from the same instant. A
             # cluster cannot span slots in one transaction; its pipeline sends every node's
@@ -334,8 +338,11 @@ class RedisSnapshotStore(RedisConfigCatalog, RedisSignalStore):
             # path (a refresh), where the read budget of a request does not apply.
             client = self._connector.bulk_client()
             with redis_errors("sellers"):
-                ids = client.zrange(
-                    f"{namespace}:sellers", start, "+", bylex=True, offset=0, num=_SELLER_PAGE
+                ids = cast(
+                    list[bytes],
+                    client.zrange(
+                        f"{namespace}:sellers", start, "+", bylex=True, offset=0, num=_SELLER_PAGE
+                    ),
                 )
             if not ids:
                 return
@@ -350,15 +357,15 @@ class RedisSnapshotStore(RedisConfigCatalog, RedisSignalStore):
     def _listing(self) -> list[SnapshotInfo]:
         with redis_errors("catalog"):
             pipe = self._connector.request_client().pipeline(transaction=True)
-            entries, active = (
-                pipe.hgetall(self._keys.snapshots).hgetall(self._keys.active).execute()
-            )
+            pipe.hgetall(self._keys.snapshots)
+            pipe.hgetall(self._keys.active)
+            entries, active = pipe.execute()
         return [entry_info(sid.decode(), raw, active) for sid, raw in entries.items()]
 
     def _purge_dead_loads(self) -> None:
         client = self._connector.bulk_client()
         with redis_errors("prune"):
-            touched = client.hgetall(self._keys.unlisted)
+            touched = cast(dict[bytes, bytes], client.hgetall(self._keys.unlisted))
         deadline = time.time() - self._stale_load_seconds
         for member, touched_at in touched.items():
             if int(touched_at) < deadline:

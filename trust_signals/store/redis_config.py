@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Final
+from typing import Final, cast
 
 import orjson
 
@@ -87,14 +87,16 @@ class RedisConfigCatalog:
         _, _, active = self._keys.config_keys
         with redis_errors("config"):
             raw = self._connector.request_client().get(active)
-        return None if raw is None else raw.decode()
+        return None if raw is None else cast(bytes, raw).decode()
 
     def get_config(self, version: str) -> StoredConfig:
         """One stored version; ConfigVersionNotFound if absent."""
         configs, activations, _ = self._keys.config_keys
         with redis_errors("config"):
             pipe = self._connector.bulk_client().pipeline(transaction=True)
-            record, activation = pipe.hget(configs, version).hget(activations, version).execute()
+            pipe.hget(configs, version)
+            pipe.hget(activations, version)
+            record, activation = pipe.execute()
         if record is None:
             raise ConfigVersionNotFound(version)
         return _stored_config(version, record, activation)
@@ -104,7 +106,9 @@ class RedisConfigCatalog:
         configs, activations, _ = self._keys.config_keys
         with redis_errors("config"):
             pipe = self._connector.bulk_client().pipeline(transaction=True)
-            records, activated = pipe.hgetall(configs).hgetall(activations).execute()
+            pipe.hgetall(configs)
+            pipe.hgetall(activations)
+            records, activated = pipe.execute()
         return configs_newest_first(
             _stored_config(version.decode(), record, activated.get(version))
             for version, record in records.items()

@@ -7,7 +7,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Final, TypeAlias
+from typing import Any, Final, TypeAlias
 
 import redis
 from redis.backoff import ExponentialBackoff, NoBackoff
@@ -113,7 +113,7 @@ class RedisConnector:
                 self._pid, self._request, self._bulk = os.getpid(), None, None
 
     def _built(self, timeout_seconds: float, retry: Retry) -> Client:
-        options = {
+        options: dict[str, Any] = {
             "socket_timeout": timeout_seconds,
             "socket_connect_timeout": timeout_seconds,
             "retry": retry,

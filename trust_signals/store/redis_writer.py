@@ -100,7 +100,9 @@ class RedisSnapshotWriter:
         self._check_open()
         with redis_errors("artifacts"):
             key = self._keys.entity(self._member, "a", name)
-            renewed = self._pipeline().set(key, blob).execute()[0]
+            pipe = self._pipeline()
+            pipe.set(key, blob)
+            renewed = pipe.execute()[0]
         self._check_renewed(renewed)
 
     def commit(self) -> SnapshotInfo:

@@ -1,0 +1,305 @@
+"""The client's results read from response bodies: whole values, and malformed bodies named
+by the path of the first bad field."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pytest
+
+from trust_signals.client import (
+    Badge,
+    BadgesResult,
+    Benchmark,
+    Cohort,
+    FeaturesResult,
+    FirstPartyMetrics,
+    MalformedResponse,
+    MetricBenchmark,
+    OfferResult,
+    Opportunity,
+    SnapshotInfo,
+    Stat,
+    Status,
+)
+from trust_signals.client.results import (
+    parse_badges,
+    parse_benchmark,
+    parse_features,
+    parse_offer,
+    parse_programs,
+    parse_status,
+)
+
+ENVELOPE = {"snapshot_id": "US-1", "config_version": "c1", "marketplace": "US"}
+FAST = {"id": "fast_delivery", "copy_key": "badge.fast_delivery", "level": "offer"}
+ON_TIME = {
+    "id": "on_time_delivery",
+    "value": 0.96,
+    "display": "96 %",
+    "sample_size": 360,
+    "window": "90d",
+    "withheld": False,
+    "withheld_reason": None,
+}
+BADGES = {
+    **ENVELOPE,
+    "surface": "pdp",
+    "offers": [{"offer_id": "O-1", "badges": [FAST]}, {"offer_id": "O-2", "badges": []}],
+    "missing": ["O-9"],
+}
+OFFER = {
+    **ENVELOPE,
+    "offer_id": "O-1",
+    "badges": [FAST],
+    "seller": {"seller_id": "S-1", "stats": [ON_TIME]},
+}
+FEATURES = {
+    **ENVELOPE,
+    "schema_version": "fs-1",
+    "feature_names": ["orders_log", "on_time"],
+    "offer_ids": ["O-1", "O-9"],
+    "vectors": [[1.5, 1], [0.0, 0.5]],
+    "missing_mask": [[False, False], [True, True]],
+    "missing": ["O-9"],
+}
+IN_COHORT = {
+    "value": 90.75,
+    "percentile": 50.0,
+    "cohort_p25": 88.0,
+    "cohort_median": 90.75,
+    "cohort_p75": 93,
+    "cohort_count": 2,
+}
+BENCHMARK = {
+    **ENVELOPE,
+    "seller_id": "S-1",
+    "dimensions": ["category"],
+    "cohort": {"key": "category=electronics", "withheld": False, "size": 2},
+    "metrics": {"fq_index": IN_COHORT},
+    "first_party": [{"seller_id": "US-1P", "metrics": {"fq_index": 95.0, "csq_index": None}}],
+    "improvement_opportunities": [
+        {"family": "fq", "defect_type": "late_delivery", "index_points": 1.25}
+    ],
+}
+US_SNAPSHOT = {
+    "snapshot_id": "US-1",
+    "marketplace": "US",
+    "as_of": "2026-11-27",
+    "loaded_at": "2026-11-27T12:00:00+00:00",
+    "seller_count": 4,
+    "offer_count": 3,
+    "active": True,
+}
+STATUS = {"config_version": "c1", "active": {"US": US_SNAPSHOT}, "lost": []}
+PROGRAMS = {
+    "snapshot_ids": {"US": "US-1"},
+    "config_version": "c1",
+    "group_by": "marketplace",
+    "window": "90d",
+    "groups": [{"group": "US", "sellers": 4, "orders": 1200, "fq_index": 90.75, "csq_index": None}],
+}
+
+
+def changed(body: dict[str, Any], change: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+    """A deep copy of `body` with `change` applied."""
+    copied = copy.deepcopy(body)
+    change(copied)
+    return copied
+
+
+def test_badges_answer_every_asked_id_in_order() -> None:
+    assert parse_badges(BADGES, ["O-9", "O-1", "O-2"]) == BadgesResult(
+        "US-1",
+        "c1",
+        "US",
+        "pdp",
+        {"O-9": (), "O-1": (Badge("fast_delivery", "badge.fast_delivery", "offer"),), "O-2": ()},
+        ("O-9",),
+        degraded=False,
+    )
+
+
+def test_an_offer_carries_its_sellers_id_and_stats() -> None:
+    assert parse_offer(OFFER) == OfferResult(
+        "US-1",
+        "c1",
+        "US",
+        "O-1",
+        "S-1",
+        (Badge("fast_delivery", "badge.fast_delivery", "offer"),),
+        (Stat("on_time_delivery", 0.96, "96 %", 360, "90d", False, None),),
+        degraded=False,
+    )
+
+
+def test_feature_rows_are_keyed_by_the_asked_ids_with_numbers_as_floats() -> None:
+    assert parse_features(FEATURES, ["O-1", "O-9"]) == FeaturesResult(
+        "US-1",
+        "c1",
+        "US",
+        "fs-1",
+        ("orders_log", "on_time"),
+        {"O-1": (1.5, 1.0), "O-9": (0.0, 0.5)},
+        {"O-1": (False, False), "O-9": (True, True)},
+        ("O-9",),
+        degraded=False,
+    )
+
+
+def test_a_shown_cohort_has_a_size_and_its_metrics_their_place_in_it() -> None:
+    assert parse_benchmark(BENCHMARK) == Benchmark(
+        "US-1",
+        "c1",
+        "US",
+        "S-1",
+        ("category",),
+        Cohort("category=electronics", False, 2, None),
+        {"fq_index": MetricBenchmark(90.75, 50.0, 88.0, 90.75, 93.0, 2)},
+        (FirstPartyMetrics("US-1P", {"fq_index": 95.0, "csq_index": None}),),
+        (Opportunity("fq", "late_delivery", 1.25),),
+        degraded=False,
+    )
+
+
+def test_a_withheld_cohort_has_a_reason_and_its_metrics_no_place_in_it() -> None:
+    withheld = changed(
+        BENCHMARK,
+        lambda b: b.update(
+            cohort={"key": "all", "withheld": True, "reason": "too_small"},
+            metrics={"fq_index": {"value": 90.75}},
+        ),
+    )
+
+    result = parse_benchmark(withheld)
+
+    assert (result.cohort, result.metrics) == (
+        Cohort("all", True, None, "too_small"),
+        {"fq_index": MetricBenchmark(90.75, None, None, None, None, None)},
+    )
+
+
+def test_an_anonymous_status_has_no_config_error_retained_snapshots_or_pid() -> None:
+    as_of, loaded_at = date(2026, 11, 27), datetime(2026, 11, 27, 12, tzinfo=UTC)
+
+    assert parse_status(STATUS) == Status(
+        "c1",
+        None,
+        {"US": SnapshotInfo("US-1", "US", as_of, loaded_at, 4, 3, True)},
+        (),
+        None,
+        degraded=False,
+    )
+
+
+def test_an_audited_status_has_them() -> None:
+    audited = changed(
+        STATUS, lambda b: b.update(config_error="bad", snapshots=[US_SNAPSHOT], pid=7)
+    )
+
+    result = parse_status(audited)
+
+    assert (result.config_error, len(result.snapshots), result.pid) == ("bad", 1, 7)
+
+
+def _parent(body: dict[str, Any], path: str) -> tuple[Any, Any]:
+    """The container holding the value at a dotted path (list indexes as numbers), and its
+    key or index there."""
+    *parents, last = path.split(".")
+    target: Any = body
+    for key in parents:
+        target = target[int(key)] if isinstance(target, list) else target[key]
+    return target, int(last) if isinstance(target, list) else last
+
+
+def _set(path: str, value: Any) -> Callable[[dict[str, Any]], None]:
+    """A change setting the value at a dotted path."""
+
+    def change(body: dict[str, Any]) -> None:
+        target, key = _parent(body, path)
+        target[key] = value
+
+    return change
+
+
+def _drop(path: str) -> Callable[[dict[str, Any]], None]:
+    """A change removing the key at a dotted path."""
+
+    def change(body: dict[str, Any]) -> None:
+        target, key = _parent(body, path)
+        del target[key]
+
+    return change
+
+
+def _badges(body: Any) -> object:
+    return parse_badges(body, ["O-1", "O-2"])
+
+
+def _features(body: Any) -> object:
+    return parse_features(body, ["O-1", "O-9"])
+
+
+MALFORMED = [
+    # (id, parse, valid body, change, message)
+    ("badge-id", _badges, BADGES, _set("offers.0.badges.0.id", 7),
+     "offers[0].badges[0].id: expected a string"),
+    ("badges-not-array", _badges, BADGES, _set("offers.1.badges", {}),
+     "offers[1].badges: expected an array"),
+    ("offer-entry", _badges, BADGES, _set("offers.1", "O-2"), "offers[1]: expected a JSON object"),
+    ("null-snapshot", _badges, BADGES, _set("snapshot_id", None), "snapshot_id: expected a string"),
+    ("missing-missing", _badges, BADGES, _drop("missing"), "missing: missing"),
+    ("seller-stats", parse_offer, OFFER, _drop("seller.stats"), "seller.stats: missing"),
+    ("seller-list", parse_offer, OFFER, _set("seller", []), "seller: expected a JSON object"),
+    ("stat-sample", parse_offer, OFFER, _set("seller.stats.0.sample_size", True),
+     "seller.stats[0].sample_size: expected an integer"),
+    ("stat-value", parse_offer, OFFER, _set("seller.stats.0.value", "0.96"),
+     "seller.stats[0].value: expected a number"),
+    ("vector-entry", _features, FEATURES, _set("vectors.1.0", False),
+     "vectors[1][0]: expected a number"),
+    ("mask-entry", _features, FEATURES, _set("missing_mask.0.1", 0),
+     "missing_mask[0][1]: expected true or false"),
+    ("vector-width", _features, FEATURES, _set("vectors.1", [0.0]),
+     "vectors[1]: expected one entry per feature name"),
+    ("no-echo", _features, FEATURES, _set("offer_ids", ["O-9", "O-1"]),
+     "offer_ids: do not echo the ids asked"),
+    ("cohort-size", parse_benchmark, BENCHMARK, _drop("cohort.size"), "cohort.size: missing"),
+    ("withheld-reason", parse_benchmark, BENCHMARK, _set("cohort.withheld", True),
+     "cohort.reason: missing"),
+    ("metric-count", parse_benchmark, BENCHMARK, _set("metrics.fq_index.cohort_count", None),
+     "metrics.fq_index.cohort_count: expected an integer"),
+    ("first-party", parse_benchmark, BENCHMARK, _set("first_party.0.metrics.csq_index", "n/a"),
+     "first_party[0].metrics.csq_index: expected a number"),
+    ("as-of", parse_status, STATUS, _set("active.US.as_of", "27/11/2026"),
+     "active.US.as_of: expected an ISO 8601 date"),
+    ("pid", parse_status, STATUS, _set("pid", None), "pid: expected an integer"),
+    ("group-orders", parse_programs, PROGRAMS, _set("groups.0.orders", 1.5),
+     "groups[0].orders: expected an integer"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("parse", "body", "change", "message"),
+    [case[1:] for case in MALFORMED],
+    ids=[case[0] for case in MALFORMED],
+)
+def test_a_malformed_body_names_the_path_of_the_bad_field(
+    parse: Callable[[Any], object],
+    body: dict[str, Any],
+    change: Callable[[dict[str, Any]], None],
+    message: str,
+) -> None:
+    with pytest.raises(MalformedResponse) as raised:
+        parse(changed(body, change))
+
+    assert raised.value.detail == message
+
+
+def test_a_body_that_is_not_an_object_is_malformed() -> None:
+    with pytest.raises(MalformedResponse) as raised:
+        parse_offer(["O-1"])
+
+    assert raised.value.detail == "body: expected a JSON object"

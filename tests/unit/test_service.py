@@ -1,0 +1,248 @@
+"""The read service without Flask: TrustSignals over the in-memory store at a fixed time.
+
+US: O-1 from a big seller, O-2 on time and O-3 late from a small one (tests/conftest.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from math import log1p
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import FIXED_NOW, FIXTURES, us_snapshot
+from tests.conftest import de_snapshot as de_snapshot_dir
+from trust_signals.bootstrap import load_snapshot_dir
+from trust_signals.breaker import CircuitBreaker
+from trust_signals.config import load_config
+from trust_signals.domain.badges import Badge
+from trust_signals.domain.profile_stats import ProfileStat
+from trust_signals.errors import SnapshotNotFound, StoreUnavailable
+from trust_signals.service.cache import SignalCache
+from trust_signals.service.config_versions import stored_config_reader
+from trust_signals.service.reads import TrustSignals
+from trust_signals.service.view import FeatureRow, OfferSignals, SellerPage, UnknownMarketplace
+from trust_signals.store.memory import InMemorySnapshotStore
+
+CONFIG = FIXTURES / "api_config.toml"
+BIG_SELLER = Badge("big_seller", "badge.big_seller", "seller", 100, "TEST-0001-BIG")
+FAST_DELIVERY = Badge("fast_delivery", "badge.fast_delivery", "offer", 50, "TEST-0001-FAST")
+BREAKER_FAILURES = 2
+BREAKER_RESET_SECONDS = 5.0
+
+
+class SwitchableStore:
+    """The in-memory store behind a switch: `down` makes every call fail as a dead store's
+    calls do, and `restart_empty()` swaps in an empty store, as a Redis without persistence
+    comes back after a restart."""
+
+    def __init__(self, store: InMemorySnapshotStore) -> None:
+        self.store = store
+        self.down = False
+
+    def restart_empty(self) -> None:
+        self.store = InMemorySnapshotStore(clock=lambda: FIXED_NOW)
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        method = getattr(self.store, name)
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            if self.down:
+                raise StoreUnavailable("the test store is down")
+            return method(*args, **kwargs)
+
+        return call
+
+
+class Ticks:
+    """A monotonic clock the test moves by hand, for the breaker's reset time."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+
+    def __call__(self) -> float:
+        return self.seconds
+
+
+@pytest.fixture
+def memory_store(tmp_path: Path) -> InMemorySnapshotStore:
+    """The US and DE test snapshots loaded and active in an in-memory store."""
+    store = InMemorySnapshotStore(clock=lambda: FIXED_NOW)
+    config = load_config(CONFIG)
+    load_snapshot_dir(store, us_snapshot(tmp_path / "us"), config)
+    load_snapshot_dir(store, de_snapshot_dir(tmp_path / "de"), config)
+    return store
+
+
+@pytest.fixture
+def switchable(memory_store: InMemorySnapshotStore) -> SwitchableStore:
+    return SwitchableStore(memory_store)
+
+
+@pytest.fixture
+def ticks() -> Ticks:
+    return Ticks()
+
+
+@pytest.fixture
+def signals(switchable: SwitchableStore, ticks: Ticks) -> TrustSignals:
+    """The service over the store, at FIXED_NOW, its breaker on the test's clock."""
+    return TrustSignals(
+        switchable,  # a SnapshotStore and ConfigCatalog by delegation
+        stored_config_reader(switchable, CONFIG),
+        lambda: FIXED_NOW,
+        SignalCache(1000),
+        CircuitBreaker(BREAKER_FAILURES, BREAKER_RESET_SECONDS, ticks),
+    )
+
+
+def test_the_view_serves_each_marketplaces_active_snapshot_under_the_active_config(
+    signals: TrustSignals,
+) -> None:
+    view = signals.view()
+
+    assert {m: market.snapshot.snapshot_id for m, market in view.markets.items()} == {
+        "US": "US-2026-11-27",
+        "DE": "DE-2026-11-27",
+    }
+    assert (view.config.version, view.lost) == (load_config(CONFIG).version, frozenset())
+
+
+def test_a_marketplace_without_a_snapshot_is_unknown(signals: TrustSignals) -> None:
+    with pytest.raises(UnknownMarketplace):
+        signals.view().market("FR")
+
+
+def test_offers_get_their_badges_per_surface_and_unknown_ids_none(signals: TrustSignals) -> None:
+    view = signals.view()
+
+    found = signals.offers(view, view.market("US"), ["O-1", "O-3", "nope"])
+
+    assert found.items == [
+        OfferSignals("O-1", "S-BIG", {"search": (BIG_SELLER,), "pdp": (BIG_SELLER, FAST_DELIVERY)}),
+        OfferSignals("O-3", "S-SMALL", {"search": (), "pdp": ()}),
+        None,
+    ]
+    assert not found.degraded
+
+
+def test_the_pdp_call_gives_the_offer_and_its_sellers_page_with_withheld_stats(
+    signals: TrustSignals,
+) -> None:
+    view = signals.view()
+
+    offer, page, degraded = signals.offer(view, view.market("US"), "O-2")
+
+    assert offer == OfferSignals(
+        "O-2", "S-SMALL", {"search": (FAST_DELIVERY,), "pdp": (FAST_DELIVERY,)}
+    )
+    assert page == SellerPage(
+        {"search": (), "pdp": (), "spp": ()},
+        (
+            # 120 orders in every window: too few to show an on-time rate.
+            ProfileStat(
+                "on_time_delivery", None, None, 120, "365d", "sample 120 below minimum 200"
+            ),
+            ProfileStat("orders", 120, "120", 120, "365d", None),
+        ),
+    )
+    assert not degraded
+
+
+def test_an_unknown_offer_is_not_found(signals: TrustSignals) -> None:
+    view = signals.view()
+
+    with pytest.raises(SnapshotNotFound):
+        signals.offer(view, view.market("US"), "nope")
+
+
+def test_features_follow_the_schema_with_none_for_unknown_offers(signals: TrustSignals) -> None:
+    view = signals.view()
+
+    found = signals.features(view, view.market("US"), ["O-1", "nope"])
+
+    # offer_orders_90d_log, offer_on_time_point (on time of delivered), seller_tenure_days
+    assert found.items == [FeatureRow((log1p(120), 111 / 117, 400.0), (False, False, False)), None]
+
+
+def test_activating_a_new_snapshot_serves_it_at_once(
+    signals: TrustSignals, memory_store: InMemorySnapshotStore, tmp_path: Path
+) -> None:
+    newer = us_snapshot(tmp_path / "us-new", as_of="2026-11-28", o3_late=False)
+    load_snapshot_dir(memory_store, newer, load_config(CONFIG), activate=False)
+
+    signals.activate(memory_store, "US-2026-11-28", max_shrink=None)
+    view = signals.view()
+
+    assert view.market("US").snapshot.snapshot_id == "US-2026-11-28"
+    assert signals.offers(view, view.market("US"), ["O-3"]).items == [
+        OfferSignals("O-3", "S-SMALL", {"search": (FAST_DELIVERY,), "pdp": (FAST_DELIVERY,)})
+    ]
+
+
+def test_a_refresh_without_a_change_keeps_the_view(signals: TrustSignals) -> None:
+    before = signals.view()
+
+    assert (signals.refresh(), signals.view()) == (False, before)
+
+
+def test_a_store_that_lost_its_data_keeps_the_view_degraded_from_the_cache(
+    signals: TrustSignals, switchable: SwitchableStore
+) -> None:
+    view = signals.view()
+    signals.offers(view, view.market("US"), ["O-1"])  # now cached
+
+    switchable.restart_empty()
+    signals.refresh()
+    view = signals.view()
+    found = signals.offers(view, view.market("US"), ["O-1", "O-2"], fail_open=True)
+
+    assert view.lost == {"US", "DE"}
+    assert view.market("US").snapshot.snapshot_id == "US-2026-11-27"
+    assert found.items[0] == OfferSignals(
+        "O-1", "S-BIG", {"search": (BIG_SELLER,), "pdp": (BIG_SELLER, FAST_DELIVERY)}
+    )
+    assert (found.items[1], found.unanswered) == (None, {"O-2"})
+    assert signals.status()["lost"] == ["DE", "US"]
+
+
+def test_a_dead_store_fails_a_strict_read(
+    signals: TrustSignals, switchable: SwitchableStore
+) -> None:
+    view = signals.view()
+    switchable.down = True
+
+    with pytest.raises(StoreUnavailable):
+        signals.offers(view, view.market("US"), ["O-1"])
+
+
+def test_a_dead_store_opens_the_breaker_and_fails_open_reads_degraded(
+    signals: TrustSignals, switchable: SwitchableStore
+) -> None:
+    view, market = signals.view(), signals.view().market("US")
+    switchable.down = True
+
+    answers = [signals.offers(view, market, [f"O-{i}"], fail_open=True) for i in (1, 2)]
+
+    assert [a.unanswered for a in answers] == [{"O-1"}, {"O-2"}]
+    assert signals.status()["store_breaker"] == "open"
+
+
+def test_an_open_breaker_answers_degraded_until_its_reset_time_even_if_the_store_is_back(
+    signals: TrustSignals, switchable: SwitchableStore, ticks: Ticks
+) -> None:
+    view, market = signals.view(), signals.view().market("US")
+    switchable.down = True
+    for i in range(BREAKER_FAILURES):
+        signals.offers(view, market, [f"O-{i}"], fail_open=True)
+    switchable.down = False
+
+    early = signals.offers(view, market, ["O-3"], fail_open=True)
+    ticks.seconds = BREAKER_RESET_SECONDS
+    probe = signals.offers(view, market, ["O-3"], fail_open=True)
+
+    assert early.unanswered == {"O-3"}
+    assert (probe.unanswered, probe.items[0] is not None) == (frozenset(), True)
+    assert signals.status()["store_breaker"] == "closed"
