@@ -34,7 +34,7 @@ from trust_signals.service.config_versions import (
 from trust_signals.service.materializer import materialize_active
 from trust_signals.store.base import ServingStore, StoredConfig
 
-DEMO_SIZE = {"sellers": 3_000, "offers": 30_000}
+DEMO_SELLERS, DEMO_OFFERS = 3_000, 30_000
 ALLOW_SHRINK_HELP = (
     "Activate even if the snapshot has far fewer sellers or offers than the active one "
     "(more than TRUST_SIGNALS_MAX_SNAPSHOT_SHRINK, default 20 %, fewer)."
@@ -405,12 +405,13 @@ def _demo_snapshot(out: Path) -> list[Path]:
             return snapshot_dirs([out])
         except SnapshotRejected:  # an earlier run cut short: write it again
             pass
-    with progress_bar(sum(DEMO_SIZE.values()), f"generating {out}") as progress:
+    with progress_bar(DEMO_SELLERS + DEMO_OFFERS, f"generating {out}") as progress:
         return generate_snapshots(
             out,
             marketplaces=["US", "DE", "IN"],
             seed=7,
             as_of=date.today(),
             progress=progress,
-            **DEMO_SIZE,
+            sellers=DEMO_SELLERS,
+            offers=DEMO_OFFERS,
         )

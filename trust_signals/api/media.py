@@ -40,7 +40,7 @@ def negotiated(offered: Sequence[str]) -> str:
     return chosen
 
 
-def _rows(matrix: np.ndarray, kind: pa.DataType) -> pa.Array:  # type: ignore[type-arg]
+def _rows(matrix: np.ndarray, kind: pa.DataType) -> pa.Array:
     """The matrix's rows as fixed-size lists over its flattened values, without a Python
     object per row. from_buffers rather than from_arrays: it takes the row count, so a
     schema of no features still has one (empty) row per id."""

@@ -32,7 +32,7 @@ def table_schema(width: int) -> pa.Schema:
     )
 
 
-def _matrix(column: pa.ChunkedArray, width: int) -> np.ndarray:  # type: ignore[type-arg]
+def _matrix(column: pa.ChunkedArray, width: int) -> np.ndarray:
     """A fixed-size list column as an (ids x width) matrix."""
     flat = column.combine_chunks().flatten().to_numpy(zero_copy_only=False)
     return flat.reshape(len(column), width)
@@ -58,7 +58,8 @@ class TableBatch:
         seen = values[masked.argmax(axis=0), np.arange(width)]
         # str() gives the shortest decimal, the one JSON carries, so features() and
         # features_table() learn the very same default.
-        return [float(str(v)) if m else None for v, m in zip(seen, masked.any(axis=0), strict=True)]
+        any_masked: list[bool] = np.asarray(masked.any(axis=0)).tolist()
+        return [float(str(v)) if m else None for v, m in zip(seen, any_masked, strict=True)]
 
 
 def _text(metadata: dict[bytes, bytes], key: str) -> str:
@@ -101,7 +102,7 @@ def read_batch(content: bytes, ids: Sequence[str]) -> TableBatch:
     )
 
 
-def _rows(flat: np.ndarray, kind: pa.DataType, ids: int, width: int) -> pa.Array:  # type: ignore[type-arg]
+def _rows(flat: np.ndarray, kind: pa.DataType, ids: int, width: int) -> pa.Array:
     # from_buffers takes the row count, so an unknown schema (no features) still has rows.
     values = pa.array(flat, type=kind)
     return pa.Array.from_buffers(pa.list_(kind, width), ids, [None], children=[values])

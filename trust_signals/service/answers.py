@@ -65,8 +65,8 @@ class FeaturesAnswer:
     schema_version: str
     feature_names: tuple[str, ...]
     offer_ids: list[str]
-    values: np.ndarray  # type: ignore[type-arg]  # shape (len(offer_ids), features), float32
-    missing_mask: np.ndarray  # type: ignore[type-arg]  # same shape, bool
+    values: np.ndarray  # shape (len(offer_ids), features), float32
+    missing_mask: np.ndarray  # same shape, bool
     missing: list[str]
     degraded: bool
 

@@ -38,13 +38,13 @@ from trust_signals.service.signal_rows import (
     RowLayout,
     seller_row,
 )
-from trust_signals.store.base import ServingStore, SnapshotInfo, SnapshotStore
+from trust_signals.store.base import ReadStore, ServingStore, SnapshotInfo
 
 log = logging.getLogger(__name__)
 Priors = Mapping[str, Mapping[str, Mapping[str, float]]]
 Rows = list[tuple[str, bytes]]
 Progress = Callable[[int], None]  # entities done since the last call
-OpenStore = Callable[[], SnapshotStore]
+OpenStore = Callable[[], ReadStore]
 SELLERS_PER_CHUNK: Final = 500
 # Below this many entities a pool costs more to start than it saves.
 _POOL_MIN_ENTITIES: Final = 20_000
@@ -206,7 +206,7 @@ class _Task:
         config = parse_config(self.config_text, "materialized config")
         return Signals(config.for_marketplace(self.marketplace), self.as_of, self.priors)
 
-    def rows(self, store: SnapshotStore, signals: Signals, ids: list[str]) -> tuple[Rows, Rows]:
+    def rows(self, store: ReadStore, signals: Signals, ids: list[str]) -> tuple[Rows, Rows]:
         sellers = [s for s in store.get_sellers(self.snapshot_id, ids) if s is not None]
         return chunk_rows(signals, sellers, store.offers_of_sellers(self.snapshot_id, ids))
 
@@ -231,7 +231,7 @@ def _run(
     chunks: Iterator[list[str]],
     count: int,
     open_store: OpenStore | None,
-    store: SnapshotStore,
+    store: ReadStore,
 ) -> Iterator[tuple[Rows, Rows]]:
     if count == 1 or open_store is None:
         signals = task.signals()

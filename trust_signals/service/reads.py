@@ -13,6 +13,7 @@ from trust_signals.domain.badges import (
     earned_seller_rules,
     explain_badges,
 )
+from trust_signals.domain.cohorts import seller_prior
 from trust_signals.domain.signals import Subject
 from trust_signals.domain.snapshots import OfferSnapshot, SellerSnapshot
 from trust_signals.errors import (
@@ -30,7 +31,6 @@ from trust_signals.service.answers import (
     ProfileAnswer,
 )
 from trust_signals.service.cache import SignalCache
-from trust_signals.service.cohort_artifacts import seller_prior
 from trust_signals.service.signal_reads import PrecomputedReads, envelope
 from trust_signals.service.view import (
     ABSENT,
@@ -42,7 +42,7 @@ from trust_signals.service.view import (
     answered,
 )
 from trust_signals.service.view_keeper import ViewKeeper
-from trust_signals.store.base import SnapshotInfo, SnapshotStore
+from trust_signals.store.base import ReadStore, SnapshotInfo
 
 T = TypeVar("T")
 Clock = Callable[[], datetime]
@@ -64,7 +64,7 @@ class TrustSignals:
 
     def __init__(
         self,
-        store: SnapshotStore,
+        store: ReadStore,
         read_config: Callable[[], TrustConfig],
         clock: Clock,
         cache: SignalCache,
@@ -118,7 +118,7 @@ class TrustSignals:
     # -- state --------------------------------------------------------------------------------
 
     @property
-    def store(self) -> SnapshotStore:
+    def store(self) -> ReadStore:
         """The snapshot store (for readiness checks)."""
         return self._store
 

@@ -27,7 +27,7 @@ from trust_signals.service.answers import (
 from trust_signals.service.cache import SignalCache
 from trust_signals.service.signal_rows import OFFERS, SELLERS, seller_parts
 from trust_signals.service.view import ABSENT, MISSING, Market, View
-from trust_signals.store.base import SnapshotStore
+from trust_signals.store.base import ReadStore
 
 AskStore = Callable[..., Any]
 _SHOWN_ENTRIES: Final = 4096  # distinct (config, day, level, met set) kept; a few dozen in practice
@@ -38,7 +38,7 @@ class PrecomputedReads:
 
     def __init__(
         self,
-        store: SnapshotStore,
+        store: ReadStore,
         ask_store: AskStore,
         cache: SignalCache,
         today: Callable[[], date],

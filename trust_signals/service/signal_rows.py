@@ -53,7 +53,7 @@ class RowLayout:
         return cls(ids, len(config.feature_schema.names))
 
     @property
-    def offer_dtype(self) -> np.dtype:  # type: ignore[type-arg]
+    def offer_dtype(self) -> np.dtype:
         """One offer row: met mask, vector, missing mask (packed, little-endian)."""
         width = self.feature_count
         return np.dtype([("met", "<u8"), ("values", "<f4", (width,)), ("missing", "?", (width,))])
@@ -77,7 +77,7 @@ class RowLayout:
         fixed = _offer_struct(self.feature_count).pack(self.bits(met), *values, *missing)
         return fixed + seller_id.encode()
 
-    def offer_rows(self, fixed_parts: Sequence[bytes]) -> np.ndarray:  # type: ignore[type-arg]
+    def offer_rows(self, fixed_parts: Sequence[bytes]) -> np.ndarray:
         """The fixed parts of offer rows (`row[:offer_dtype.itemsize]`) decoded at once: a
         structured array with `met`, `values` and `missing`."""
         return np.frombuffer(b"".join(fixed_parts), dtype=self.offer_dtype)

@@ -13,7 +13,7 @@ from trust_signals.errors import ConfigError, SignalsNotReady, TrustSignalsError
 from trust_signals.service.cohort_artifacts import CohortModel, build_artifacts
 from trust_signals.service.signal_rows import LAYOUT_ID, META, RowLayout
 from trust_signals.service.view import Market, View
-from trust_signals.store.base import SnapshotInfo, SnapshotStore
+from trust_signals.store.base import ReadStore, SnapshotInfo
 from trust_signals.store.codec import BODY_FORMAT, BODY_FORMAT_ARTIFACT
 
 log = logging.getLogger(__name__)
@@ -27,7 +27,7 @@ class ViewKeeper:
     fails validation never replaces the serving config: it is kept out and its error reported.
     """
 
-    def __init__(self, store: SnapshotStore, read_config: Callable[[], TrustConfig]) -> None:
+    def __init__(self, store: ReadStore, read_config: Callable[[], TrustConfig]) -> None:
         self._store = store
         self._read_config = read_config
         self._refresh_lock = threading.Lock()

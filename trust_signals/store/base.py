@@ -244,3 +244,7 @@ class ServingStore(
 ):
     """A store that serves reads and administers its snapshots, their signals and the config
     versions (every backend here does)."""
+
+
+class ReadStore(SnapshotStore, SignalStore, Protocol):
+    """What the read path asks of a store: snapshots and their precomputed signals."""
