@@ -10,11 +10,12 @@ from math import log1p
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from tests.conftest import FIXED_NOW, FIXTURES, us_snapshot
 from tests.conftest import de_snapshot as de_snapshot_dir
-from trust_signals.bootstrap import load_snapshot_dir
+from trust_signals.bootstrap import activate_snapshot, load_snapshot_dir
 from trust_signals.breaker import CircuitBreaker
 from trust_signals.config import load_config
 from trust_signals.domain.badges import Badge
@@ -23,7 +24,7 @@ from trust_signals.errors import SnapshotNotFound, StoreUnavailable
 from trust_signals.service.cache import SignalCache
 from trust_signals.service.config_versions import stored_config_reader
 from trust_signals.service.reads import TrustSignals
-from trust_signals.service.view import FeatureRow, OfferSignals, SellerPage, UnknownMarketplace
+from trust_signals.service.view import UnknownMarketplace
 from trust_signals.store.memory import InMemorySnapshotStore
 
 CONFIG = FIXTURES / "api_config.toml"
@@ -115,71 +116,70 @@ def test_a_marketplace_without_a_snapshot_is_unknown(signals: TrustSignals) -> N
         signals.view().market("FR")
 
 
-def test_offers_get_their_badges_per_surface_and_unknown_ids_none(signals: TrustSignals) -> None:
-    view = signals.view()
+def test_offers_get_their_badges_per_surface_and_unknown_ids_missing(
+    signals: TrustSignals,
+) -> None:
+    search = signals.badges("US", "search", ["O-1", "O-3", "nope"])
+    pdp = signals.badges("US", "pdp", ["O-1"])
 
-    found = signals.offers(view, view.market("US"), ["O-1", "O-3", "nope"])
+    assert search.offers == [("O-1", (BIG_SELLER,)), ("O-3", ())]
+    assert (search.missing, search.degraded) == (["nope"], False)
+    assert pdp.offers == [("O-1", (BIG_SELLER, FAST_DELIVERY))]
+    assert (search.envelope.snapshot_id, search.envelope.marketplace) == ("US-2026-11-27", "US")
 
-    assert found.items == [
-        OfferSignals("O-1", "S-BIG", {"search": (BIG_SELLER,), "pdp": (BIG_SELLER, FAST_DELIVERY)}),
-        OfferSignals("O-3", "S-SMALL", {"search": (), "pdp": ()}),
-        None,
-    ]
+
+def test_the_pdp_call_gives_the_offer_and_only_its_sellers_shown_stats(
+    signals: TrustSignals,
+) -> None:
+    found = signals.offer("US", "O-2")
+
+    assert (found.offer_id, found.badges, found.seller_id) == ("O-2", (FAST_DELIVERY,), "S-SMALL")
+    # 120 orders in every window: too few to show an on-time rate, so only orders shows.
+    assert found.stats == (ProfileStat("orders", 120, "120", 120, "365d", None),)
     assert not found.degraded
 
 
-def test_the_pdp_call_gives_the_offer_and_its_sellers_page_with_withheld_stats(
-    signals: TrustSignals,
-) -> None:
-    view = signals.view()
+def test_the_profile_page_lists_withheld_stats_with_the_reason(signals: TrustSignals) -> None:
+    found = signals.profile("US", "S-SMALL")
 
-    offer, page, degraded = signals.offer(view, view.market("US"), "O-2")
-
-    assert offer == OfferSignals(
-        "O-2", "S-SMALL", {"search": (FAST_DELIVERY,), "pdp": (FAST_DELIVERY,)}
+    assert found.stats == (
+        ProfileStat("on_time_delivery", None, None, 120, "365d", "sample 120 below minimum 200"),
+        ProfileStat("orders", 120, "120", 120, "365d", None),
     )
-    assert page == SellerPage(
-        {"search": (), "pdp": (), "spp": ()},
-        (
-            # 120 orders in every window: too few to show an on-time rate.
-            ProfileStat(
-                "on_time_delivery", None, None, 120, "365d", "sample 120 below minimum 200"
-            ),
-            ProfileStat("orders", 120, "120", 120, "365d", None),
-        ),
-    )
-    assert not degraded
+    assert found.badges == ()
 
 
 def test_an_unknown_offer_is_not_found(signals: TrustSignals) -> None:
-    view = signals.view()
-
     with pytest.raises(SnapshotNotFound):
-        signals.offer(view, view.market("US"), "nope")
+        signals.offer("US", "nope")
 
 
-def test_features_follow_the_schema_with_none_for_unknown_offers(signals: TrustSignals) -> None:
-    view = signals.view()
-
-    found = signals.features(view, view.market("US"), ["O-1", "nope"])
+def test_features_follow_the_schema_with_defaults_for_unknown_offers(
+    signals: TrustSignals,
+) -> None:
+    found = signals.features("US", ["O-1", "nope"])
 
     # offer_orders_90d_log, offer_on_time_point (on time of delivered), seller_tenure_days
-    assert found.items == [FeatureRow((log1p(120), 111 / 117, 400.0), (False, False, False)), None]
+    expected = np.asarray([log1p(120), 111 / 117, 400.0], dtype=np.float32)
+    assert found.values[0].tobytes() == expected.tobytes()
+    assert found.missing_mask.tolist() == [[False, False, False], [True, True, True]]
+    assert found.missing == ["nope"]
 
 
 def test_activating_a_new_snapshot_serves_it_at_once(
     signals: TrustSignals, memory_store: InMemorySnapshotStore, tmp_path: Path
 ) -> None:
     newer = us_snapshot(tmp_path / "us-new", as_of="2026-11-28", o3_late=False)
-    load_snapshot_dir(memory_store, newer, load_config(CONFIG), activate=False)
+    config = load_config(CONFIG)
+    load_snapshot_dir(memory_store, newer, config, activate=False)
 
-    signals.activate(memory_store, "US-2026-11-28", max_shrink=None)
-    view = signals.view()
+    activate_snapshot(memory_store, "US-2026-11-28", config, max_shrink=None)
+    found = signals.precomputed.badges(
+        signals.refreshed_view(), signals.view().market("US"), "search", ["O-3"]
+    )
 
-    assert view.market("US").snapshot.snapshot_id == "US-2026-11-28"
-    assert signals.offers(view, view.market("US"), ["O-3"]).items == [
-        OfferSignals("O-3", "S-SMALL", {"search": (FAST_DELIVERY,), "pdp": (FAST_DELIVERY,)})
-    ]
+    assert found.envelope.snapshot_id == "US-2026-11-28"
+    assert found.offers == [("O-3", (FAST_DELIVERY,))]
 
 
 def test_a_refresh_without_a_change_keeps_the_view(signals: TrustSignals) -> None:
@@ -191,58 +191,55 @@ def test_a_refresh_without_a_change_keeps_the_view(signals: TrustSignals) -> Non
 def test_a_store_that_lost_its_data_keeps_the_view_degraded_from_the_cache(
     signals: TrustSignals, switchable: SwitchableStore
 ) -> None:
-    view = signals.view()
-    signals.offers(view, view.market("US"), ["O-1"])  # now cached
+    signals.badges("US", "search", ["O-1"])  # now cached
 
     switchable.restart_empty()
     signals.refresh()
     view = signals.view()
-    found = signals.offers(view, view.market("US"), ["O-1", "O-2"], fail_open=True)
+    found = signals.badges("US", "pdp", ["O-1", "O-2"])
 
     assert view.lost == {"US", "DE"}
     assert view.market("US").snapshot.snapshot_id == "US-2026-11-27"
-    assert found.items[0] == OfferSignals(
-        "O-1", "S-BIG", {"search": (BIG_SELLER,), "pdp": (BIG_SELLER, FAST_DELIVERY)}
-    )
-    assert (found.items[1], found.unanswered) == (None, {"O-2"})
+    assert found.offers == [("O-1", (BIG_SELLER, FAST_DELIVERY)), ("O-2", ())]
+    assert found.degraded
     assert signals.status()["lost"] == ["DE", "US"]
 
 
 def test_a_dead_store_fails_a_strict_read(
     signals: TrustSignals, switchable: SwitchableStore
 ) -> None:
-    view = signals.view()
     switchable.down = True
 
     with pytest.raises(StoreUnavailable):
-        signals.offers(view, view.market("US"), ["O-1"])
+        signals.profile("US", "S-BIG")
 
 
 def test_a_dead_store_opens_the_breaker_and_fails_open_reads_degraded(
     signals: TrustSignals, switchable: SwitchableStore
 ) -> None:
-    view, market = signals.view(), signals.view().market("US")
     switchable.down = True
 
-    answers = [signals.offers(view, market, [f"O-{i}"], fail_open=True) for i in (1, 2)]
+    answers = [signals.badges("US", "search", [f"O-{i}"]) for i in (1, 2)]
 
-    assert [a.unanswered for a in answers] == [{"O-1"}, {"O-2"}]
+    assert [(a.offers, a.degraded) for a in answers] == [
+        ([("O-1", ())], True),
+        ([("O-2", ())], True),
+    ]
     assert signals.status()["store_breaker"] == "open"
 
 
 def test_an_open_breaker_answers_degraded_until_its_reset_time_even_if_the_store_is_back(
     signals: TrustSignals, switchable: SwitchableStore, ticks: Ticks
 ) -> None:
-    view, market = signals.view(), signals.view().market("US")
     switchable.down = True
     for i in range(BREAKER_FAILURES):
-        signals.offers(view, market, [f"O-{i}"], fail_open=True)
+        signals.badges("US", "search", [f"O-{i}"])
     switchable.down = False
 
-    early = signals.offers(view, market, ["O-3"], fail_open=True)
+    early = signals.badges("US", "search", ["O-2"])
     ticks.seconds = BREAKER_RESET_SECONDS
-    probe = signals.offers(view, market, ["O-3"], fail_open=True)
+    probe = signals.badges("US", "search", ["O-2"])
 
-    assert early.unanswered == {"O-3"}
-    assert (probe.unanswered, probe.items[0] is not None) == (frozenset(), True)
+    assert early.degraded
+    assert (probe.degraded, probe.offers) == (False, [("O-2", (FAST_DELIVERY,))])
     assert signals.status()["store_breaker"] == "closed"
