@@ -22,7 +22,8 @@ from trust_signals.domain.snapshots import OfferSnapshot
 from trust_signals.errors import SnapshotNotFound, StoreUnavailable
 from trust_signals.store.codec import decode_offer
 from trust_signals.store.redis_catalog import RedisKeys, entry_gen, unlink_matching
-from trust_signals.store.redis_connection import Client, RedisConnector, redis_errors
+from trust_signals.store.redis_connection import RedisConnector, redis_errors
+from trust_signals.store.redis_reads import RedisReader
 from trust_signals.store.redis_writer import PIPELINE_BATCH, set_all
 from trust_signals.store.signals import checked_kind, checked_version
 
@@ -128,31 +129,11 @@ class RedisSignalWriter:
             raise ValueError("signal writer already committed or aborted")
 
 
-class RedisSignalStore:
+class RedisSignalStore(RedisReader):
     """SignalStore and SignalCatalog over Redis; mixed into RedisSnapshotStore."""
 
-    _connector: RedisConnector
-    _keys: RedisKeys
     # (snapshot_id, version) -> materialization last seen; every read checks it again.
     _made: dict[tuple[str, str], Made]
-
-    def _fetch(
-        self, snapshot_id: str, keys: list[str], client: Client | None = None
-    ) -> tuple[str | None, list[bytes | None]]:
-        raise NotImplementedError  # the snapshot's gen and the values of `keys`, one round trip
-
-    def _round_trip(
-        self,
-        snapshot_id: str,
-        keys: list[str],
-        client: Client | None = None,
-        *,
-        signals: bool = False,
-    ) -> tuple[bytes | None, bytes | None, list[bytes | None]]:
-        raise NotImplementedError  # the catalog and signals entries and the values of `keys`
-
-    def _remembered_gen(self, snapshot_id: str, current: str | None) -> str:
-        raise NotImplementedError  # `current`, remembered; SnapshotNotFound if None
 
     def signal_versions(self, snapshot_id: str) -> frozenset[str]:
         """Signals versions materialized for the snapshot's current load."""
