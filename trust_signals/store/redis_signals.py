@@ -173,16 +173,13 @@ class RedisSignalStore(RedisReader):
         client = self._connector.bulk_client()
         gen = self._remembered_gen(snapshot_id, self._fetch(snapshot_id, [], client)[0])
         member = f"{snapshot_id}:{gen}"
+        offers = f"{self._keys.namespace(member)}:offers"
         with redis_errors("offers"):
             pipe = client.pipeline(transaction=False)
             for seller in dict.fromkeys(seller_ids):
+                # Members are 'seller_id|offer_id' and ids are ASCII: this range is the seller's.
                 prefix = f"{seller}|".encode()
-                pipe.zrange(
-                    f"{self._keys.namespace(member)}:offers",
-                    b"[" + prefix,
-                    b"(" + prefix + b"\xff",
-                    bylex=True,
-                )
+                pipe.zrange(offers, b"[" + prefix, b"(" + prefix + b"\xff", bylex=True)
             ranges = pipe.execute()
         offer_ids = [m.decode().partition("|")[2] for found in ranges for m in found]
         keys = [self._keys.entity(member, "o", offer_id) for offer_id in offer_ids]
