@@ -56,7 +56,7 @@ class Backend:
     footprint: Callable[[], list[str]]
 
 
-def backend(
+def opened_backend(
     request: pytest.FixtureRequest, tmp_path: Path, clock: TickingClock
 ) -> Iterator[Backend]:
     """Yields the backend `request.param` names; closes what it opened afterwards."""

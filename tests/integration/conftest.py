@@ -1,4 +1,5 @@
-"""Redis fixtures: the local server (opt-in URL) and a session cluster, one key prefix per test."""
+"""Store fixtures: every backend under a ticking clock; the local Redis (opt-in URL) and a
+session cluster, one key prefix per test."""
 
 from __future__ import annotations
 
@@ -6,12 +7,14 @@ import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
 import redis
 from redis.cluster import ClusterNode, RedisCluster
 
+from tests.integration.backends import BACKENDS, Backend, TickingClock, opened_backend
 from tests.integration.redis_cluster import redis_cluster_url  # noqa: F401 (a fixture)
 from trust_signals.store.redis import RedisSnapshotStore, redis_store_from_url
 from trust_signals.store.redis_connection import parse_store_url
@@ -85,3 +88,17 @@ def open_redis_cluster_store(redis_cluster_url: str) -> Iterator[RedisStoreOpene
     opener = RedisStoreOpener(redis_cluster_url)
     yield opener
     opener.close()
+
+
+@pytest.fixture
+def clock() -> TickingClock:
+    """A clock that moves one second per reading."""
+    return TickingClock()
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(
+    request: pytest.FixtureRequest, tmp_path: Path, clock: TickingClock
+) -> Iterator[Backend]:
+    """Each backend in turn (memory, SQLite, Redis, Redis Cluster) on the ticking clock."""
+    yield from opened_backend(request, tmp_path, clock)

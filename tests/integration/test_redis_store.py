@@ -14,9 +14,10 @@ from tests.integration.redis_cluster import free_port
 from trust_signals.errors import SnapshotNotFound, StoreUnavailable
 from trust_signals.store.base import SnapshotInfo
 from trust_signals.store.codec import offer_body, seller_body
-from trust_signals.store.redis import RedisSnapshotStore, _slot_groups, redis_store_from_url
+from trust_signals.store.redis import RedisSnapshotStore, redis_store_from_url
 from trust_signals.store.redis_catalog import ENTITY_BUCKETS, RedisKeys
 from trust_signals.store.redis_connection import parse_store_url
+from trust_signals.store.redis_reads import slot_groups
 
 pytestmark = pytest.mark.integration
 
@@ -131,7 +132,7 @@ def test_a_batch_read_on_a_cluster_is_one_mget_per_bucket_not_per_id(
 
     assert [o and o.offer_id for o in found] == ids
     # One MGET per slot: with one slot per id this would be about 490.
-    assert len(_slot_groups(keys)) <= ENTITY_BUCKETS
+    assert len(slot_groups(keys)) <= ENTITY_BUCKETS
 
 
 V1 = "0123456789ab"
@@ -178,4 +179,4 @@ def test_a_signal_batch_read_on_a_cluster_is_one_mget_per_bucket_not_per_id() ->
 
     row_keys = [keys.signal_row("US-1:gen", f"g{V1}token", "o", i) for i in ids]
 
-    assert len(_slot_groups(row_keys)) <= ENTITY_BUCKETS
+    assert len(slot_groups(row_keys)) <= ENTITY_BUCKETS

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from pathlib import Path
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
 
 from tests.builders import offer_record, seller_record
-from tests.integration.backends import BACKENDS, Backend, Store, TickingClock, backend, load
+from tests.integration.backends import Backend, Store, load
 from trust_signals.errors import SnapshotNotFound
 from trust_signals.store.codec import offer_from_dict
 
@@ -25,20 +24,8 @@ ROWS = {
 
 
 @pytest.fixture
-def clock() -> TickingClock:
-    return TickingClock()
-
-
-@pytest.fixture(params=BACKENDS)
-def opened(
-    request: pytest.FixtureRequest, tmp_path: Path, clock: TickingClock
-) -> Iterator[Backend]:
-    yield from backend(request, tmp_path, clock)
-
-
-@pytest.fixture
-def store(opened: Backend) -> Store:
-    return opened.open()
+def store(backend: Backend) -> Store:
+    return backend.open()
 
 
 def materialize(
@@ -94,9 +81,9 @@ def test_nothing_written_is_visible_before_commit(store: Store) -> None:
     writer.abort()
 
 
-def test_abort_leaves_nothing(store: Store, opened: Backend) -> None:
+def test_abort_leaves_nothing(store: Store, backend: Backend) -> None:
     load(store, "US-1")
-    before = opened.footprint()
+    before = backend.footprint()
     writer = store.begin_signals("US-1", V1)
     writer.add_rows("o", ROWS["o"])
     writer.add_rows("s", ROWS["s"])
@@ -104,7 +91,7 @@ def test_abort_leaves_nothing(store: Store, opened: Backend) -> None:
     writer.abort()
 
     assert store.signal_versions("US-1") == frozenset()
-    assert opened.footprint() == before
+    assert backend.footprint() == before
     with pytest.raises(SnapshotNotFound):
         store.get_signal_rows("US-1", V1, "o", ["O-1"])
 
@@ -146,9 +133,9 @@ def test_aborted_second_materialization_keeps_the_first(store: Store) -> None:
     assert store.get_signal_rows("US-1", V1, "o", ["O-1"]) == [b"first"]
 
 
-def test_forced_reload_drops_the_snapshots_signals(store: Store, opened: Backend) -> None:
+def test_forced_reload_drops_the_snapshots_signals(store: Store, backend: Backend) -> None:
     load(store, "US-1", sellers=[seller_record()])
-    without_signals = len(opened.footprint())
+    without_signals = len(backend.footprint())
     materialize(store, "US-1", V1, ROWS)
     materialize(store, "US-1", V2, ROWS)
 
@@ -158,14 +145,14 @@ def test_forced_reload_drops_the_snapshots_signals(store: Store, opened: Backend
     with pytest.raises(SnapshotNotFound) as caught:
         store.get_signal_rows("US-1", V1, "o", ["O-1"])
     assert caught.value.kind == "signals"
-    assert len(opened.footprint()) == without_signals
+    assert len(backend.footprint()) == without_signals
 
 
 def test_materialization_begun_before_a_forced_reload_is_refused_at_commit(
-    store: Store, opened: Backend
+    store: Store, backend: Backend
 ) -> None:
     load(store, "US-1")
-    loaded = len(opened.footprint())
+    loaded = len(backend.footprint())
     writer = store.begin_signals("US-1", V1)
     writer.add_rows("o", ROWS["o"])
     load(store, "US-1", force=True)
@@ -175,11 +162,11 @@ def test_materialization_begun_before_a_forced_reload_is_refused_at_commit(
 
     assert (caught.value.kind, caught.value.id) == ("snapshot", "US-1")
     assert store.signal_versions("US-1") == frozenset()
-    assert len(opened.footprint()) == loaded
+    assert len(backend.footprint()) == loaded
 
 
-def test_deleting_the_snapshot_deletes_its_signals(store: Store, opened: Backend) -> None:
-    before = opened.footprint()
+def test_deleting_the_snapshot_deletes_its_signals(store: Store, backend: Backend) -> None:
+    before = backend.footprint()
     load(store, "US-1", sellers=[seller_record()], offers=[offer_record()])
     materialize(store, "US-1", V1, ROWS)
     materialize(store, "US-1", V2, ROWS)
@@ -187,15 +174,15 @@ def test_deleting_the_snapshot_deletes_its_signals(store: Store, opened: Backend
     store.delete("US-1")
 
     assert store.signal_versions("US-1") == frozenset()
-    assert opened.footprint() == before
+    assert backend.footprint() == before
     load(store, "US-1")  # the id is free again, without signals
     assert store.signal_versions("US-1") == frozenset()
 
 
 def test_materialization_of_a_snapshot_deleted_meanwhile_is_refused_at_commit(
-    store: Store, opened: Backend
+    store: Store, backend: Backend
 ) -> None:
-    before = opened.footprint()
+    before = backend.footprint()
     load(store, "US-1")
     writer = store.begin_signals("US-1", V1)
     writer.add_rows("o", ROWS["o"])
@@ -204,13 +191,13 @@ def test_materialization_of_a_snapshot_deleted_meanwhile_is_refused_at_commit(
     with pytest.raises(SnapshotNotFound):
         writer.commit()
 
-    assert opened.footprint() == before
+    assert backend.footprint() == before
 
 
-def test_delete_signals_removes_one_version(store: Store, opened: Backend) -> None:
+def test_delete_signals_removes_one_version(store: Store, backend: Backend) -> None:
     load(store, "US-1")
     materialize(store, "US-1", V1, ROWS)
-    with_v1 = opened.footprint()
+    with_v1 = backend.footprint()
     materialize(store, "US-1", V2, ROWS)
 
     store.delete_signals("US-1", V2)
@@ -218,15 +205,15 @@ def test_delete_signals_removes_one_version(store: Store, opened: Backend) -> No
 
     assert store.signal_versions("US-1") == {V1}
     assert store.get_signal_rows("US-1", V1, "s", ["S-1"]) == [ROWS["s"][0][1]]
-    assert len(opened.footprint()) == len(with_v1)
+    assert len(backend.footprint()) == len(with_v1)
 
 
-def test_reopened_store_sees_the_same_signals(opened: Backend) -> None:
-    first = opened.open()
+def test_reopened_store_sees_the_same_signals(backend: Backend) -> None:
+    first = backend.open()
     load(first, "US-1")
     materialize(first, "US-1", V1, ROWS)
 
-    second = opened.open()
+    second = backend.open()
 
     assert second.signal_versions("US-1") == {V1}
     assert second.get_signal_rows("US-1", V1, "m", ["meta"]) == [ROWS["m"][0][1]]

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.builders import offer_record, seller_record
-from tests.integration.backends import BACKENDS, Store, TickingClock, backend, load, tick
+from tests.integration.backends import Backend, Store, TickingClock, load, tick
 from trust_signals.errors import (
     ConfigVersionNotFound,
     SnapshotExists,
@@ -28,16 +27,9 @@ GRACE_SECONDS = 30.0  # the stores' default: each TickingClock reading is a seco
 
 
 @pytest.fixture
-def clock() -> TickingClock:
-    return TickingClock()
-
-
-@pytest.fixture(params=BACKENDS)
-def open_store(
-    request: pytest.FixtureRequest, tmp_path: Path, clock: TickingClock
-) -> Iterator[Callable[[], Store]]:
+def open_store(backend: Backend) -> Callable[[], Store]:
     """Opens a store object on the same backing state each call (one process, new objects)."""
-    yield from (opened.open for opened in backend(request, tmp_path, clock))
+    return backend.open
 
 
 @pytest.fixture

@@ -147,7 +147,7 @@ class InMemorySignalWriter:
 
 
 class InMemorySnapshotStore:
-    """SnapshotStore and SnapshotCatalog over dicts; bodies go through the codec like SQLite's."""
+    """Every port of ServingStore over dicts; bodies go through the codec like SQLite's."""
 
     def __init__(
         self,

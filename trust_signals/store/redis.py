@@ -42,8 +42,6 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime
 from typing import Any, Final, cast
 
-from redis.crc import key_slot
-
 from trust_signals.domain.snapshots import OfferSnapshot, SellerSnapshot
 from trust_signals.errors import (
     SnapshotExists,
@@ -60,13 +58,11 @@ from trust_signals.store.redis_catalog import (
     UNLIST_SCRIPT,
     CatalogEntry,
     RedisKeys,
-    entry_gen,
     entry_info,
     purge,
 )
 from trust_signals.store.redis_config import RedisConfigCatalog
 from trust_signals.store.redis_connection import (
-    Client,
     RedisConnector,
     parse_store_url,
     redis_errors,
@@ -278,58 +274,6 @@ class RedisSnapshotStore(RedisConfigCatalog, RedisSignalStore):
             gen = self._remembered_gen(snapshot_id, current)
         raise StoreUnavailable(f"redis store: snapshot {snapshot_id!r} keeps being replaced")
 
-    def _remembered_gen(self, snapshot_id: str, current: str | None) -> str:
-        """`current`, the gen the catalog lists, remembered; SnapshotNotFound if unlisted."""
-        if current is None:
-            self._gens.pop(snapshot_id, None)
-            raise SnapshotNotFound("snapshot", snapshot_id)
-        self._gens[snapshot_id] = current
-        return current
-
-    def _fetch(
-        self, snapshot_id: str, keys: list[str], client: Client | None = None
-    ) -> tuple[str | None, list[bytes | None]]:
-        """The listed gen of a snapshot and the values of `keys`, in one pipeline.
-
-        On the request client (the store timeout) unless another `client` is given.
-        """
-        raw, _, bodies = self._round_trip(snapshot_id, keys, client)
-        return (None if raw is None else entry_gen(raw)), bodies
-
-    def _round_trip(
-        self,
-        snapshot_id: str,
-        keys: list[str],
-        client: Client | None = None,
-        *,
-        signals: bool = False,
-    ) -> tuple[bytes | None, bytes | None, list[bytes | None]]:
-        """The snapshot's catalog entry, its signals entry if `signals`, and the values of
-        `keys`, in one pipeline (on the request client unless another `client` is given)."""
-        client = self._connector.request_client() if client is None else client
-        cluster = self._connector.target.is_cluster
-        groups: Sequence[Sequence[int]] = (
-            _slot_groups(keys) if cluster else [range(len(keys))] if keys else []
-        )
-        with redis_errors("read"):
-            # MULTI on one server: the entries and the bodies come from the same instant. A
-            # cluster cannot span slots in one transaction; its pipeline sends every node's
-            # share before reading any reply, still one round trip.
-            pipe = client.pipeline(transaction=not cluster)
-            pipe.hget(self._keys.snapshots, snapshot_id)
-            if signals:
-                pipe.hget(self._keys.signals, snapshot_id)
-            for group in groups:
-                # execute_command: a cluster pipeline refuses mget(), not a one-slot MGET.
-                pipe.execute_command("MGET", *[keys[i] for i in group])
-            raw, *replies = pipe.execute()
-        listed = replies.pop(0) if signals else None
-        bodies: list[bytes | None] = [None] * len(keys)
-        for group, reply in zip(groups, replies, strict=True):
-            for index, body in zip(group, reply, strict=True):
-                bodies[index] = body
-        return raw, listed, bodies
-
     def _streamed_sellers(self, snapshot_id: str, gen: str) -> Iterator[SellerSnapshot]:
         namespace = self._keys.namespace(f"{snapshot_id}:{gen}")
         start: bytes = b"-"
@@ -370,11 +314,3 @@ class RedisSnapshotStore(RedisConfigCatalog, RedisSignalStore):
         for member, touched_at in touched.items():
             if int(touched_at) < deadline:
                 purge(client, self._keys, member.decode())
-
-
-def _slot_groups(keys: list[str]) -> list[list[int]]:
-    """Indexes of `keys` grouped by cluster slot: MGET may only span one slot."""
-    groups: dict[int, list[int]] = {}
-    for index, key in enumerate(keys):
-        groups.setdefault(key_slot(key.encode()), []).append(index)
-    return list(groups.values())

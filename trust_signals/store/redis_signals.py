@@ -22,7 +22,8 @@ from trust_signals.domain.snapshots import OfferSnapshot
 from trust_signals.errors import SnapshotNotFound, StoreUnavailable
 from trust_signals.store.codec import decode_offer
 from trust_signals.store.redis_catalog import RedisKeys, entry_gen, unlink_matching
-from trust_signals.store.redis_connection import Client, RedisConnector, redis_errors
+from trust_signals.store.redis_connection import RedisConnector, redis_errors
+from trust_signals.store.redis_reads import RedisReader
 from trust_signals.store.redis_writer import PIPELINE_BATCH, set_all
 from trust_signals.store.signals import checked_kind, checked_version
 
@@ -128,31 +129,11 @@ class RedisSignalWriter:
             raise ValueError("signal writer already committed or aborted")
 
 
-class RedisSignalStore:
+class RedisSignalStore(RedisReader):
     """SignalStore and SignalCatalog over Redis; mixed into RedisSnapshotStore."""
 
-    _connector: RedisConnector
-    _keys: RedisKeys
     # (snapshot_id, version) -> materialization last seen; every read checks it again.
     _made: dict[tuple[str, str], Made]
-
-    def _fetch(
-        self, snapshot_id: str, keys: list[str], client: Client | None = None
-    ) -> tuple[str | None, list[bytes | None]]:
-        raise NotImplementedError  # the snapshot's gen and the values of `keys`, one round trip
-
-    def _round_trip(
-        self,
-        snapshot_id: str,
-        keys: list[str],
-        client: Client | None = None,
-        *,
-        signals: bool = False,
-    ) -> tuple[bytes | None, bytes | None, list[bytes | None]]:
-        raise NotImplementedError  # the catalog and signals entries and the values of `keys`
-
-    def _remembered_gen(self, snapshot_id: str, current: str | None) -> str:
-        raise NotImplementedError  # `current`, remembered; SnapshotNotFound if None
 
     def signal_versions(self, snapshot_id: str) -> frozenset[str]:
         """Signals versions materialized for the snapshot's current load."""
@@ -192,16 +173,13 @@ class RedisSignalStore:
         client = self._connector.bulk_client()
         gen = self._remembered_gen(snapshot_id, self._fetch(snapshot_id, [], client)[0])
         member = f"{snapshot_id}:{gen}"
+        offers = f"{self._keys.namespace(member)}:offers"
         with redis_errors("offers"):
             pipe = client.pipeline(transaction=False)
             for seller in dict.fromkeys(seller_ids):
+                # Members are 'seller_id|offer_id' and ids are ASCII: this range is the seller's.
                 prefix = f"{seller}|".encode()
-                pipe.zrange(
-                    f"{self._keys.namespace(member)}:offers",
-                    b"[" + prefix,
-                    b"(" + prefix + b"\xff",
-                    bylex=True,
-                )
+                pipe.zrange(offers, b"[" + prefix, b"(" + prefix + b"\xff", bylex=True)
             ranges = pipe.execute()
         offer_ids = [m.decode().partition("|")[2] for found in ranges for m in found]
         keys = [self._keys.entity(member, "o", offer_id) for offer_id in offer_ids]
