@@ -307,29 +307,16 @@ def test_load_refuses_a_publish_folder_missing_a_manifest_before_loading_any(
     assert not (tmp_path / "store").exists()
 
 
-def test_load_lists_every_bad_record_as_file_line_field_problem(tmp_path: Path) -> None:
+@pytest.mark.parametrize("file", ["sellers.jsonl", "sellers.parquet"])
+def test_load_lists_every_bad_record_as_file_line_field_problem(tmp_path: Path, file: str) -> None:
     sellers = [seller_record(tenure_days=-1), seller_record(seller_id="S-2", marketplace="us")]
-    snapshot = write_snapshot_dir(tmp_path / "bad", sellers, [offer_record()])
+    parquet = file.endswith(".parquet")
+    snapshot = write_snapshot_dir(tmp_path / "bad", sellers, [offer_record()], parquet=parquet)
 
     assert refused(run(tmp_path, "load", str(snapshot))) == [
         "error: snapshot refused (2 problems):",
-        "sellers.jsonl:1: tenure_days: Must be greater than or equal to 0.",
-        "sellers.jsonl:2: marketplace: String does not match expected pattern.",
-    ]
-    assert store_of(tmp_path).list_snapshots() == []
-
-
-def test_load_lists_every_bad_row_of_a_parquet_file_as_file_row_field_problem(
-    tmp_path: Path,
-) -> None:
-    offers = [offer_record(handling_days=61), offer_record(offer_id="O-2", product_id="P 2")]
-    snapshot = write_snapshot_dir(tmp_path / "bad", [seller_record()], offers, parquet=True)
-
-    assert refused(run(tmp_path, "load", str(snapshot))) == [
-        "error: snapshot refused (2 problems):",
-        "offers.parquet:1: handling_days: "
-        "Must be greater than or equal to 0 and less than or equal to 60.",
-        "offers.parquet:2: product_id: must be 1-64 characters of A-Z a-z 0-9 . _ -",
+        f"{file}:1: tenure_days: Must be greater than or equal to 0.",
+        f"{file}:2: marketplace: String does not match expected pattern.",
     ]
     assert store_of(tmp_path).list_snapshots() == []
 

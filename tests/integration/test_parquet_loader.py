@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import gzip
-import hashlib
 import io
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -20,18 +19,15 @@ from tests.builders import (
     offer_record,
     read_manifest_dict,
     seller_record,
-    write_manifest_dict,
-    write_snapshot_dir,
 )
 from tests.integration.test_loader import (
-    RECORD_RULES,
-    _set,
+    _rewrite_with_checksum,
     default_artifacts,
-    mutated_offer,
     offers,
     problems_of,
     seller_ids_and_pid,
     sellers,
+    snapshot,
 )
 from trust_signals.ingest.generator import generate_snapshots
 from trust_signals.ingest.loader import load_snapshot
@@ -53,11 +49,7 @@ def parquet_snapshot(
     tmp_path: Path, offer_records: list[Any] | None = None, **options: Any
 ) -> Path:
     """A valid 3-seller, 3-offer snapshot directory of Parquet files unless told otherwise."""
-    name = options.pop("name", "snap")
-    seller_records = options.pop("sellers", sellers(3))
-    records = offers(3) if offer_records is None else offer_records
-    options.setdefault("parquet", True)
-    return write_snapshot_dir(tmp_path / name, seller_records, records, **options)
+    return snapshot(tmp_path, offer_records, **{"parquet": True, **options})
 
 
 def test_parquet_snapshot_stores_what_its_jsonl_form_does(
@@ -146,17 +138,6 @@ def _with_value(record: Record, path: str, value: Any) -> Record:
     return record
 
 
-# Rules about a value's JSON type or a record's keys: in Parquet, the columns' types and names.
-JSON_ONLY_RULES = (
-    "wrong type",
-    "bool as count",
-    "float count",
-    "unknown field",
-    "unknown count",
-    "bad window key",
-    "missing",
-    "missing window",
-)
 INTEGER = "must be an integer type (int64 or narrower)"
 COLUMN_RULES = [
     ("bad type", "offers", "handling_days", pa.string(), "1",
@@ -237,39 +218,6 @@ def _parquet_of(table: pa.Table, **options: Any) -> bytes:
     return out.getvalue()
 
 
-def _rewrite_with_checksum(directory: Path, kind: str, data: bytes) -> None:
-    """Replace a data file and make the manifest vouch for it (the producer's own mistake)."""
-    manifest = read_manifest_dict(directory)
-    (directory / manifest["files"][kind]["path"]).write_bytes(data)
-    manifest["files"][kind]["sha256"] = hashlib.sha256(data).hexdigest()
-    write_manifest_dict(directory, manifest)
-
-
-# The JSONL rules a value of the right column type can break, each reported the same way.
-VALUE_RULES = [rule for rule in RECORD_RULES if rule[0] not in JSON_ONLY_RULES] + [
-    ("null", _set(None, "handling_days"), "handling_days: Field may not be null."),
-    ("null count", _set(None, "windows", "90d", "orders"),
-     "windows.90d.orders: Field may not be null."),
-    ("null window", _set(None, "windows", "30d"), "windows.30d: Field may not be null."),
-    ("null windows", _set(None, "windows"), "windows: Field may not be null."),
-]  # fmt: skip
-
-
-@pytest.mark.parametrize(
-    ("change", "problem"),
-    [rule[1:] for rule in VALUE_RULES],
-    ids=[rule[0] for rule in VALUE_RULES],
-)
-def test_offer_breaking_a_rule_is_reported_with_file_row_and_field(
-    tmp_path: Path, store: SqliteSnapshotStore, change: Callable[[Record], None], problem: str
-) -> None:
-    records = [offer_record(offer_id="O-0", seller_id="S-0"), mutated_offer(change)]
-
-    assert problems_of(parquet_snapshot(tmp_path, records), store) == [
-        f"offers.parquet:2: {problem}"
-    ]
-
-
 def test_seller_problems_are_those_of_the_jsonl_form_by_row(
     tmp_path: Path, store: SqliteSnapshotStore
 ) -> None:
@@ -303,42 +251,6 @@ def test_rules_across_records_name_the_rows(tmp_path: Path, store: SqliteSnapsho
         "offers.parquet:4: seller_id: 'S-404' is not in sellers.parquet",
         "offers.parquet:5: marketplace: 'DE' is not the manifest's 'US'",
     ]
-
-
-def test_checksum_unlike_the_manifest_refuses_the_snapshot(
-    tmp_path: Path, store: SqliteSnapshotStore
-) -> None:
-    directory = parquet_snapshot(tmp_path)
-    path = directory / "offers.parquet"
-    path.write_bytes(path.read_bytes().replace(b"O-1", b"O-X"))
-    actual = hashlib.sha256(path.read_bytes()).hexdigest()
-    expected = read_manifest_dict(directory)["files"]["offers"]["sha256"]
-
-    assert problems_of(directory, store) == [
-        f"offers.parquet: sha256 is {actual}, manifest says {expected}"
-    ]
-
-
-def test_row_count_unlike_the_manifest_refuses_the_snapshot(
-    tmp_path: Path, store: SqliteSnapshotStore
-) -> None:
-    directory = parquet_snapshot(tmp_path)
-    manifest = read_manifest_dict(directory)
-    manifest["files"]["sellers"]["records"] = 2
-    write_manifest_dict(directory, manifest)
-
-    assert problems_of(directory, store) == ["sellers.parquet: has 3 records, manifest says 2"]
-
-
-def test_a_file_that_is_not_parquet_is_reported_not_raised(
-    tmp_path: Path, store: SqliteSnapshotStore
-) -> None:
-    directory = parquet_snapshot(tmp_path)
-    _rewrite_with_checksum(directory, "sellers", b"seller_id,marketplace\nS-0,US\n")
-
-    (problem,) = problems_of(directory, store)
-
-    assert problem.startswith("sellers.parquet: not a readable Parquet file: ")
 
 
 def test_corrupt_row_data_is_reported_at_the_row_it_stops(
