@@ -105,9 +105,8 @@ def _field_problems(
         if field.name in found:
             problems.append(f"{prefix}{field.name}: duplicate column")
         found.setdefault(field.name, field)
-    names = set()
+    names = {field.name for field in expected}
     for field in expected:
-        names.add(field.name)
         path = prefix + field.name
         if field.name not in found:
             problems.append(f"{path}: missing column")
@@ -137,8 +136,8 @@ def _holds(expected: pa.DataType, actual: pa.DataType) -> bool:
             actual = actual.value_type
         return pa.types.is_string(actual) or pa.types.is_large_string(actual)
     if pa.types.is_list(expected):
-        lists = pa.types.is_list(actual) or pa.types.is_large_list(actual)
-        return (lists or pa.types.is_fixed_size_list(actual)) and _holds(
+        a_list = (pa.types.is_list, pa.types.is_large_list, pa.types.is_fixed_size_list)
+        return any(is_a(actual) for is_a in a_list) and _holds(
             expected.value_type, actual.value_type
         )
     return bool(actual == expected)
