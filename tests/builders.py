@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import io
 from collections.abc import Iterable, Mapping
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import orjson
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from trust_signals.domain.snapshots import WINDOW_DAYS, WINDOWS
+from trust_signals.ingest.parquet import SCHEMAS
 
 Record = dict[str, Any]
 # A line of a snapshot file: a record, or raw text/bytes written as they are (for bad lines).
@@ -126,6 +130,18 @@ def _jsonl(lines: Iterable[Line]) -> bytes:
     return bytes(out)
 
 
+def parquet_bytes(records: Iterable[Any], schema: pa.Schema) -> bytes:
+    """A Parquet file of the records under `schema`, one row group; dates may be YYYY-MM-DD."""
+    dates = [f.name for f in schema if pa.types.is_date32(f.type)]
+    rows = [
+        {**r, **{n: date.fromisoformat(r[n]) for n in dates if isinstance(r.get(n), str)}}
+        for r in records
+    ]
+    out = io.BytesIO()
+    pq.write_table(pa.Table.from_pylist(rows, schema=schema), out)
+    return out.getvalue()
+
+
 def write_snapshot_dir(
     path: Path,
     sellers: Iterable[Line],
@@ -135,16 +151,24 @@ def write_snapshot_dir(
     snapshot_id: str | None = None,
     as_of: date | str = "2026-11-27",
     compress: bool = False,
+    parquet: Mapping[str, pa.Schema] | bool = False,
 ) -> Path:
-    """A snapshot directory with both files and a manifest that matches them; returns `path`."""
+    """A snapshot directory with both files and a manifest that matches them; returns `path`.
+
+    `parquet`: True writes both files as Parquet of their own schema; a mapping, the kinds it
+    names as Parquet of the schema it gives (lines must then be records).
+    """
     as_of = as_of if isinstance(as_of, str) else as_of.isoformat()
     path.mkdir(parents=True, exist_ok=True)
+    schemas = SCHEMAS if parquet is True else parquet or {}
     files = {}
     for kind, lines in (("sellers", list(sellers)), ("offers", list(offers))):
-        data = _jsonl(lines)
-        name = f"{kind}.jsonl"
-        if compress:
-            data, name = gzip.compress(data, mtime=0), name + ".gz"
+        if kind in schemas:
+            data, name = parquet_bytes(lines, schemas[kind]), f"{kind}.parquet"
+        elif compress:
+            data, name = gzip.compress(_jsonl(lines), mtime=0), f"{kind}.jsonl.gz"
+        else:
+            data, name = _jsonl(lines), f"{kind}.jsonl"
         (path / name).write_bytes(data)
         files[kind] = {
             "path": name,

@@ -22,7 +22,7 @@ from trust_signals.bootstrap import (
 from trust_signals.cli_boundary import ErrorBoundary, progress_bar, settings
 from trust_signals.config import TrustConfig, load_config
 from trust_signals.errors import SnapshotRejected, SnapshotRetiring
-from trust_signals.ingest.generator import check_arguments, generate_snapshots
+from trust_signals.ingest.generator import FILE_FORMATS, check_arguments, generate_snapshots
 from trust_signals.ingest.manifest import read_manifest
 from trust_signals.plurals import counted
 from trust_signals.service.config_versions import (
@@ -106,7 +106,15 @@ def main(debug: bool) -> None:
 @click.option(
     "--out", type=OUT_FOLDER, required=True, help="The folder to write OUT/<MARKETPLACE> into."
 )
-@click.option("--plain", is_flag=True, help="Write .jsonl instead of .jsonl.gz.")
+@click.option(
+    "--format",
+    "file_format",
+    type=click.Choice(FILE_FORMATS),
+    default="jsonl",
+    show_default=True,
+    help="The data files' format: JSON Lines, or Parquet (the same records).",
+)
+@click.option("--plain", is_flag=True, help="Write .jsonl instead of .jsonl.gz (--format jsonl).")
 def generate(
     sellers: int,
     offers: int,
@@ -114,6 +122,7 @@ def generate(
     seed: int,
     as_of: datetime | None,
     out: Path,
+    file_format: str,
     plain: bool,
 ) -> None:
     """Write a synthetic snapshot per marketplace under OUT.
@@ -121,6 +130,8 @@ def generate(
     Prints each snapshot's folder (OUT/US, ...), ready for `trust-signals load OUT`.
     """
     codes = [m.strip() for m in marketplaces.split(",") if m.strip()]
+    if plain and file_format != "jsonl":
+        raise click.UsageError("--plain applies to --format jsonl only: Parquet is never gzipped")
     try:
         check_arguments(codes, sellers, offers)
     except ValueError as error:
@@ -134,6 +145,7 @@ def generate(
             seed=seed,
             as_of=as_of.date() if as_of is not None else date.today(),
             compress=not plain,
+            file_format=file_format,
             progress=progress,
         )
     for directory in dirs:

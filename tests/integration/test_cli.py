@@ -58,10 +58,10 @@ def refused(result: Result, exit_code: int = 1) -> list[str]:
     return result.stderr.splitlines()
 
 
-def generate(tmp_path: Path, out: Path, marketplaces: str = "US,DE") -> Result:
+def generate(tmp_path: Path, out: Path, marketplaces: str = "US,DE", *options: str) -> Result:
     """`trust-signals generate` of 20 sellers and 200 offers for 2026-11-27 into out."""
     return run(tmp_path, "generate", "--sellers", "20", "--offers", "200", "--marketplaces",
-               marketplaces, "--as-of", "2026-11-27", "--out", str(out))  # fmt: skip
+               marketplaces, "--as-of", "2026-11-27", "--out", str(out), *options)  # fmt: skip
 
 
 def small_snapshot(tmp_path: Path, as_of: str) -> Path:
@@ -222,6 +222,35 @@ def test_generate_refuses_a_lower_case_marketplace_as_a_usage_error(tmp_path: Pa
     assert not out.exists()
 
 
+def test_generate_format_parquet_writes_parquet_files_that_load(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+
+    generated = generate(tmp_path, out, "US,DE", "--format", "parquet")
+    loaded = run(tmp_path, "load", str(out))
+
+    assert (generated.exit_code, generated.stderr) == (0, "")
+    assert sorted(path.name for path in (out / "US").iterdir()) == [
+        "manifest.json",
+        "offers.parquet",
+        "sellers.parquet",
+    ]
+    assert (loaded.exit_code, loaded.stderr) == (0, "")
+    assert loaded.stdout.splitlines() == [
+        "loaded DE-2026-11-27 (DE, 6 sellers, 60 offers) and activated",
+        "loaded US-2026-11-27 (US, 14 sellers, 140 offers) and activated",
+    ]
+
+
+def test_generate_refuses_plain_with_parquet_as_a_usage_error(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+
+    result = generate(tmp_path, out, "US", "--format", "parquet", "--plain")
+
+    lines = refused(result, exit_code=2)
+    assert lines[-1] == "Error: --plain applies to --format jsonl only: Parquet is never gzipped"
+    assert not out.exists()
+
+
 # --- load -------------------------------------------------------------------------------
 
 
@@ -278,14 +307,16 @@ def test_load_refuses_a_publish_folder_missing_a_manifest_before_loading_any(
     assert not (tmp_path / "store").exists()
 
 
-def test_load_lists_every_bad_record_as_file_line_field_problem(tmp_path: Path) -> None:
+@pytest.mark.parametrize("file", ["sellers.jsonl", "sellers.parquet"])
+def test_load_lists_every_bad_record_as_file_line_field_problem(tmp_path: Path, file: str) -> None:
     sellers = [seller_record(tenure_days=-1), seller_record(seller_id="S-2", marketplace="us")]
-    snapshot = write_snapshot_dir(tmp_path / "bad", sellers, [offer_record()])
+    parquet = file.endswith(".parquet")
+    snapshot = write_snapshot_dir(tmp_path / "bad", sellers, [offer_record()], parquet=parquet)
 
     assert refused(run(tmp_path, "load", str(snapshot))) == [
         "error: snapshot refused (2 problems):",
-        "sellers.jsonl:1: tenure_days: Must be greater than or equal to 0.",
-        "sellers.jsonl:2: marketplace: String does not match expected pattern.",
+        f"{file}:1: tenure_days: Must be greater than or equal to 0.",
+        f"{file}:2: marketplace: String does not match expected pattern.",
     ]
     assert store_of(tmp_path).list_snapshots() == []
 

@@ -140,20 +140,46 @@ RECORD_RULES = [
     ("bad window key", _rename_window, "windows.7d: not a window: Must be one of: 30d, 90d, 365d."),
     ("missing window", lambda r: r["windows"].pop("365d"),
      "windows: must hold exactly 30d, 90d, 365d"),
+    ("null", _set(None, "handling_days"), "handling_days: Field may not be null."),
+    ("null count", _set(None, "windows", "90d", "orders"),
+     "windows.90d.orders: Field may not be null."),
+    ("null window", _set(None, "windows", "30d"), "windows.30d: Field may not be null."),
+    ("null windows", _set(None, "windows"), "windows: Field may not be null."),
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize(
-    ("change", "problem"),
-    [rule[1:] for rule in RECORD_RULES],
-    ids=[rule[0] for rule in RECORD_RULES],
+# Rules on a value's JSON type or a record's keys: a Parquet file's column types and names
+# hold these, checked once per file (test_parquet_loader).
+JSON_ONLY_RULES = (
+    "missing",
+    "wrong type",
+    "bool as count",
+    "float count",
+    "unknown field",
+    "unknown count",
+    "bad window key",
+    "missing window",
 )
+RULE_CASES = [
+    pytest.param(change, problem, file, id=f"{name}, {file}")
+    for file in ("offers.jsonl", "offers.parquet")
+    for name, change, problem in RECORD_RULES
+    if file == "offers.jsonl" or name not in JSON_ONLY_RULES
+]
+
+
+@pytest.mark.parametrize(("change", "problem", "file"), RULE_CASES)
 def test_offer_breaking_a_rule_is_reported_with_file_line_and_field(
-    tmp_path: Path, store: SqliteSnapshotStore, change: Callable[[Record], None], problem: str
+    tmp_path: Path,
+    store: SqliteSnapshotStore,
+    change: Callable[[Record], None],
+    problem: str,
+    file: str,
 ) -> None:
     lines = [offer_record(offer_id="O-0", seller_id="S-0"), mutated_offer(change)]
+    directory = snapshot(tmp_path, lines, parquet=file.endswith(".parquet"))
 
-    assert problems_of(snapshot(tmp_path, lines), store) == [f"offers.jsonl:2: {problem}"]
+    assert problems_of(directory, store) == [f"{file}:2: {problem}"]
 
 
 SELLER_RULES = [
@@ -398,28 +424,34 @@ def test_problems_are_capped_but_all_counted(tmp_path: Path, store: SqliteSnapsh
     assert caught.value.problems[9].startswith("offers.jsonl:10: handling_days: ")
 
 
+# The same file-level checks for each data file format.
+FORMATS = [({}, "jsonl"), ({"compress": True}, "jsonl.gz"), ({"parquet": True}, "parquet")]
+
+
+@pytest.mark.parametrize(("options", "suffix"), FORMATS, ids=[f[1] for f in FORMATS])
 def test_record_count_unlike_the_manifest_refuses_the_snapshot(
-    tmp_path: Path, store: SqliteSnapshotStore
+    tmp_path: Path, store: SqliteSnapshotStore, options: dict[str, Any], suffix: str
 ) -> None:
-    directory = snapshot(tmp_path)
+    directory = snapshot(tmp_path, **options)
     manifest = read_manifest_dict(directory)
     manifest["files"]["offers"]["records"] = 4
     write_manifest_dict(directory, manifest)
 
-    assert problems_of(directory, store) == ["offers.jsonl: has 3 records, manifest says 4"]
+    assert problems_of(directory, store) == [f"offers.{suffix}: has 3 records, manifest says 4"]
 
 
+@pytest.mark.parametrize(("options", "suffix"), FORMATS, ids=[f[1] for f in FORMATS])
 def test_checksum_unlike_the_manifest_refuses_the_snapshot(
-    tmp_path: Path, store: SqliteSnapshotStore
+    tmp_path: Path, store: SqliteSnapshotStore, options: dict[str, Any], suffix: str
 ) -> None:
-    directory = snapshot(tmp_path, compress=True)
-    path = directory / "sellers.jsonl.gz"
+    directory = snapshot(tmp_path, **options)
+    path = directory / f"sellers.{suffix}"
     path.write_bytes(path.read_bytes()[:-5])
     actual = hashlib.sha256(path.read_bytes()).hexdigest()
     expected = read_manifest_dict(directory)["files"]["sellers"]["sha256"]
 
     assert problems_of(directory, store) == [
-        f"sellers.jsonl.gz: sha256 is {actual}, manifest says {expected}"
+        f"sellers.{suffix}: sha256 is {actual}, manifest says {expected}"
     ]
 
 
@@ -441,15 +473,23 @@ def test_truncated_gzip_is_reported_not_raised(tmp_path: Path, store: SqliteSnap
     assert problem.startswith("offers.jsonl.gz:1: truncated or corrupt gzip data: ")
 
 
-def test_file_that_is_not_gzip_is_reported_not_raised(
-    tmp_path: Path, store: SqliteSnapshotStore
+@pytest.mark.parametrize(
+    ("options", "problem"),
+    [
+        ({"compress": True}, "sellers.jsonl.gz:1: truncated or corrupt gzip data: "),
+        ({"parquet": True}, "sellers.parquet: not a readable Parquet file: "),
+    ],
+    ids=["gzip", "parquet"],
+)
+def test_file_not_in_the_format_its_name_says_is_reported_not_raised(
+    tmp_path: Path, store: SqliteSnapshotStore, options: dict[str, Any], problem: str
 ) -> None:
-    directory = snapshot(tmp_path, compress=True)
+    directory = snapshot(tmp_path, **options)
     _rewrite_with_checksum(directory, "sellers", b"plain text, not gzip\n")
 
     problems = problems_of(directory, store)
 
-    assert problems[0].startswith("sellers.jsonl.gz:1: truncated or corrupt gzip data: ")
+    assert problems[0].startswith(problem)
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import pyarrow.parquet as pq
 import pytest
 
 from trust_signals.domain.snapshots import (
@@ -20,6 +21,7 @@ from trust_signals.domain.snapshots import (
     SELLER_COUNT_FIELDS,
 )
 from trust_signals.ingest.generator import generate_snapshots, split_total
+from trust_signals.ingest.parquet import batch_records
 from trust_signals.ingest.records import OfferRecordSchema, SellerRecordSchema
 
 AS_OF = date(2026, 11, 27)
@@ -109,10 +111,35 @@ def _snapshot_bytes(directories: list[Path]) -> dict[str, bytes]:
     return {f"{d.name}/{f.name}": f.read_bytes() for d in directories for f in sorted(d.iterdir())}
 
 
-def test_same_seed_gives_byte_identical_snapshots(tmp_path: Path) -> None:
-    first = _generate(tmp_path / "a", sellers=60, offers=600, seed=11)
-    second = _generate(tmp_path / "b", sellers=60, offers=600, seed=11)
+@pytest.mark.parametrize("file_format", ["jsonl", "parquet"])
+def test_same_seed_gives_byte_identical_snapshots(tmp_path: Path, file_format: str) -> None:
+    first = _generate(tmp_path / "a", sellers=60, offers=600, seed=11, file_format=file_format)
+    second = _generate(tmp_path / "b", sellers=60, offers=600, seed=11, file_format=file_format)
     assert _snapshot_bytes(first) == _snapshot_bytes(second)
+
+
+def _parquet_records(directory: Path, kind: str) -> list[Record]:
+    path = directory / _manifest(directory)["files"][kind]["path"]
+    return [record for batch in pq.read_table(path).to_batches() for record in batch_records(batch)]
+
+
+def test_parquet_snapshot_holds_the_records_of_the_jsonl_one_of_the_same_seed(
+    tmp_path: Path,
+) -> None:
+    jsonl = _generate(tmp_path / "jsonl", sellers=60, offers=600, seed=3)
+    parquet = _generate(tmp_path / "parquet", sellers=60, offers=600, seed=3, file_format="parquet")
+
+    for jsonl_dir, parquet_dir in zip(jsonl, parquet, strict=True):
+        files = _manifest(parquet_dir)["files"]
+        for kind in ("sellers", "offers"):
+            records = _parquet_records(parquet_dir, kind)
+            assert records == _records(jsonl_dir, kind)
+            stored = (parquet_dir / files[kind]["path"]).read_bytes()
+            assert files[kind] == {
+                "path": f"{kind}.parquet",
+                "records": len(records),
+                "sha256": hashlib.sha256(stored).hexdigest(),
+            }
 
 
 def test_different_seed_gives_different_snapshots(tmp_path: Path) -> None:
@@ -291,18 +318,26 @@ def test_tenure_ranges_from_days_to_many_years(snapshots: Any) -> None:
         ({"marketplaces": ["US", "US"]}, "marketplaces"),
         ({"marketplaces": ["us"]}, "marketplaces"),
         ({"offers": -1}, "offers"),
+        ({"file_format": "csv"}, "file_format"),
     ],
-    ids=["fewer-sellers-than-stores", "duplicate-store", "lower-case-store", "negative-offers"],
+    ids=[
+        "fewer-sellers-than-stores",
+        "duplicate-store",
+        "lower-case-store",
+        "negative-offers",
+        "unknown-format",
+    ],
 )
 def test_bad_arguments_are_refused(tmp_path: Path, overrides: Record, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         _generate(tmp_path, **overrides)
 
 
-def test_progress_counts_every_record_as_it_is_written(tmp_path: Path) -> None:
+@pytest.mark.parametrize("file_format", ["jsonl", "parquet"])
+def test_progress_counts_every_record_as_it_is_written(tmp_path: Path, file_format: str) -> None:
     steps: list[int] = []
 
-    _generate(tmp_path, offers=5_000, progress=steps.append)
+    _generate(tmp_path, offers=5_000, progress=steps.append, file_format=file_format)
 
     assert sum(steps) == SELLERS + 5_000
     assert max(steps) < 5_000  # reported batch by batch, not once at the end

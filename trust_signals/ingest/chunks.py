@@ -1,4 +1,5 @@
-"""Data files as line-aligned chunks, and the record check of one chunk (runs in any process)."""
+"""Data files as line-aligned chunks or row batches, and the record check of one chunk (runs in
+any process)."""
 
 from __future__ import annotations
 
@@ -10,15 +11,19 @@ from datetime import date
 from functools import partial
 from operator import itemgetter
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 import orjson
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from trust_signals.domain.snapshots import SELLER_COUNT_FIELDS, SellerCounts, SellerSnapshot
 from trust_signals.ingest.json_keys import repeated_keys
+from trust_signals.ingest.parquet import BATCH_ROWS, batch_records, is_parquet, one_line
 from trust_signals.ingest.validation import (
     OFFERS,
     SELLERS,
+    Record,
     RecordKind,
     seller_is_valid,
     validated,
@@ -34,7 +39,7 @@ _BROKEN_GZIP: Final = (EOFError, gzip.BadGzipFile, zlib.error)
 
 
 class BrokenFile(Exception):
-    """A data file that cannot be read to its end (a truncated or corrupt .gz)."""
+    """A data file that cannot be read to its end (a truncated or corrupt .gz or .parquet)."""
 
 
 def read_chunks(path: Path) -> Iterator[bytes | None]:
@@ -49,6 +54,19 @@ def read_chunks(path: Path) -> Iterator[bytes | None]:
             yield from line_chunks(reads, MAX_RECORD_BYTES)
     except _BROKEN_GZIP as exc:
         raise BrokenFile(f"truncated or corrupt gzip data: {exc}") from exc
+
+
+def read_row_batches(path: Path) -> Iterator[pa.RecordBatch]:
+    """A Parquet file's rows, BATCH_ROWS at a time.
+
+    Each column chunk is read through a 1 MiB buffer rather than whole: a row group can be
+    hundreds of MiB, and memory then holds about one batch.
+    """
+    try:
+        with pq.ParquetFile(path, buffer_size=_CHUNK_BYTES) as file:
+            yield from file.iter_batches(batch_size=BATCH_ROWS)
+    except (pa.ArrowException, OSError) as error:
+        raise BrokenFile(f"unreadable Parquet data: {one_line(error)}") from error
 
 
 def line_chunks(reads: Iterable[bytes], max_bytes: int) -> Iterator[bytes | None]:
@@ -94,8 +112,9 @@ class ChunkJob:
     kind: str  # "sellers" or "offers"
     file: str  # the file's name, for problem messages
     marketplace: str  # the manifest's
-    first_line: int
-    text: bytes | None  # None: one line longer than MAX_RECORD_BYTES, not kept
+    first_line: int  # of the chunk's first record: a JSONL line or a Parquet row, from 1
+    text: bytes | None  # JSONL lines; None: one line longer than MAX_RECORD_BYTES, not kept
+    rows: pa.RecordBatch | None = None  # Parquet rows, in place of text
 
 
 _ID_SEPARATOR: Final = "\x00"  # ids never hold a NUL (nor does any id the schemas accept)
@@ -134,18 +153,31 @@ class ChunkResult:
 
 
 def check_chunk(job: ChunkJob) -> ChunkResult:
-    """Each line parsed, validated and put in canonical form; problems as (line, message)."""
+    """Each record parsed, validated and put in canonical form; problems as (line, message)."""
+    if job.rows is not None:
+        return _checked(job, batch_records(job.rows), _judged_row)
     if job.text is None:
         where = f"{job.file}:{job.first_line}"
         return ChunkResult(1, problems=[(job.first_line, f"{where}: {_OVERLONG}")])
+    return _checked(job, job.text.split(b"\n"), _judged_line)
+
+
+Item = TypeVar("Item")
+# (what the item parsed to, the canonical record or None, its problems as 'field: problem')
+Judged = tuple[object, Record | None, list[str]]
+
+
+def _checked(
+    job: ChunkJob, items: list[Item], judge: Callable[[RecordKind, Item], Judged]
+) -> ChunkResult:
+    """The chunk's result: each item judged, the valid records packed, problems numbered."""
     kind = SELLERS if job.kind == "sellers" else OFFERS
-    lines = job.text.split(b"\n")
-    result = ChunkResult(len(lines))
+    result = ChunkResult(len(items))
     ids: list[str] = []
     seller_ids: list[str] = []
     bodies: list[bytes] = []
-    for line_no, line in enumerate(lines, job.first_line):
-        record = _checked_record(job, kind, line_no, line, result)
+    for line_no, item in enumerate(items, job.first_line):
+        record = _accepted(job, kind, line_no, judge(kind, item), result)
         if record is not None:
             ids.append(record[kind.id_field])
             if kind is OFFERS:
@@ -158,21 +190,30 @@ def check_chunk(job: ChunkJob) -> ChunkResult:
     return result
 
 
-def _checked_record(
-    job: ChunkJob, kind: RecordKind, line_no: int, line: bytes, result: ChunkResult
-) -> dict[str, Any] | None:
-    """The line's record in canonical form, or None with its problems added to the result."""
-    where = f"{job.file}:{line_no}"
+def _judged_line(kind: RecordKind, line: bytes) -> Judged:
     try:
         parsed = orjson.loads(line)
     except orjson.JSONDecodeError as exc:
-        result.problems.append((line_no, f"{where}: invalid JSON: {exc}"))
-        return None
+        return None, None, [f"invalid JSON: {exc}"]
     record, problems = validated(kind, parsed)
     if record is not parsed or line.count(b":") != kind.key_count:
         # Off the fast path, or a colon more than its keys: a key may repeat (orjson keeps
         # the last one silently).
         problems = [f"{path}: duplicate key" for path in repeated_keys(line)] + problems
+    return parsed, record, problems
+
+
+def _judged_row(kind: RecordKind, row: Record) -> Judged:
+    return (row, *validated(kind, row))
+
+
+def _accepted(
+    job: ChunkJob, kind: RecordKind, line_no: int, judged: Judged, result: ChunkResult
+) -> Record | None:
+    """The judged record if valid and of the manifest's marketplace; else None, with its
+    problems added to the result."""
+    parsed, record, problems = judged
+    where = f"{job.file}:{line_no}"
     if record is None or problems:
         result.problems.extend((line_no, f"{where}: {problem}") for problem in problems)
         _keep_id(result, line_no, parsed, kind.id_field)
@@ -208,13 +249,21 @@ def validated_sellers(path: Path, *, revalidate: bool) -> Iterator[SellerSnapsho
     Without `revalidate` each record is taken as it is in the file: right when the check found
     every record already in canonical form, and much cheaper.
     """
+    for record in _file_records(path):
+        if revalidate and not seller_is_valid(record):
+            record, _ = validated(SELLERS, record)
+        yield _valid_seller(record)
+
+
+def _file_records(path: Path) -> Iterator[Any]:
+    """The records of a data file check_chunk found no problem in, in file order."""
+    if is_parquet(path):
+        for rows in read_row_batches(path):
+            yield from batch_records(rows)
+        return
     for text in read_chunks(path):
         assert text is not None, "check_chunk refuses a file with an overlong line"
-        for line in text.split(b"\n"):
-            record = orjson.loads(line)
-            if revalidate and not seller_is_valid(record):
-                record, _ = validated(SELLERS, record)
-            yield _valid_seller(record)
+        yield from map(orjson.loads, text.split(b"\n"))
 
 
 _get_counts: Final = itemgetter(*SELLER_COUNT_FIELDS)

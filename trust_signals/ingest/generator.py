@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-import gzip
-import hashlib
 import math
 import random
 import re
 from bisect import bisect_right
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
-from itertools import accumulate, islice
+from itertools import accumulate
 from pathlib import Path
-from typing import Any, BinaryIO, Final
+from typing import Final
 
 import orjson
 
 from trust_signals.domain.snapshots import OFFER_COUNT_FIELDS, WINDOWS
+from trust_signals.ingest.data_files import Progress, Record, write_records
 from trust_signals.ingest.manifest import MANIFEST_NAME, SCHEMA_VERSION
 from trust_signals.ingest.synthetic_counts import CountSampler, seller_windows
 from trust_signals.ingest.synthetic_offers import (
@@ -38,10 +36,15 @@ _MEAN_ORDERS_PER_OFFER: Final = 40.0  # per year at full selling time; sets the 
 # First-party retail's orders beyond its listed offers, as a share of the offers' volume.
 _RETAIL_UNLISTED_SHARE: Final = 0.15
 _PER_SELLER: Final = len(WINDOWS) * len(OFFER_COUNT_FIELDS)  # offer totals: period x count
-_BATCH_LINES: Final = 2048  # one write (and one deflate call) per batch, not per record
-_GZIP_LEVEL: Final = 6  # level 9 takes twice as long for ~15 % smaller files
 
-Progress = Callable[[int], None]  # records written since the last call
+FILE_FORMATS: Final = ("jsonl", "parquet")
+# Data file names' ending by (format, compress): Parquet files compress their own pages.
+_SUFFIXES: Final = {
+    ("jsonl", True): ".jsonl.gz",
+    ("jsonl", False): ".jsonl",
+    ("parquet", True): ".parquet",
+    ("parquet", False): ".parquet",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +65,7 @@ def generate_snapshots(
     seed: int,
     as_of: date,
     compress: bool = True,
+    file_format: str = "jsonl",
     progress: Progress | None = None,
 ) -> list[Path]:
     """Write one snapshot directory per marketplace, out_dir/<MP>; the directories, in order.
@@ -69,10 +73,12 @@ def generate_snapshots(
     sellers and offers are totals split across the marketplaces, the first largest; each store
     also counts its first-party retailer among its sellers. Same arguments, same bytes.
     `progress` is told the records written since its last call; they add up to
-    sellers + offers. Raises ValueError, before writing anything, on arguments it cannot meet.
+    sellers + offers. `file_format` is one of FILE_FORMATS; `compress` gzips JSONL files (Parquet
+    files compress their own pages). Same records in either format. Raises ValueError, before
+    writing anything, on arguments it cannot meet.
     """
     codes = list(marketplaces)
-    check_arguments(codes, sellers, offers)
+    check_arguments(codes, sellers, offers, file_format)
     weights = _SPLITS.get(len(codes)) or tuple(0.5**i for i in range(len(codes)))
     seller_split = split_total(sellers - len(codes), weights)  # one seat each is the 1P seller
     offer_split = split_total(offers, weights)
@@ -83,7 +89,7 @@ def generate_snapshots(
             _Market(code, index, seller_split[index] + 1, offer_split[index], products),
             seed=seed,
             as_of=as_of,
-            compress=compress,
+            suffix=_SUFFIXES[file_format, compress],
             progress=progress or _ignore,
         )
         for index, code in enumerate(codes)
@@ -100,8 +106,12 @@ def split_total(total: int, weights: Sequence[float]) -> list[int]:
     return parts
 
 
-def check_arguments(codes: Sequence[str], sellers: int, offers: int) -> None:
+def check_arguments(
+    codes: Sequence[str], sellers: int, offers: int, file_format: str = "jsonl"
+) -> None:
     """Raise ValueError naming the argument if generate_snapshots cannot meet these."""
+    if file_format not in FILE_FORMATS:
+        raise ValueError(f"file_format: must be one of {', '.join(FILE_FORMATS)}")
     if not codes or len(set(codes)) != len(codes):
         raise ValueError("marketplaces: must name at least one marketplace, each once")
     bad = [code for code in codes if not _MARKETPLACE.fullmatch(code)]
@@ -118,7 +128,7 @@ def _ignore(records: int) -> None:
 
 
 def _write_snapshot(
-    directory: Path, market: _Market, *, seed: int, as_of: date, compress: bool, progress: Progress
+    directory: Path, market: _Market, *, seed: int, as_of: date, suffix: str, progress: Progress
 ) -> Path:
     """One marketplace's snapshot; the manifest is written last, so a broken run has none."""
     directory.mkdir(parents=True, exist_ok=True)
@@ -136,11 +146,10 @@ def _write_snapshot(
     )
     # Per seller, its offers' counts summed per period: filled by the offers, read by sellers.
     offer_totals = [0] * (_PER_SELLER * len(profiles))
-    suffix = ".jsonl.gz" if compress else ".jsonl"
-    offer_lines = _offer_lines(rng, market, profiles, offer_totals)
-    offers_entry = _write_lines(directory / f"offers{suffix}", offer_lines, compress, progress)
-    seller_lines = _seller_lines(rng, market.code, profiles, offer_totals)
-    sellers_entry = _write_lines(directory / f"sellers{suffix}", seller_lines, compress, progress)
+    offer_records = _offer_records(rng, market, profiles, offer_totals)
+    offers_entry = write_records(directory / f"offers{suffix}", offer_records, progress)
+    seller_records = _seller_records(rng, market.code, profiles, offer_totals)
+    sellers_entry = write_records(directory / f"sellers{suffix}", seller_records, progress)
     manifest = {
         "schema_version": SCHEMA_VERSION,
         "snapshot_id": f"{market.code}-{as_of.isoformat()}",
@@ -152,10 +161,10 @@ def _write_snapshot(
     return directory
 
 
-def _offer_lines(
+def _offer_records(
     rng: random.Random, market: _Market, profiles: list[SellerProfile], offer_totals: list[int]
-) -> Iterator[bytes]:
-    """Offer records as JSON lines, one at a time, adding each one's counts to its seller's.
+) -> Iterator[Record]:
+    """Offer records, one at a time, adding each one's counts to its seller's.
 
     Sellers are picked in proportion to their catalogue weight (big sellers list more); volume
     is Zipf over a pseudo-random popularity rank, so a few hot offers carry much of the orders.
@@ -168,7 +177,7 @@ def _offer_lines(
     rates_by_seller_channel: dict[tuple[int, str], OfferRates] = {}
     # One all-zero window shared by every quiet offer.
     zero_windows = dict.fromkeys(WINDOWS, dict.fromkeys(OFFER_COUNT_FIELDS, 0))
-    rand, gauss, exp, dumps = rng.random, rng.gauss, math.exp, orjson.dumps
+    rand, gauss, exp = rng.random, rng.gauss, math.exp
     for n in range(count):
         index = min(len(profiles) - 1, bisect_right(cumulative, rand() * cumulative[-1]))
         seller = profiles[index]
@@ -180,7 +189,7 @@ def _offer_lines(
         # The offer's own quality varies around its seller's (log-normal, sigma 0.35).
         defect_rate = min(0.9, rates.defect * exp(0.35 * gauss()))
         periods = offer_periods(sampler, yearly_orders, seller.period_shares, defect_rate, rates)
-        record = {
+        yield {
             "offer_id": f"{code}-O{n + 1:08d}",
             "seller_id": seller.seller_id,
             "product_id": f"P{int(rand() * products) + 1:09d}",
@@ -193,21 +202,20 @@ def _offer_lines(
             if periods is None
             else offer_windows(periods, offer_totals, index * _PER_SELLER, zero_windows["30d"]),
         }
-        yield dumps(record) + b"\n"
 
 
-def _seller_lines(
+def _seller_records(
     rng: random.Random, code: str, profiles: list[SellerProfile], offer_totals: list[int]
-) -> Iterator[bytes]:
-    """Seller records as JSON lines, the first-party retailer first."""
+) -> Iterator[Record]:
+    """Seller records, the first-party retailer first."""
     sampler = CountSampler(rng)
     for index, seller in enumerate(profiles):
         start = index * _PER_SELLER
-        record = {
+        yield {
             "seller_id": seller.seller_id,
             "marketplace": code,
             "tenure_days": seller.tenure_days,
-            "first_sale_date": seller.first_sale_date,  # orjson writes YYYY-MM-DD or null
+            "first_sale_date": seller.first_sale_date,  # a date: JSON's YYYY-MM-DD, Parquet's DATE
             "location": seller.location,
             "category_group": seller.category_group,
             "fulfillment_channel": seller.fulfillment_channel,
@@ -215,7 +223,6 @@ def _seller_lines(
             "first_party": seller.first_party,
             "windows": seller_windows(sampler, seller, offer_totals[start : start + _PER_SELLER]),
         }
-        yield orjson.dumps(record) + b"\n"
 
 
 def _zipf_norm(count: int) -> float:
@@ -235,53 +242,3 @@ def _rank_permutation(rng: random.Random, count: int) -> tuple[int, int]:
     while math.gcd(stride, count) != 1:  # ends by count - 1 at the latest
         stride += 1
     return stride, rng.randrange(count)
-
-
-class _HashingWriter:
-    """A binary file that also hashes what is written: the checksum needs no second read."""
-
-    def __init__(self, raw: BinaryIO) -> None:
-        self._raw = raw
-        self._digest = hashlib.sha256()
-
-    def write(self, data: bytes) -> int:
-        self._digest.update(data)
-        return self._raw.write(data)
-
-    def flush(self) -> None:
-        self._raw.flush()
-
-    def hexdigest(self) -> str:
-        return self._digest.hexdigest()
-
-
-def _write_lines(
-    path: Path, lines: Iterator[bytes], compress: bool, progress: Progress
-) -> dict[str, Any]:
-    """Write lines to path, gzipped when compress; its manifest entry (sha256 of stored bytes).
-
-    Deflate, hashing and the file write release the GIL, so one worker thread does them while
-    this thread makes the next batch; one batch in flight keeps the order and bounds memory.
-    """
-    records = 0
-    with path.open("wb") as raw, ThreadPoolExecutor(max_workers=1) as writer:
-        sink = _HashingWriter(raw)
-        # mtime=0 and no file name in the header: the bytes depend on the content alone.
-        out: gzip.GzipFile | _HashingWriter = (
-            gzip.GzipFile(fileobj=sink, mode="wb", compresslevel=_GZIP_LEVEL, mtime=0, filename="")
-            if compress
-            else sink
-        )
-        in_flight: Future[int] | None = None
-        while batch := list(islice(lines, _BATCH_LINES)):
-            chunk = b"".join(batch)
-            records += len(batch)
-            if in_flight is not None:
-                in_flight.result()
-            in_flight = writer.submit(out.write, chunk)
-            progress(len(batch))
-        if in_flight is not None:
-            in_flight.result()
-        if isinstance(out, gzip.GzipFile):
-            out.close()
-    return {"path": path.name, "records": records, "sha256": sink.hexdigest()}

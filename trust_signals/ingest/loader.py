@@ -15,6 +15,8 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Final
 
+import pyarrow as pa
+
 from trust_signals.domain.snapshots import SellerSnapshot
 from trust_signals.errors import ActivationRefused, SnapshotRejected
 from trust_signals.ingest.chunks import (
@@ -24,8 +26,10 @@ from trust_signals.ingest.chunks import (
     check_chunk,
     cohort_blobs,
     read_chunks,
+    read_row_batches,
 )
 from trust_signals.ingest.manifest import Manifest, ManifestFile, checksum_problems, read_manifest
+from trust_signals.ingest.parquet import column_problems, is_parquet
 from trust_signals.plurals import counted
 from trust_signals.store.activation import DEFAULT_MAX_SHRINK, activate_checked
 from trust_signals.store.base import ServingStore, SnapshotInfo, SnapshotWriter
@@ -62,7 +66,7 @@ def load_snapshot(
     `workers` processes check records (default: one per core when large).
     """
     manifest = read_manifest(directory)
-    if problems := checksum_problems(directory, manifest):
+    if problems := checksum_problems(directory, manifest) or column_problems(directory, manifest):
         raise SnapshotRejected(problems)
     writer = catalog.begin(manifest.snapshot_id, manifest.marketplace, manifest.as_of, force=force)
     try:
@@ -87,7 +91,8 @@ def load_snapshot(
 
 @dataclass(slots=True)
 class ProblemLog:
-    """Problems as 'file:line: field: problem', the first `limit` kept, all of them counted."""
+    """Problems as 'file:line: field: problem' (a Parquet file's row for its line), the first
+    `limit` kept, all of them counted."""
 
     limit: int
     kept: list[str] = field(default_factory=list)
@@ -218,7 +223,7 @@ def _checked(pool: Pool | None, in_flight: int, jobs: Iterator[ChunkJob]) -> Ite
 
 
 class _Chunks:
-    """A file's chunk jobs; remembers its line count, and a read failure instead of raising."""
+    """A file's chunk jobs; remembers its record count, and a read failure instead of raising."""
 
     def __init__(self, path: Path, kind: str, file: str, marketplace: str) -> None:
         self._path = path
@@ -230,11 +235,19 @@ class _Chunks:
 
     def __iter__(self) -> Iterator[ChunkJob]:
         try:
+            if is_parquet(self._path):
+                for rows in read_row_batches(self._path):
+                    yield self._job(None, rows)
+                    self.lines += rows.num_rows
+                return
             for text in read_chunks(self._path):
-                yield ChunkJob(self._kind, self._file, self._marketplace, self.lines + 1, text)
+                yield self._job(text)
                 self.lines += 1 if text is None else text.count(b"\n") + 1
         except BrokenFile as exc:
             self.broken = f"{self._file}:{self.lines + 1}: {exc}"
+
+    def _job(self, text: bytes | None, rows: pa.RecordBatch | None = None) -> ChunkJob:
+        return ChunkJob(self._kind, self._file, self._marketplace, self.lines + 1, text, rows)
 
 
 def _cross_problems(
@@ -250,6 +263,7 @@ def _cross_problems(
     if not result.invalid_ids and _all_new_and_known(result, ids, seller_ids, first_lines, sellers):
         return []
     id_field = "seller_id" if kind == "sellers" else "offer_id"
+    unit = "row" if is_parquet(file) else "line"
     sellers_of: list[str] | list[None] = seller_ids or [None] * len(ids)
     valid = zip(result.line_numbers, ids, sellers_of, strict=True)
     invalid = ((line_no, record_id, None) for line_no, record_id in result.invalid_ids)
@@ -257,7 +271,7 @@ def _cross_problems(
     for line_no, record_id, seller_id in sorted([*valid, *invalid], key=itemgetter(0)):
         first = first_lines.setdefault(record_id, line_no)
         if first != line_no:
-            message = f"{id_field}: duplicate {record_id!r}, first on line {first}"
+            message = f"{id_field}: duplicate {record_id!r}, first on {unit} {first}"
             problems.append((line_no, f"{file}:{line_no}: {message}"))
         if sellers is not None and seller_id is not None and seller_id not in sellers:
             message = f"seller_id: {seller_id!r} is not in {sellers_file}"
