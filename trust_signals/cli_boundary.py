@@ -16,7 +16,7 @@ from typing import IO, Any, Final
 
 import click
 
-from trust_signals.config.legal import (
+from trust_signals.config.settings import (
     DEFAULT_BREAKER_FAILURES,
     DEFAULT_BREAKER_RESET_SECONDS,
     DEFAULT_CACHE_SIZE,

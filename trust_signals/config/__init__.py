@@ -5,18 +5,20 @@
 """
 
 from trust_signals.config.legal import (
-    DEFAULT_STORE,
-    ENV_PREFIX,
     MarketplaceConfig,
-    Settings,
     TrustConfig,
     config_version,
-    default_config_path,
     load_config,
-    load_settings,
     parse_config,
     read_config_text,
     signals_version,
+)
+from trust_signals.config.settings import (
+    DEFAULT_STORE,
+    ENV_PREFIX,
+    Settings,
+    default_config_path,
+    load_settings,
 )
 
 __all__ = [
