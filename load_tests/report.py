@@ -87,6 +87,8 @@ def server_latencies(access_log: Path) -> dict[str, tuple[float, float]]:
         for line in lines:
             if line.startswith(b'{"ts"'):
                 entry = orjson.loads(line)
+                if "path" not in entry:  # an error or app event, not a request
+                    continue
                 consumer = _consumer(entry["path"])
                 if consumer is not None:
                     durations.setdefault(consumer, []).append(entry["duration_ms"])

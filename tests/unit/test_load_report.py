@@ -6,7 +6,7 @@ import mmap
 import os
 from pathlib import Path
 
-from load_tests.report import worker_usage
+from load_tests.report import server_latencies, worker_usage
 from load_tests.server import ProcessSample, sample_process
 
 MB = 1024 * 1024
@@ -43,3 +43,17 @@ def test_a_process_sample_counts_private_memory_not_the_pages_of_mapped_files(
     assert touched == ord("x") * (64 * MB // mmap.PAGESIZE)
     assert after.rss_bytes - before.rss_bytes < 16 * MB
     assert after.cpu_seconds >= before.cpu_seconds > 0
+
+
+def test_server_latencies_read_request_lines_and_skip_the_app_events(tmp_path: Path) -> None:
+    log = tmp_path / "gunicorn.log"
+    log.write_text(
+        '{"ts":"2026-12-02T17:00:00.000+00:00","level":"error","logger":"x","message":"m"}\n'
+        '{"ts":"2026-12-02T17:00:00.001+00:00","method":"GET","path":"/v1/badges",'
+        '"status":200,"duration_ms":2.0}\n'
+        "[2026-12-02 17:00:00] plain text from before the logger was set up\n"
+    )
+
+    found = server_latencies(log)
+
+    assert list(found) == ["search"]

@@ -3,6 +3,9 @@
 Every call the service offers is a read, so every client call is idempotent: the GETs, and
 POST /v1/badges and POST /v1/features, which are POSTs only so that a long id list fits in a
 body. That is what makes retrying them safe, even after a connection broke mid-request.
+
+Over 300 lines on purpose: one public method per call of the API, each with its fail-open
+answer.
 """
 
 from __future__ import annotations

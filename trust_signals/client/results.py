@@ -5,6 +5,8 @@ the fields sent under another path or only to some callers, `GIVEN` those the cl
 itself. Every answer carries the same envelope: `snapshot_id` and `config_version` (None only
 in a degraded result, which the client makes itself, so never null in a body) and `degraded`
 (the client's own flag).
+
+Over 300 lines on purpose: one frozen result class per answer of the API.
 """
 
 from __future__ import annotations

@@ -6,6 +6,9 @@ configuration load; `evaluate_badges` then runs closures only, short-circuiting 
 an outcome is known and stopping once the surface's cap is reached. `explain_badges` walks
 the same compiled tree condition by condition, through the generic signal functions, for
 audit.
+
+Over 300 lines on purpose: evaluation, what the live config shows and the audit explanation
+walk the same compiled rules.
 """
 
 from __future__ import annotations

@@ -1,4 +1,8 @@
-"""The read use cases: the one place where store, cache, clock and configuration meet."""
+"""The read use cases: the one place where store, cache, clock and configuration meet.
+
+Over 300 lines on purpose: the facade of every read use case and the store calls behind the
+breaker.
+"""
 
 from __future__ import annotations
 

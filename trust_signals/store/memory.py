@@ -1,4 +1,7 @@
-"""InMemorySnapshotStore: the test fake and local demo store, held in process memory."""
+"""InMemorySnapshotStore: the test fake and local demo store, held in process memory.
+
+Over 300 lines on purpose: it implements every port the real stores do, as their test fake.
+"""
 
 from __future__ import annotations
 

@@ -32,6 +32,8 @@ nodes still answer until they mark the node failed (cluster-node-timeout), after
 read raises StoreUnavailable (CLUSTERDOWN) unless cluster-require-full-coverage is off, until
 a replica is promoted or the node returns. A cluster read is not atomic across nodes: one
 racing the purge after a forced reload of the snapshot it reads may see some ids as absent.
+
+Over 300 lines on purpose: the catalog scripts' callers and the key layout they share.
 """
 
 from __future__ import annotations

@@ -1,5 +1,9 @@
 """SqliteSnapshotStore: a small catalog database plus one immutable database file per snapshot
-(and per materialized signals version: see sqlite_signals)."""
+(and per materialized signals version: see sqlite_signals).
+
+Over 300 lines on purpose: the catalog's transactions (load, activation, retirement,
+deletion) belong together.
+"""
 
 from __future__ import annotations
 
