@@ -1,28 +1,30 @@
 """The callers' SDK: a pooled, retrying, fail-open HTTP client and its typed results."""
 
-from trust_signals.client.http import (
+from trust_signals.breaker import CircuitBreaker
+from trust_signals.client.errors import (
+    MalformedResponse,
+    NotFound,
+    RequestRejected,
+    ServiceUnavailable,
+    TrustSignalsClientError,
+)
+from trust_signals.client.http import TrustSignalsClient
+from trust_signals.client.results import (
     Badge,
     BadgesResult,
     Benchmark,
-    CircuitBreaker,
     Cohort,
     FeaturesResult,
     FirstPartyMetrics,
-    MalformedResponse,
     MetricBenchmark,
-    NotFound,
     OfferResult,
     Opportunity,
     ProgramGroup,
     Programs,
-    RequestRejected,
     SellerProfile,
-    ServiceUnavailable,
     SnapshotInfo,
     Stat,
     Status,
-    TrustSignalsClient,
-    TrustSignalsClientError,
 )
 
 __all__ = [

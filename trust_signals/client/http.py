@@ -30,24 +30,16 @@ from trust_signals.client.errors import (
     NotFound,
     RequestRejected,
     ServiceUnavailable,
-    TrustSignalsClientError,
 )
 from trust_signals.client.feature_schema import A, DefaultsSeen, FeatureSchema, defaults_seen
 from trust_signals.client.results import (
     Badge,
     BadgesResult,
     Benchmark,
-    Cohort,
     FeaturesResult,
-    FirstPartyMetrics,
-    MetricBenchmark,
     OfferResult,
-    Opportunity,
-    ProgramGroup,
     Programs,
     SellerProfile,
-    SnapshotInfo,
-    Stat,
     Status,
     parse_badges,
     parse_benchmark,
@@ -61,30 +53,6 @@ from trust_signals.client.results import (
 if TYPE_CHECKING:
     import pyarrow as pa
 
-__all__ = [
-    "Badge",
-    "BadgesResult",
-    "Benchmark",
-    "CircuitBreaker",
-    "Cohort",
-    "FeaturesResult",
-    "FirstPartyMetrics",
-    "MalformedResponse",
-    "MetricBenchmark",
-    "NotFound",
-    "OfferResult",
-    "Opportunity",
-    "ProgramGroup",
-    "Programs",
-    "RequestRejected",
-    "SellerProfile",
-    "ServiceUnavailable",
-    "SnapshotInfo",
-    "Stat",
-    "Status",
-    "TrustSignalsClient",
-    "TrustSignalsClientError",
-]
 
 T = TypeVar("T")
 V = TypeVar("V", bound="_Versioned")
