@@ -16,7 +16,6 @@ from typing import Final
 from trust_signals.breaker import CircuitBreaker
 from trust_signals.config import Settings, TrustConfig
 from trust_signals.errors import (
-    ActivationRefused,
     SnapshotNotFound,
     SnapshotRejected,
     StoreNotFound,
@@ -29,7 +28,7 @@ from trust_signals.service.cohort_artifacts import ArtifactBuilder, CohortModel
 from trust_signals.service.config_versions import stored_config_reader
 from trust_signals.service.materializer import OpenStore, materialize_snapshot
 from trust_signals.service.reads import Clock, TrustSignals
-from trust_signals.store.activation import DEFAULT_MAX_SHRINK, activate_checked
+from trust_signals.store.activation import DEFAULT_MAX_SHRINK, activate_checked, activate_loaded
 from trust_signals.store.base import ServingStore, SnapshotInfo
 from trust_signals.store.redis import redis_store_from_url
 from trust_signals.store.sqlite import SqliteSnapshotStore
@@ -133,12 +132,7 @@ def load_snapshot_dir(
     )
     materialize_snapshot(store, info, config, open_store=open_store, progress=progress)
     if activate:
-        try:
-            info = activate_checked(store, info.snapshot_id, max_shrink=max_shrink)
-        except ActivationRefused as refused:
-            raise ActivationRefused(
-                f"loaded {info.snapshot_id} but not activated: {refused}"
-            ) from None
+        info = activate_loaded(store, info, max_shrink=max_shrink)
     store.prune(config.retained_snapshots)
     return info
 

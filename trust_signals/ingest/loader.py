@@ -18,7 +18,7 @@ from typing import Final
 import pyarrow as pa
 
 from trust_signals.domain.snapshots import SellerSnapshot
-from trust_signals.errors import ActivationRefused, SnapshotRejected
+from trust_signals.errors import SnapshotRejected
 from trust_signals.ingest.chunks import (
     BrokenFile,
     ChunkJob,
@@ -31,7 +31,7 @@ from trust_signals.ingest.chunks import (
 from trust_signals.ingest.manifest import Manifest, ManifestFile, checksum_problems, read_manifest
 from trust_signals.ingest.parquet import column_problems, is_parquet
 from trust_signals.plurals import counted
-from trust_signals.store.activation import DEFAULT_MAX_SHRINK, activate_checked
+from trust_signals.store.activation import DEFAULT_MAX_SHRINK, activate_loaded
 from trust_signals.store.base import ServingStore, SnapshotInfo, SnapshotWriter
 
 Progress = Callable[[int], None]  # records read since the last call
@@ -78,12 +78,7 @@ def load_snapshot(
         writer.abort()
         raise
     if activate:
-        try:
-            info = activate_checked(catalog, info.snapshot_id, max_shrink=max_shrink)
-        except ActivationRefused as refused:
-            raise ActivationRefused(
-                f"loaded {info.snapshot_id} but not activated: {refused}"
-            ) from None
+        info = activate_loaded(catalog, info, max_shrink=max_shrink)
     if retain is not None:
         catalog.prune(retain)
     return info

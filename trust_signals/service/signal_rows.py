@@ -31,6 +31,12 @@ _SELLER_HEAD: Final = struct.Struct("<Q")
 
 
 @functools.cache
+def _offer_dtype(width: int) -> np.dtype:
+    """Built once per width: the read path asks for it on every request."""
+    return np.dtype([("met", "<u8"), ("values", "<f4", (width,)), ("missing", "?", (width,))])
+
+
+@functools.cache
 def _offer_struct(width: int) -> struct.Struct:
     """An offer row's fixed part as struct packs it: the same bytes as `offer_dtype` (packed,
     little-endian), several times faster than filling a numpy record per row."""
@@ -54,9 +60,8 @@ class RowLayout:
 
     @property
     def offer_dtype(self) -> np.dtype:
-        """One offer row: met mask, vector, missing mask (packed, little-endian)."""
-        width = self.feature_count
-        return np.dtype([("met", "<u8"), ("values", "<f4", (width,)), ("missing", "?", (width,))])
+        """One offer row's fixed part: met mask, vector, missing mask (packed, little-endian)."""
+        return _offer_dtype(self.feature_count)
 
     def bits(self, met: Collection[str]) -> int:
         """The mask of the rule ids in `met`."""

@@ -61,3 +61,14 @@ def activate_checked(
         raise ActivationRefused(problem)
     store.activate(snapshot_id)
     return replace(candidate, active=True)
+
+
+def activate_loaded(
+    store: ServingStore, info: SnapshotInfo, *, max_shrink: float | None
+) -> SnapshotInfo:
+    """`activate_checked` right after a load: a refusal says the snapshot is loaded all the
+    same (it stays, inactive, for an activation with the shrink allowed)."""
+    try:
+        return activate_checked(store, info.snapshot_id, max_shrink=max_shrink)
+    except ActivationRefused as refused:
+        raise ActivationRefused(f"loaded {info.snapshot_id} but not activated: {refused}") from None
