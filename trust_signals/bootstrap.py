@@ -16,19 +16,19 @@ from typing import Final
 from trust_signals.breaker import CircuitBreaker
 from trust_signals.config import Settings, TrustConfig
 from trust_signals.errors import (
-    SnapshotNotFound,
     SnapshotRejected,
     StoreNotFound,
     TrustSignalsError,
 )
 from trust_signals.ingest.loader import load_snapshot
 from trust_signals.ingest.manifest import MANIFEST_NAME, read_manifest
+from trust_signals.service.administration import Administration
 from trust_signals.service.cache import SignalCache
 from trust_signals.service.cohort_artifacts import ArtifactBuilder, CohortModel
 from trust_signals.service.config_versions import stored_config_reader
 from trust_signals.service.materializer import OpenStore, materialize_snapshot
 from trust_signals.service.reads import Clock, TrustSignals
-from trust_signals.store.activation import DEFAULT_MAX_SHRINK, activate_checked, activate_loaded
+from trust_signals.store.activation import DEFAULT_MAX_SHRINK, activate_loaded
 from trust_signals.store.base import ServingStore, SnapshotInfo
 from trust_signals.store.redis import redis_store_from_url
 from trust_signals.store.sqlite import SqliteSnapshotStore
@@ -71,6 +71,13 @@ def build_trust_signals(
     breaker = CircuitBreaker(settings.breaker_failures, settings.breaker_reset_seconds)
     read_config = stored_config_reader(store, Path(settings.config))
     return TrustSignals(store, read_config, clock, cache, breaker)
+
+
+def build_administration(
+    settings: Settings, store: ServingStore, signals: TrustSignals
+) -> Administration:
+    """The admin use cases over the same store and service, with the settings' shrink limit."""
+    return Administration(signals, store, settings.max_snapshot_shrink)
 
 
 def snapshot_dirs(paths: Iterable[Path]) -> list[Path]:
@@ -135,23 +142,6 @@ def load_snapshot_dir(
         info = activate_loaded(store, info, max_shrink=max_shrink)
     store.prune(config.retained_snapshots)
     return info
-
-
-def activate_snapshot(
-    store: ServingStore,
-    snapshot_id: str,
-    config: TrustConfig,
-    *,
-    max_shrink: float | None,
-    open_store: OpenStore | None = None,
-) -> SnapshotInfo:
-    """Activate a loaded snapshot (a rollback too): its signals under `config` are stored
-    first if they are not yet, then the shrink guard decides."""
-    listed = {info.snapshot_id: info for info in store.list_snapshots()}
-    if snapshot_id not in listed:
-        raise SnapshotNotFound("snapshot", snapshot_id)
-    materialize_snapshot(store, listed[snapshot_id], config, open_store=open_store)
-    return activate_checked(store, snapshot_id, max_shrink=max_shrink)
 
 
 def store_opener(settings: Settings) -> OpenStore:

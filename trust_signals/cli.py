@@ -16,7 +16,6 @@ import orjson
 
 from trust_signals import __version__
 from trust_signals.bootstrap import (
-    activate_snapshot,
     build_store,
     load_snapshot_dir,
     snapshot_dirs,
@@ -28,6 +27,7 @@ from trust_signals.errors import SnapshotRejected, SnapshotRetiring
 from trust_signals.ingest.generator import FILE_FORMATS, check_arguments, generate_snapshots
 from trust_signals.ingest.manifest import read_manifest
 from trust_signals.plurals import counted
+from trust_signals.service.administration import activate_snapshot
 from trust_signals.service.config_versions import (
     Activation,
     activate_config_file,

@@ -106,6 +106,14 @@ class ActivationRefused(TrustSignalsError):
     one it would replace (`--allow-shrink` overrides the latter)."""
 
 
+class ConfigRefused(TrustSignalsError):
+    """The store's active config could not be read; `served` is the version still serving."""
+
+    def __init__(self, reason: str, served: str) -> None:
+        super().__init__(reason)
+        self.served = served
+
+
 class SignalsNotReady(TrustSignalsError):
     """A snapshot's precomputed signals under a config's signals version are not stored yet:
     that config (or snapshot) is not served until they are."""

@@ -8,6 +8,7 @@ import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import orjson
@@ -43,19 +44,26 @@ def snapshot_dirs(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     )
 
 
-def served(config: TrustConfig, directories: list[Path]) -> TrustSignals:
+class Served(NamedTuple):
+    """The service and the memory store it reads, loaded (and materialized) under a config."""
+
+    service: TrustSignals
+    store: InMemorySnapshotStore
+
+
+def served(config: TrustConfig, directories: list[Path]) -> Served:
     """The service over a memory store loaded (and materialized) under `config`."""
     store = InMemorySnapshotStore()
     for directory in directories:
         load_snapshot_dir(store, directory, config)
-    return TrustSignals(store, lambda: config, lambda: NOW, SignalCache(0), CircuitBreaker(5, 1.0))
+    breaker = CircuitBreaker(5, 1.0)
+    return Served(TrustSignals(store, lambda: config, lambda: NOW, SignalCache(0), breaker), store)
 
 
-def subjects(service: TrustSignals, marketplace: str) -> Iterator[tuple[Subject, Subject]]:
+def subjects(found: Served, marketplace: str) -> Iterator[tuple[Subject, Subject]]:
     """Each offer's subject with its seller's, computed from the records as the engine does."""
-    view = service.view()
-    market = view.market(marketplace)
-    store, snapshot_id = service.store, market.snapshot.snapshot_id
+    market = found.service.view().market(marketplace)
+    store, snapshot_id = found.store, market.snapshot.snapshot_id
     sellers = {s.seller_id: s for s in store.iter_sellers(snapshot_id)}
     for seller_id, seller in sellers.items():
         prior = seller_prior(seller, market.priors, market.config.cohort_spec)
@@ -65,14 +73,15 @@ def subjects(service: TrustSignals, marketplace: str) -> Iterator[tuple[Subject,
         yield seller_subject, seller_subject
 
 
-def assert_equivalent(service: TrustSignals) -> int:
+def assert_equivalent(loaded: Served) -> int:
     """Every offer's and seller's served answer equals the engine's; how many were checked."""
+    service = loaded.service
     view = service.view()
     checked = 0
     for marketplace, market in view.markets.items():
         config, on = market.config, NOW.date()
         params = config.params
-        for seller_subject, subject in subjects(service, marketplace):
+        for seller_subject, subject in subjects(loaded, marketplace):
             inherited = earned_seller_rules(config.rules, seller_subject, params)
             if subject.offer is None:
                 seller_id = subject.seller.seller_id
@@ -158,7 +167,7 @@ def small_snapshot(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
 
 def test_vectors_are_float32_and_print_no_digits_beyond_them(snapshot_dirs: list[Path]) -> None:
     config = parse_config(default_config_path().read_text(), "default")
-    service = served(config, snapshot_dirs)
+    service = served(config, snapshot_dirs).service
 
     found = service.features("US", [f"US-O{n:08d}" for n in range(1, 40)] + ["nope"])
     text = orjson.dumps(found.values, option=orjson.OPT_SERIALIZE_NUMPY)

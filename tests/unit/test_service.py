@@ -15,12 +15,13 @@ import pytest
 
 from tests.conftest import FIXED_NOW, FIXTURES, us_snapshot
 from tests.conftest import de_snapshot as de_snapshot_dir
-from trust_signals.bootstrap import activate_snapshot, load_snapshot_dir
+from trust_signals.bootstrap import load_snapshot_dir
 from trust_signals.breaker import CircuitBreaker
 from trust_signals.config import load_config
 from trust_signals.domain.badges import Badge
 from trust_signals.domain.profile_stats import ProfileStat
 from trust_signals.errors import SnapshotNotFound, StoreUnavailable
+from trust_signals.service.administration import activate_snapshot
 from trust_signals.service.cache import SignalCache
 from trust_signals.service.config_versions import stored_config_reader
 from trust_signals.service.reads import TrustSignals

@@ -37,7 +37,8 @@ def create_app(
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     metrics = Metrics(settings.metrics_dir)
-    install(app, Services(signals, store, settings, metrics))
+    admin_calls = bootstrap.build_administration(settings, store, signals)
+    install(app, Services(signals, admin_calls, settings, metrics))
     for module in (badges, profiles, ranking, audit, health, admin):
         app.register_blueprint(module.bp)
     register_error_handlers(app)

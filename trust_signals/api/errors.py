@@ -13,6 +13,7 @@ from werkzeug.exceptions import HTTPException
 
 from trust_signals.errors import (
     ActivationRefused,
+    ConfigRefused,
     NoActiveSnapshot,
     SnapshotDataMissing,
     SnapshotNotFound,
@@ -107,6 +108,12 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(ActivationRefused)
     def activation_refused(error: ActivationRefused) -> Response:
         return problem(409, "activation_refused", "Activation refused", str(error))
+
+    @app.errorhandler(ConfigRefused)
+    def config_refused(error: ConfigRefused) -> Response:
+        return problem(
+            422, "invalid_config", "Configuration refused", str(error), config_version=error.served
+        )
 
     @app.errorhandler(NoActiveSnapshot)
     def nothing_served(error: NoActiveSnapshot) -> Response:

@@ -12,19 +12,19 @@ from trust_signals.api.errors import RequestProblem
 from trust_signals.api.metrics import Metrics
 from trust_signals.api.schemas import ID_RULE as _ID
 from trust_signals.config import Settings
+from trust_signals.service.administration import Administration
 from trust_signals.service.answers import Envelope
 from trust_signals.service.reads import TrustSignals
-from trust_signals.store.base import ServingStore
 
 KEY = "trust_signals"
 
 
 @dataclass(frozen=True, slots=True)
 class Services:
-    """What the views need: the read service, the catalog for admin, the settings."""
+    """What the views need: the read service, the admin use cases, the settings."""
 
     signals: TrustSignals
-    catalog: ServingStore
+    admin: Administration
     settings: Settings
     metrics: Metrics
 

@@ -50,25 +50,17 @@ def readyz() -> Response:
     store, so a load balancer that pulled them for it would take search down with them,
     while each still answers from what it holds.
     """
-    service = trust_signals()
     try:
-        service.store.ping()
-        view = service.view()
+        found = trust_signals().readiness()
     except TrustSignalsError as error:
         # The error text names the store's address: the log and token holders get it.
         log.warning("not ready: %s", error)
         detail = str(error) if is_auditor() else "the service cannot serve yet; see its log"
         return problem(503, "not_ready", "Not ready", detail)
-    if not view.markets:
+    if not found.active:
         return problem(503, "not_ready", "Not ready", "no snapshot is active")
-    return json_response(
-        {
-            "status": "degraded" if view.lost else "ready",
-            "config_version": view.config.version,
-            "active": {m: k.snapshot.snapshot_id for m, k in view.markets.items()},
-            "lost": sorted(view.lost),
-        }
-    )
+    status = "degraded" if found.lost else "ready"
+    return json_response({"status": status, **asdict(found)})
 
 
 @bp.get("/v1/status")

@@ -79,3 +79,12 @@ class ExplainAnswer:
     entity: str  # 'seller' or 'offer'
     entity_id: str
     rules: tuple[RuleExplanation, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Readiness:
+    """What this worker serves once its store answered: nothing active means not ready."""
+
+    config_version: str
+    active: dict[str, str]  # marketplace -> snapshot id
+    lost: list[str]  # marketplaces served from the last good view after the store lost them

@@ -33,6 +33,7 @@ from trust_signals.service.answers import (
     FeaturesAnswer,
     OfferAnswer,
     ProfileAnswer,
+    Readiness,
 )
 from trust_signals.service.cache import SignalCache
 from trust_signals.service.signal_reads import PrecomputedReads, envelope
@@ -120,11 +121,6 @@ class TrustSignals:
         return self._precomputed
 
     # -- state --------------------------------------------------------------------------------
-
-    @property
-    def store(self) -> ReadStore:
-        """The snapshot store (for readiness checks)."""
-        return self._store
 
     def view(self) -> View:
         """The current consistent state."""
@@ -293,6 +289,13 @@ class TrustSignals:
         """The view after applying any change made just now (an admin activation)."""
         self.refresh()
         return self.view()
+
+    def readiness(self) -> Readiness:
+        """Ping the store (StoreUnavailable when it does not answer), then say what is served."""
+        self._store.ping()
+        view = self.view()
+        active = {m: market.snapshot.snapshot_id for m, market in view.markets.items()}
+        return Readiness(view.config.version, active, sorted(view.lost))
 
     def status(self) -> dict[str, Any]:
         """Active snapshots, retained ones, config version, cache and store health.
