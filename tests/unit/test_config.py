@@ -330,6 +330,12 @@ INVALID: list[tuple[str, Callable[[dict[str, Any]], object], str]] = [
      "marketplaces: must be a table"),
     ("override-not-a-table", lambda d: d["marketplaces"].update(IN=3),
      "marketplaces.IN: Invalid input type."),
+    ("store-stage-unknown", lambda d: d["marketplaces"]["IN"].update(store_stage="nascent"),
+     "marketplaces.IN.store_stage: must be one of emerging, established"),
+    ("store-stage-not-a-string", lambda d: d["marketplaces"]["US"].update(store_stage=True),
+     "marketplaces.US.store_stage: Not a valid string."),
+    ("store-stage-at-the-top", lambda d: d.update(store_stage="established"),
+     "store_stage: Unknown field."),
     ("override-threshold-as-string",
      lambda d: d["marketplaces"]["IN"]["thresholds"].update({"top_rated_seller.fq_index": "93"}),
      "marketplaces.IN.thresholds[\"top_rated_seller.fq_index\"]: must be a finite number"),
@@ -500,15 +506,46 @@ def test_badge_disabled_in_one_marketplace_only() -> None:
     assert enabled == {"IN": False, "US": True}
 
 
+@pytest.mark.parametrize(
+    ("marketplace", "stage"),
+    [("IN", "emerging"), ("US", "established"), ("DE", "established"), ("FR", "emerging")],
+    ids=["IN", "US", "DE", "unknown-marketplace"],
+)
+def test_default_config_places_each_store_in_its_stage(marketplace: str, stage: str) -> None:
+    assert load_config(default_config_path()).for_marketplace(marketplace).store_stage == stage
+
+
+def test_a_marketplace_table_without_a_store_stage_is_an_emerging_store() -> None:
+    config = parse_config(edited(lambda d: d["marketplaces"]["US"].pop("store_stage")), "t")
+    assert config.for_marketplace("US").store_stage == "emerging"
+
+
+def test_a_store_stage_change_changes_the_config_version_but_needs_no_recomputation() -> None:
+    before = load_config(default_config_path())
+    after = parse_config(
+        edited(lambda d: d["marketplaces"]["IN"].update(store_stage="established")), "t"
+    )
+    assert after.for_marketplace("IN").store_stage == "established"
+    assert after.version != before.version
+    assert all(
+        after.for_marketplace(m).signals_version == before.for_marketplace(m).signals_version
+        for m in ("IN", "US", "DE")
+    )
+
+
 def test_describe_is_plain_data_of_every_marketplace() -> None:
     described = load_config(default_config_path()).describe()
     encoded = json.loads(json.dumps(described))
     assert (
         sorted(encoded["marketplaces"]),
         encoded["marketplaces"]["IN"]["threshold_overrides"],
+        {m: c["store_stage"] for m, c in encoded["marketplaces"].items()},
+        encoded["base"]["store_stage"],
     ) == (
         ["DE", "IN", "US"],
         {"top_rated_seller.fq_index": 93},
+        {"DE": "established", "IN": "emerging", "US": "established"},
+        "emerging",
     )
 
 

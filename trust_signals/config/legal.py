@@ -3,10 +3,10 @@
 into frozen objects once per load. `config_version` is a short
 hash of the parsed content, so comments and layout do not change it, any value does.
 
-Marketplaces: `[marketplaces.XX]` tables may switch badges off or change thresholds there.
-A marketplace without such a table (known or not) gets the base configuration, in which a
-badge still shows only where its own `marketplaces` list approves it: an unknown
-marketplace therefore gets stats and features but no badge.
+Marketplaces: `[marketplaces.XX]` tables name the store's stage and may switch badges off
+or change thresholds there. A marketplace without such a table (known or not) gets the base
+configuration: an emerging store, where a badge shows only if its own `marketplaces` list
+approves it, so an unknown marketplace gets stats and features but no badge.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from trust_signals.domain.cohorts import CohortSpec, canonical_dimensions
 from trust_signals.domain.profile_stats import StatDefinition
 from trust_signals.domain.ranking_features import FeatureSchema, feature_schema
 from trust_signals.domain.signals import SignalParams
+from trust_signals.domain.store_stages import DEFAULT_STORE_STAGE
 from trust_signals.errors import ConfigError
 
 
@@ -54,6 +55,7 @@ class MarketplaceConfig:
     max_ids: Mapping[str, int]  # 'badges' / 'features' -> ids per call
     badges_disabled: frozenset[str]
     threshold_overrides: Mapping[str, float]  # 'badge_id.condition_id' -> threshold
+    store_stage: str = DEFAULT_STORE_STAGE  # pooled at read time: not in signals_version
     # A hash of what an entity's precomputed signals depend on (see `signals_version`).
     signals_version: str = dataclasses.field(init=False)
 
@@ -67,6 +69,7 @@ class MarketplaceConfig:
         """This effective configuration as plain JSON-ready data."""
         return {
             "marketplace": self.marketplace,
+            "store_stage": self.store_stage,
             "surface_caps": dict(self.surface_caps),
             "max_ids": dict(self.max_ids),
             "badges_disabled": sorted(self.badges_disabled),
@@ -245,6 +248,7 @@ def _build(data: Mapping[str, Any], version: str, source: str, text: str) -> Tru
             max_ids,
             disabled,
             thresholds,
+            override.get("store_stage", DEFAULT_STORE_STAGE),
         )
 
     overrides = data["marketplaces"]

@@ -43,6 +43,7 @@ from trust_signals.domain.ranking_features import TRANSFORMS, FeatureDefinition
 from trust_signals.domain.signal_bounds import compile_bound
 from trust_signals.domain.signals import GOOD_RATES, LEVELS, compile_signal, signal_catalogue
 from trust_signals.domain.snapshots import MARKETPLACE_PATTERN, WINDOWS
+from trust_signals.domain.store_stages import DEFAULT_STORE_STAGE, STORE_STAGES
 
 ID_PATTERN: Final = r"^[a-z][a-z0-9_]{0,63}\Z"
 STAT_FORMATS: Final = ("percent", "count", "rating")
@@ -298,8 +299,10 @@ class DsiWeightsSchema(_Strict):
 
 
 class MarketplaceOverrideSchema(_Strict):
-    """`[marketplaces.XX]`: badges switched off there and thresholds that differ there."""
+    """`[marketplaces.XX]`: the store's stage, badges switched off there and thresholds that
+    differ there."""
 
+    store_stage = fields.String(load_default=DEFAULT_STORE_STAGE, validate=one_of(STORE_STAGES))
     badges_disabled = fields.List(fields.String(), load_default=list)
     thresholds = Table(
         number,
