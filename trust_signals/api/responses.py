@@ -106,6 +106,40 @@ class OpportunitySchema(Schema):
     index_points = fields.Float(required=True)
 
 
+class PooledCohortSchema(Schema):
+    key = fields.String(required=True)
+    size = fields.Integer(required=True)
+    sizes = fields.Dict(
+        values=fields.Integer(),
+        required=True,
+        metadata={
+            "description": "each marketplace's part; one where it is below the minimum "
+            "size has none (it is never computed)"
+        },
+    )
+
+
+class CohortPlaceSchema(Schema):
+    """Where the seller's metric sits in the pooled cohort (figures approximate, see README)."""
+
+    percentile = fields.Float(required=True, allow_none=True)
+    cohort_p25 = fields.Float(required=True)
+    cohort_median = fields.Float(required=True)
+    cohort_p75 = fields.Float(required=True)
+    cohort_count = fields.Integer(required=True)
+
+
+class StageComparisonSchema(Schema):
+    """The seller's cohort pooled over the served marketplaces of a store stage."""
+
+    marketplaces = fields.List(fields.String(), required=True)
+    cohort = fields.Nested(PooledCohortSchema, required=True, allow_none=True)
+    reason = fields.String(
+        required=True, allow_none=True, metadata={"description": "why `cohort` is null"}
+    )
+    metrics = fields.Dict(values=fields.Nested(CohortPlaceSchema), required=True)
+
+
 class BenchmarkResponseSchema(VersionedSchema):
     seller_id = fields.String(required=True)
     dimensions = fields.List(fields.String(validate=validate.OneOf(DIMENSION_NAMES)), required=True)
@@ -113,10 +147,16 @@ class BenchmarkResponseSchema(VersionedSchema):
     metrics = fields.Dict(values=fields.Nested(MetricSchema), required=True)
     first_party = fields.List(fields.Nested(FirstPartySchema), required=True)
     improvement_opportunities = fields.List(fields.Nested(OpportunitySchema), required=True)
+    established = fields.Nested(
+        StageComparisonSchema, metadata={"description": "only with compare=established"}
+    )
 
 
 class ProgramGroupSchema(Schema):
     group = fields.String(required=True)
+    marketplaces = fields.List(
+        fields.String(), required=True, metadata={"description": "those whose sellers it pools"}
+    )
     sellers = fields.Integer(required=True)
     orders = fields.Integer(required=True)
     fq_index = _optional_number()

@@ -15,7 +15,15 @@ from trust_signals.domain.snapshots import ID_PATTERN, MARKETPLACE_PATTERN
 ID_RULE: Final = re.compile(ID_PATTERN)
 SURFACES: Final = ("search", "pdp")
 DIMENSION_NAMES: Final = ("tenure", "location", "category", "channel")
-GROUPINGS: Final = ("fulfillment_channel", "cs_provider", "first_party", "marketplace")
+GROUPINGS: Final = (
+    "fulfillment_channel",
+    "cs_provider",
+    "first_party",
+    "marketplace",
+    "store_stage",
+)
+# The store stages a benchmark compares with: the established stores, the reference.
+COMPARE_STAGES: Final = ("established",)
 WINDOW_NAMES: Final = ("30d", "90d", "365d")
 
 
@@ -89,6 +97,14 @@ class BenchmarkQuerySchema(Schema):
         metadata={
             "description": f"comma-separated, any of {', '.join(DIMENSION_NAMES)}",
             "pattern": "^(({0})(,({0}))*)?$".format("|".join(DIMENSION_NAMES)),
+        },
+    )
+
+    compare = fields.String(
+        validate=validate.OneOf(COMPARE_STAGES),
+        metadata={
+            "description": "also the same cohort pooled over the served marketplaces of this "
+            "store stage (an `established` section)"
         },
     )
 
