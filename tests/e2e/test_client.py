@@ -16,20 +16,23 @@ import requests
 
 import trust_signals
 from tests.arrow_tables import matrix, table_metadata
-from tests.e2e.server import free_port, running_service
+from tests.e2e.server import API_CONFIG, free_port, running_service
 from trust_signals.client import (
     Badge,
     BadgesResult,
     Benchmark,
     Cohort,
+    CohortPlace,
     FeaturesResult,
     MalformedResponse,
     NotFound,
     OfferResult,
+    PooledCohort,
     Programs,
     RequestRejected,
     SellerProfile,
     ServiceUnavailable,
+    StageComparison,
     Status,
     TrustSignalsClient,
 )
@@ -327,6 +330,45 @@ def test_benchmark_programs_and_status(real: TrustSignalsClient, config_version:
     assert (status.pid, status.snapshots) == (None, ())  # details need a token
 
 
+def test_without_established_stores_the_comparison_says_so(real: TrustSignalsClient) -> None:
+    # The API test config places no store: US and DE are both emerging.
+    bench = real.benchmark("US", "S-BIG", ["category"], compare="established")
+    programs = real.programs("store_stage")
+    assert bench.established == StageComparison(
+        (), None, "no established marketplace is served", {}
+    )
+    assert [(g.group, g.marketplaces) for g in programs.groups] == [("emerging", ("DE", "US"))]
+
+
+def test_a_benchmark_compares_with_the_established_stores(tmp_path: Any) -> None:
+    staged = API_CONFIG.read_text().replace(
+        "\n[end]\n", '\n[marketplaces.US]\nstore_stage = "established"\n\n[end]\n'
+    )
+    with (
+        running_service(tmp_path, workers=1, config=staged) as running,
+        TrustSignalsClient(running.base, timeout=REAL_TIMEOUT) as client,
+    ):
+        bench = client.benchmark("US", "S-BIG", ["category"], compare="established")
+        programs = client.programs("store_stage")
+    # US alone is established: its cohort pooled alone is the cohort itself.
+    assert bench.established == StageComparison(
+        ("US",),
+        PooledCohort("category=electronics", 2, {"US": 2}),
+        None,
+        {
+            metric: CohortPlace(
+                own.percentile, own.cohort_p25, own.cohort_median, own.cohort_p75, own.cohort_count
+            )
+            for metric, own in bench.metrics.items()
+            if own.cohort_count is not None
+        },
+    )
+    assert [(g.group, g.marketplaces) for g in programs.groups] == [
+        ("emerging", ("DE",)),
+        ("established", ("US",)),
+    ]
+
+
 def test_unknown_offer_raises_not_found_even_in_fail_open_mode(real: TrustSignalsClient) -> None:
     with pytest.raises(NotFound) as raised:
         real.offer("US", "ghost")
@@ -439,7 +481,9 @@ def test_seller_facing_calls_fail_open_empty(stub: Any) -> None:
         bench = client.benchmark("US", "S-1", ["category"])
         programs = client.programs("marketplace")
         status = client.status()
-    assert bench == Benchmark(None, None, "US", "S-1", ("category",), None, {}, (), (), True)
+    assert bench == Benchmark(
+        None, None, "US", "S-1", ("category",), None, {}, (), (), None, degraded=True
+    )
     assert programs == Programs({}, None, "marketplace", "90d", (), degraded=True)
     assert status == Status(None, None, {}, (), None, degraded=True)
 

@@ -15,13 +15,18 @@ from trust_signals.client import (
     BadgesResult,
     Benchmark,
     Cohort,
+    CohortPlace,
     FeaturesResult,
     FirstPartyMetrics,
     MalformedResponse,
     MetricBenchmark,
     OfferResult,
     Opportunity,
+    PooledCohort,
+    ProgramGroup,
+    Programs,
     SnapshotInfo,
+    StageComparison,
     Stat,
     Status,
 )
@@ -100,7 +105,30 @@ PROGRAMS = {
     "config_version": "c1",
     "group_by": "marketplace",
     "window": "90d",
-    "groups": [{"group": "US", "sellers": 4, "orders": 1200, "fq_index": 90.75, "csq_index": None}],
+    "groups": [
+        {
+            "group": "US",
+            "marketplaces": ["US"],
+            "sellers": 4,
+            "orders": 1200,
+            "fq_index": 90.75,
+            "csq_index": None,
+        }
+    ],
+}
+ESTABLISHED = {
+    "marketplaces": ["DE", "US"],
+    "cohort": {"key": "category=electronics", "size": 40, "sizes": {"DE": 15, "US": 25}},
+    "reason": None,
+    "metrics": {
+        "fq_index": {
+            "percentile": 42.5,
+            "cohort_p25": 85,
+            "cohort_median": 90.5,
+            "cohort_p75": 94.0,
+            "cohort_count": 38,
+        }
+    },
 }
 
 
@@ -161,6 +189,37 @@ def test_a_shown_cohort_has_a_size_and_its_metrics_their_place_in_it() -> None:
         {"fq_index": MetricBenchmark(90.75, 50.0, 88.0, 90.75, 93.0, 2)},
         (FirstPartyMetrics("US-1P", {"fq_index": 95.0, "csq_index": None}),),
         (Opportunity("fq", "late_delivery", 1.25),),
+        None,
+        degraded=False,
+    )
+
+
+def test_a_benchmark_compared_with_established_stores_has_the_pooled_cohort() -> None:
+    result = parse_benchmark(changed(BENCHMARK, lambda b: b.update(established=ESTABLISHED)))
+
+    assert result.established == StageComparison(
+        ("DE", "US"),
+        PooledCohort("category=electronics", 40, {"DE": 15, "US": 25}),
+        None,
+        {"fq_index": CohortPlace(42.5, 85.0, 90.5, 94.0, 38)},
+    )
+
+
+def test_an_established_cohort_not_shown_is_none_with_the_reason() -> None:
+    not_shown = {"marketplaces": [], "cohort": None, "reason": "none served", "metrics": {}}
+
+    result = parse_benchmark(changed(BENCHMARK, lambda b: b.update(established=not_shown)))
+
+    assert result.established == StageComparison((), None, "none served", {})
+
+
+def test_program_groups_name_the_marketplaces_they_pool() -> None:
+    assert parse_programs(PROGRAMS) == Programs(
+        {"US": "US-1"},
+        "c1",
+        "marketplace",
+        "90d",
+        (ProgramGroup("US", ("US",), 4, 1200, 90.75, None),),
         degraded=False,
     )
 
@@ -278,6 +337,15 @@ MALFORMED = [
     ("pid", parse_status, STATUS, _set("pid", None), "pid: expected an integer"),
     ("group-orders", parse_programs, PROGRAMS, _set("groups.0.orders", 1.5),
      "groups[0].orders: expected an integer"),
+    ("group-marketplaces", parse_programs, PROGRAMS, _drop("groups.0.marketplaces"),
+     "groups[0].marketplaces: missing"),
+    ("established-size", parse_benchmark, {**BENCHMARK, "established": ESTABLISHED},
+     _set("established.cohort.sizes.US", "25"), "established.cohort.sizes.US: expected an integer"),
+    ("established-reason", parse_benchmark, {**BENCHMARK, "established": ESTABLISHED},
+     _drop("established.reason"), "established.reason: missing"),
+    ("established-place", parse_benchmark, {**BENCHMARK, "established": ESTABLISHED},
+     _set("established.metrics.fq_index.cohort_median", None),
+     "established.metrics.fq_index.cohort_median: expected a number"),
 ]  # fmt: skip
 
 

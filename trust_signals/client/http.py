@@ -284,23 +284,31 @@ class TrustSignalsClient:
         )
 
     def benchmark(
-        self, marketplace: str, seller_id: str, dimensions: Iterable[str] = ()
+        self,
+        marketplace: str,
+        seller_id: str,
+        dimensions: Iterable[str] = (),
+        compare: str | None = None,
     ) -> Benchmark:
-        """The seller against its cohort on `dimensions` (tenure, location, category, channel)."""
+        """The seller against its cohort on `dimensions` (tenure, location, category, channel);
+        with `compare="established"`, against the same cohort in the established stores too."""
         chosen = tuple(dimensions)
         path = f"/v1/sellers/{quote(seller_id, safe='')}/benchmark"
         params = {"marketplace": marketplace, "dimensions": ",".join(chosen)}
+        if compare is not None:
+            params["compare"] = compare
         return self._guarded(
             lambda: self._call("GET", path, parse_benchmark, params=params),
             lambda: Benchmark(
-                None, None, marketplace, seller_id, chosen, None, {}, (), (), degraded=True
+                None, None, marketplace, seller_id, chosen, None, {}, (), (), None, degraded=True
             ),
         )
 
     def programs(
         self, group_by: str, marketplace: str | None = None, window: str = "90d"
     ) -> Programs:
-        """FQ/CSQ indices per program group (or per marketplace with group_by='marketplace')."""
+        """FQ/CSQ indices per program group: `group_by` is fulfillment_channel, cs_provider,
+        first_party, or, side by side, marketplace or store_stage (emerging, established)."""
         params = {"group_by": group_by, "window": window}
         if marketplace is not None:
             params["marketplace"] = marketplace

@@ -155,8 +155,45 @@ class Opportunity:
 
 
 @dataclass(frozen=True, slots=True)
+class PooledCohort:
+    """A cohort pooled over the stores of a stage: its size and each store's part (a store
+    where the cohort is below the minimum size has none)."""
+
+    key: str
+    size: int
+    sizes: dict[str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class CohortPlace:
+    """Where a seller's metric sits in a pooled cohort (approximate: each store's cohort is
+    pooled from its quantile sketch); `percentile` None when the seller has no value."""
+
+    percentile: float | None
+    cohort_p25: float
+    cohort_median: float
+    cohort_p75: float
+    cohort_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class StageComparison:
+    """The seller's cohort in the served stores of a stage; `cohort` None, with `reason`,
+    when it is not shown (no such store served, or below the minimum size in every one)."""
+
+    marketplaces: tuple[str, ...]
+    cohort: PooledCohort | None
+    reason: str | None
+    metrics: dict[str, CohortPlace]
+
+
+@dataclass(frozen=True, slots=True)
 class Benchmark:
-    """A seller against the chosen cohort and first-party retail; `cohort` None when degraded."""
+    """A seller against the chosen cohort and first-party retail; `cohort` None when degraded.
+
+    `established`: the same cohort in the established stores, when asked with
+    `compare="established"` (else None).
+    """
 
     snapshot_id: str | None = field(metadata=_ANSWERED)
     config_version: str | None = field(metadata=_ANSWERED)
@@ -167,14 +204,17 @@ class Benchmark:
     metrics: dict[str, MetricBenchmark]
     first_party: tuple[FirstPartyMetrics, ...]
     improvement_opportunities: tuple[Opportunity, ...]
+    established: StageComparison | None = field(metadata=sent(when=has_key("established")))
     degraded: bool = field(metadata=GIVEN)
 
 
 @dataclass(frozen=True, slots=True)
 class ProgramGroup:
-    """One program group's pooled indices (0-100; None when it has no orders)."""
+    """One program group's pooled indices (0-100; None when it has no orders) and the
+    marketplaces whose sellers it pools."""
 
     group: str
+    marketplaces: tuple[str, ...]
     sellers: int
     orders: int
     fq_index: float | None
