@@ -4,9 +4,9 @@ A cohort pooled over marketplaces is built from what each marketplace's snapshot
 it: its size and, per metric, the member count and the 101-point quantile sketch. The
 sellers' own values are not kept, so the pooled quantiles are those of the mixture of the
 marketplaces' distributions, each read off its sketch and weighted by its member count.
-A sketch places its marketplace's members to within about one percentile of rank, and so
-does the mixture: pooled figures are approximate to about one percentile of rank, and exact
-where one marketplace contributes alone (or all contribute the same sketch).
+A sketch of n members places them to within one percentile of rank plus 1/n (a member's
+step), and so does the mixture with the smallest n: pooled figures are approximate to that,
+and exact where one marketplace contributes alone (or all contribute the same sketch).
 
 Only cohorts a marketplace shows (at least `min_cohort_size` sellers there) exist to pool:
 a smaller one is never computed, so no figure of a handful of competitors exists anywhere.
