@@ -32,6 +32,7 @@ from trust_signals.domain.badges import (
     iter_conditions,
     override_thresholds,
 )
+from trust_signals.domain.coaching_offers import Resource
 from trust_signals.domain.cohorts import CohortSpec, canonical_dimensions
 from trust_signals.domain.profile_stats import StatDefinition
 from trust_signals.domain.ranking_features import FeatureSchema, feature_schema
@@ -54,6 +55,7 @@ class MarketplaceConfig:
     max_ids: Mapping[str, int]  # 'badges' / 'features' -> ids per call
     badges_disabled: frozenset[str]
     threshold_overrides: Mapping[str, float]  # 'badge_id.condition_id' -> threshold
+    coaching_resources: tuple[Resource, ...] = ()  # what seller coaching points to
     # A hash of what an entity's precomputed signals depend on (see `signals_version`).
     signals_version: str = dataclasses.field(init=False)
 
@@ -77,6 +79,7 @@ class MarketplaceConfig:
             ],
             "feature_schema_version": self.feature_schema.version,
             "features": self.feature_schema.names,
+            "coaching_resources": [dataclasses.asdict(r) for r in self.coaching_resources],
         }
 
 
@@ -245,6 +248,7 @@ def _build(data: Mapping[str, Any], version: str, source: str, text: str) -> Tru
             max_ids,
             disabled,
             thresholds,
+            tuple(data["coaching"].get("resources", ())),
         )
 
     overrides = data["marketplaces"]
