@@ -21,10 +21,13 @@ from trust_signals.client import (
     Badge,
     BadgesResult,
     Benchmark,
+    Coaching,
+    CoachingCohort,
     Cohort,
     CohortPlace,
     FeaturesResult,
     MalformedResponse,
+    MoreGood,
     NotFound,
     OfferResult,
     PooledCohort,
@@ -35,6 +38,7 @@ from trust_signals.client import (
     StageComparison,
     Status,
     TrustSignalsClient,
+    WhatIf,
 )
 
 pytestmark = pytest.mark.e2e
@@ -367,6 +371,54 @@ def test_a_benchmark_compares_with_the_established_stores(tmp_path: Any) -> None
         ("emerging", ("DE",)),
         ("established", ("US",)),
     ]
+
+
+def test_coaching_and_what_if(real: TrustSignalsClient, config_version: str) -> None:
+    coaching = real.coaching("US", "S-SMALL", ["category"])
+    assert (coaching.config_version, coaching.cohort) == (
+        config_version,
+        CoachingCohort("category=media", None),
+    )
+    (badge,) = coaching.badges
+    assert (badge.badge_id, badge.rule, badge.criteria[0].more_good) == (
+        "big_seller",
+        "all",
+        MoreGood(880, "orders"),
+    )
+    assert [(o.badge_id, o.holding, o.not_holding) for o in coaching.offers] == [
+        ("fast_delivery", 1, 1)
+    ]
+    target = {"defect": "late_delivery", "window": "90d", "count": 0}
+    projected = real.what_if("US", "S-BIG", [target])
+    assert (projected.cohort, projected.targets[0].count, projected.degraded) == (
+        CoachingCohort("all", 3),
+        0,
+        False,
+    )
+    fq = projected.percentiles[0]
+    assert fq.metric == "fq_index" and fq.projected is not None and fq.current is not None
+    assert fq.projected > fq.current
+    with pytest.raises(RequestRejected) as raised:
+        real.what_if("US", "S-SMALL", [{"defect": "damaged", "window": "90d", "count": 121}])
+    assert (raised.value.status, raised.value.code, raised.value.detail) == (
+        400,
+        "invalid_request",
+        "targets[0].count: 121 exceeds the seller's 120 orders over 90d",
+    )
+
+
+def test_coaching_calls_fail_open_empty(stub: Any) -> None:
+    server = stub(TROUBLE["503"])
+    target = {"defect": "damaged", "window": "90d", "count": 0}
+    with stub_client(server.base_url) as client:
+        coaching = client.coaching("US", "S-1", ["category"])
+        projected = client.what_if("US", "S-1", [target], ["category"])
+    assert coaching == Coaching(None, None, "US", "S-1", None, (), (), (), degraded=True)
+    assert projected == WhatIf(
+        None, None, "US", "S-1", ("category",), None, (), (), (), None, degraded=True
+    )
+    posted = [seen.body for seen in server.seen if seen.method == "POST"]
+    assert posted[0] == {"marketplace": "US", "dimensions": ["category"], "targets": [target]}
 
 
 def test_unknown_offer_raises_not_found_even_in_fail_open_mode(real: TrustSignalsClient) -> None:

@@ -58,7 +58,7 @@ def test_document_lists_every_route_of_the_app(bare_app: Flask, document: dict[s
         if method not in ("HEAD", "OPTIONS")
     }
     assert {(path, method) for path, method, _ in operations(document)} == routes
-    assert len(routes) == 15
+    assert len(routes) == 17
 
 
 def test_a_route_without_a_description_fails_the_document(bare_app: Flask) -> None:

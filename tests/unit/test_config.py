@@ -31,6 +31,7 @@ from trust_signals.config import (
     parse_config,
 )
 from trust_signals.domain.badges import evaluate_badges, iter_conditions
+from trust_signals.domain.coaching_offers import Resource
 from trust_signals.errors import ConfigError
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -76,6 +77,10 @@ def problems_of(text: str) -> tuple[str, ...]:
 
 def condition(rule: int, index: int) -> Callable[[dict[str, Any]], dict[str, Any]]:
     return lambda d: d["badges"][rule]["when"]["all"][index]
+
+
+def resource(index: int) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    return lambda d: d["coaching"]["resources"][index]
 
 
 # --- loading ---------------------------------------------------------------------------
@@ -354,6 +359,32 @@ INVALID: list[tuple[str, Callable[[dict[str, Any]], object], str]] = [
     ("badges-not-a-list", lambda d: d.update(badges={}), "badges: Not a valid list."),
     ("stat-window-repeated", lambda d: d["profile_stats"][0].update(windows=["90d", "90d"]),
      "profile_stats[0].windows: must not repeat a window"),
+    ("resource-without-target", _delete(resource(0), "defect"),
+     "coaching.resources[0]: give exactly one of defect, criterion"),
+    ("resource-with-both", lambda d: resource(0)(d).update(criterion="seller.damaged_rate"),
+     "coaching.resources[0]: give exactly one of defect, criterion"),
+    ("resource-unknown-defect", lambda d: resource(1)(d).update(defect="late_shipments"),
+     "coaching.resources[1].defect: must be one of late_shipment, late_delivery, cancellation, "
+     "missing_tracking, damaged, not_as_described, fq_claim, fq_negative_feedback, "
+     "unanswered_contact, unsatisfactory_contact, return_dissatisfaction, cs_claim, "
+     "cs_negative_feedback"),
+    ("resource-unknown-criterion", lambda d: resource(8)(d).update(criterion="seller.speed"),
+     "coaching.resources[8].criterion: unknown signal 'seller.speed'"),
+    ("resource-offer-criterion", lambda d: resource(8)(d).update(criterion="offer.orders"),
+     "coaching.resources[8].criterion: must be a seller signal: coaching covers the seller's "
+     "badges"),
+    ("resource-plain-http", lambda d: resource(2)(d).update(link="http://example.com/guide"),
+     "coaching.resources[2].link: must be an https URL"),
+    ("resource-not-a-url", lambda d: resource(2)(d).update(link="see the guide"),
+     "coaching.resources[2].link: must be an https URL"),
+    ("resource-without-copy-key", _delete(resource(3), "copy_key"),
+     "coaching.resources[3].copy_key: Missing data for required field."),
+    ("resource-repeated", lambda d: d["coaching"]["resources"].append(resource(4)(d)),
+     "coaching.resources[10]: repeats resource 'coaching.resource.packaging_guide' for 'damaged'"),
+    ("resource-unknown-key", lambda d: resource(0)(d).update(title="Ship faster"),
+     "coaching.resources[0].title: Unknown field."),
+    ("coaching-unknown-key", lambda d: d["coaching"].update(guides=[]),
+     "coaching.guides: Unknown field."),
 ]  # fmt: skip
 
 
@@ -638,6 +669,7 @@ def test_every_invalid_setting_is_reported_at_once() -> None:
 
 SERVE_TIME_CHANGES = [
     ("enabled = true", "enabled = false"),
+    ('copy_key = "coaching.resource.packaging_guide"', 'copy_key = "coaching.resource.box"'),
     ("priority = 100", "priority = 7"),
     ('copy_key = "badge.top_rated_seller"', 'copy_key = "badge.other"'),
     ('marketplaces = ["US", "DE", "IN"]', 'marketplaces = ["US"]'),
@@ -714,3 +746,15 @@ def test_numeric_settings_name_what_they_expect(name: str, value: str, problem: 
         load_settings({f"TRUST_SIGNALS_{name}": value})
 
     assert any(f"TRUST_SIGNALS_{name}: {problem}" in line for line in refused.value.problems)
+
+
+def test_coaching_resources_are_read_per_marketplace_and_optional() -> None:
+    config = load_config(default_config_path())
+    (late,) = [r for r in config.base.coaching_resources if r.defect == "late_shipment"]
+    assert late == Resource(
+        "coaching.resource.fulfillment_program",
+        "https://sellercentral.example.com/programs/fulfillment",
+        defect="late_shipment",
+    )
+    assert config.for_marketplace("IN").coaching_resources == config.base.coaching_resources
+    assert parse_config(edited(lambda d: d.pop("coaching")), "t").base.coaching_resources == ()

@@ -10,7 +10,7 @@ import uuid
 from flask import Flask, Response, g, request
 
 from trust_signals import bootstrap
-from trust_signals.api import admin, audit, badges, health, profiles, ranking
+from trust_signals.api import admin, audit, badges, coaching, health, profiles, ranking
 from trust_signals.api.access_log import REQUEST_ID_HEADER
 from trust_signals.api.errors import register_error_handlers
 from trust_signals.api.extension import DEGRADED_HEADER, Services, install, trust_signals
@@ -39,7 +39,7 @@ def create_app(
     metrics = Metrics(settings.metrics_dir)
     admin_calls = bootstrap.build_administration(settings, store, signals)
     install(app, Services(signals, admin_calls, settings, metrics))
-    for module in (badges, profiles, ranking, audit, health, admin):
+    for module in (badges, profiles, coaching, ranking, audit, health, admin):
         app.register_blueprint(module.bp)
     register_error_handlers(app)
 

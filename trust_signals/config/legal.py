@@ -32,6 +32,7 @@ from trust_signals.domain.badges import (
     iter_conditions,
     override_thresholds,
 )
+from trust_signals.domain.coaching_offers import Resource
 from trust_signals.domain.cohorts import CohortSpec, canonical_dimensions
 from trust_signals.domain.profile_stats import StatDefinition
 from trust_signals.domain.ranking_features import FeatureSchema, feature_schema
@@ -56,6 +57,7 @@ class MarketplaceConfig:
     badges_disabled: frozenset[str]
     threshold_overrides: Mapping[str, float]  # 'badge_id.condition_id' -> threshold
     store_stage: str = DEFAULT_STORE_STAGE  # pooled at read time: not in signals_version
+    coaching_resources: tuple[Resource, ...] = ()  # what seller coaching points to
     # A hash of what an entity's precomputed signals depend on (see `signals_version`).
     signals_version: str = dataclasses.field(init=False)
 
@@ -80,6 +82,7 @@ class MarketplaceConfig:
             ],
             "feature_schema_version": self.feature_schema.version,
             "features": self.feature_schema.names,
+            "coaching_resources": [dataclasses.asdict(r) for r in self.coaching_resources],
         }
 
 
@@ -249,6 +252,7 @@ def _build(data: Mapping[str, Any], version: str, source: str, text: str) -> Tru
             disabled,
             thresholds,
             override.get("store_stage", DEFAULT_STORE_STAGE),
+            tuple(data["coaching"].get("resources", ())),
         )
 
     overrides = data["marketplaces"]

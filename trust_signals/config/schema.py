@@ -36,7 +36,8 @@ from trust_signals.domain.badges import (
     signal_kind,
     threshold_problem,
 )
-from trust_signals.domain.cohorts import DIMENSIONS
+from trust_signals.domain.coaching_offers import Resource
+from trust_signals.domain.cohorts import DEFECT_TYPES, DIMENSIONS
 from trust_signals.domain.indices import SELLER_DEFECTS
 from trust_signals.domain.profile_stats import StatDefinition
 from trust_signals.domain.ranking_features import TRANSFORMS, FeatureDefinition
@@ -266,6 +267,40 @@ class RankingFeatureSchema(_Strict):
         )
 
 
+def _seller_signal(reference: str) -> None:
+    _known_signal(reference)
+    if not reference.startswith("seller."):
+        raise ValidationError("must be a seller signal: coaching covers the seller's badges")
+
+
+class CoachingResourceSchema(_Strict):
+    """One `[[coaching.resources]]` entry: a program or guide, for a defect type of the
+    indices or for a criterion (a seller signal), rendered from its copy key."""
+
+    defect = fields.String(validate=one_of(DEFECT_TYPES))
+    criterion = fields.String(validate=_seller_signal)
+    copy_key = fields.String(required=True, validate=validate.Length(min=1))
+    link = fields.String(
+        required=True,
+        validate=validate.URL(schemes={"https"}, require_tld=True, error="must be an https URL"),
+    )
+
+    @validates_schema
+    def _one_target(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if ("defect" in data) == ("criterion" in data):
+            raise ValidationError("give exactly one of defect, criterion")
+
+    @post_load
+    def _make(self, data: dict[str, Any], **kwargs: Any) -> Resource:
+        return Resource(data["copy_key"], data["link"], data.get("defect"), data.get("criterion"))
+
+
+class CoachingSchema(_Strict):
+    """`[coaching]`: what seller coaching points to; read at request time, never precomputed."""
+
+    resources = fields.List(fields.Nested(CoachingResourceSchema), load_default=list)
+
+
 class SurfaceSchema(_Strict):
     """A display surface's cap on badges per offer or seller."""
 
@@ -346,6 +381,7 @@ class ConfigSchema(_Strict):
     badges = fields.List(fields.Nested(BadgeSchema), required=True)
     profile_stats = fields.List(fields.Nested(StatSchema), required=True)
     ranking_features = fields.List(fields.Nested(RankingFeatureSchema), required=True)
+    coaching = fields.Nested(CoachingSchema, load_default=dict)
     marketplaces = Table(
         MarketplaceOverrideSchema().load,
         MARKETPLACE_PATTERN,

@@ -68,6 +68,7 @@ __all__ = [
     "explain_rule",
     "met_rules",
     "shown_badges",
+    "is_live",
     "iter_conditions",
     "override_thresholds",
     "rule_problems",
@@ -130,7 +131,9 @@ class RuleExplanation:
         return BadgeDecision(self.rule_id, self.earned, tuple(reasons) if not self.earned else ())
 
 
-def _is_live(compiled: CompiledRule, is_offer: bool, marketplace: str, on: date) -> bool:
+def is_live(compiled: CompiledRule, is_offer: bool, marketplace: str, on: date) -> bool:
+    """Whether the rule applies to a seller (or, `is_offer`, an offer) in `marketplace` on
+    `on`: enabled, approved there, effective that day, for that level."""
     rule = compiled.rule
     return (
         rule.enabled
@@ -163,7 +166,7 @@ def evaluate_badges(
     for compiled in rules:
         if (
             surface in compiled.rule.surfaces
-            and _is_live(compiled, is_offer, marketplace, on)
+            and is_live(compiled, is_offer, marketplace, on)
             and compiled.earned(subject, params)
         ):
             earned.append(compiled.badge)
@@ -258,7 +261,7 @@ def _shown(
         rule = compiled.rule
         if (
             not still_open.isdisjoint(rule.surfaces)
-            and _is_live(compiled, is_offer, marketplace, on)
+            and is_live(compiled, is_offer, marketplace, on)
             and earned(compiled)
         ):
             for surface in still_open & rule.surfaces:

@@ -242,6 +242,12 @@ class TrustSignals:
         self._breaker.record_success()
         return result
 
+    def offers_of_seller(self, market: Market, seller_id: str) -> list[OfferSnapshot]:
+        """Every offer of one seller in the market's snapshot, in id order."""
+        snapshot_id = market.snapshot.snapshot_id
+        found = self._ask_store(self._store.offers_of_sellers, snapshot_id, [seller_id])
+        return sorted(found, key=lambda offer: offer.offer_id)
+
     def _offer_subject(
         self,
         market: Market,

@@ -17,12 +17,13 @@ from trust_signals.domain.cohorts import (
     seller_dimensions,
 )
 from trust_signals.domain.indices import quality_index, weighted_defect_rate
+from trust_signals.domain.signals import SignalParams
 from trust_signals.service.answers import Envelope
 from trust_signals.service.cohort_artifacts import GroupTotals, seller_defect_rates, seller_metrics
 from trust_signals.service.reads import TrustSignals
 from trust_signals.service.signal_reads import envelope
 from trust_signals.service.stage_reports import StageComparison, cohort_benchmark, stage_comparison
-from trust_signals.service.view import Market, View
+from trust_signals.service.view import Market, SellerSignals, View
 
 # Pooled at read time from each marketplace's whole totals, by the live config's stage.
 STAGE_GROUPING: Final = "store_stage"
@@ -68,9 +69,7 @@ def benchmark(
 ) -> BenchmarkReport:
     """A seller against its chosen cohort and first-party retail."""
     seller = signals.seller(view, market, seller_id)
-    spec = market.config.cohort_spec
-    key = cohort_key(seller_dimensions(seller.subject.seller, spec), dimensions)
-    cohort = cohort_benchmark(signals, view, market, key)
+    key, cohort = seller_cohort(signals, view, market, seller, dimensions)
     params = market.config.params
     own = seller_metrics(seller.subject, params)
     first_party: list[tuple[str, Mapping[str, float | None]]] = [
@@ -80,14 +79,35 @@ def benchmark(
     ]
     if cohort is None:
         return BenchmarkReport(seller_id, key, None, own, {}, first_party, [])
-    rates = seller_defect_rates(seller.subject.seller, seller.subject.prior_rates, params)
     ranks = {
         metric: percentile_rank(bench.sketch, value, BENCHMARK_METRICS[metric])
         for metric, bench in cohort.metrics.items()
         if (value := own.get(metric)) is not None
     }
-    opportunities = opportunities_against(rates, cohort, params.weights)
+    opportunities = seller_opportunities(seller, cohort, params)
     return BenchmarkReport(seller_id, key, cohort, own, ranks, first_party, opportunities)
+
+
+def seller_cohort(
+    signals: TrustSignals,
+    view: View,
+    market: Market,
+    seller: SellerSignals,
+    dimensions: Sequence[str],
+) -> tuple[str, CohortBenchmark | None]:
+    """The key of the seller's cohort on `dimensions`, and its benchmark (None: withheld)."""
+    values = seller_dimensions(seller.subject.seller, market.config.cohort_spec)
+    key = cohort_key(values, dimensions)
+    return key, cohort_benchmark(signals, view, market, key)
+
+
+def seller_opportunities(
+    seller: SellerSignals, cohort: CohortBenchmark, params: SignalParams
+) -> list[tuple[str, str, float]]:
+    """(family, defect type, index points) the seller gains by reaching the cohort's median
+    rate of each defect type, largest first."""
+    rates = seller_defect_rates(seller.subject.seller, seller.subject.prior_rates, params)
+    return opportunities_against(rates, cohort, params.weights)
 
 
 def _first_party_ids(signals: TrustSignals, market: Market) -> list[str]:
