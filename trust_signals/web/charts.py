@@ -69,9 +69,9 @@ def scale_domain(
 
 
 def ticks(low: float, high: float) -> list[float]:
-    """Round tick values from `low` to `high`: at most about 8."""
+    """Round tick values from `low` to `high`: at most seven."""
     span = high - low
-    step = next(s for s in (1, 2, 5, 10, 20, 25, 50) if span / s <= 8)
+    step = next(s for s in (1, 2, 5, 10, 20, 25, 50) if span / s <= 6)
     first = math.ceil(low / step) * step
     return [float(v) for v in range(int(first), int(high) + 1, step)]
 

@@ -62,7 +62,7 @@ def criterion_words(criterion: Criterion) -> str:
         label = signal_label(reference).lower()
         unit = ATTRIBUTE_UNITS.get(signal_name(reference))
         if unit is not None:
-            return f"{label}: {short:,} more {unit}"
+            return f"{label}: {short:,} more {unit if short != 1 else unit.removesuffix('s')}"
         return f"{short:,} more {label} over {window_words(criterion['window'])}"
     if kind == "rate":
         return f"{figure(reference, value)} counting its confidence margin, needs {needs}"
