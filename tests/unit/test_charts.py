@@ -112,3 +112,28 @@ def test_ticks_are_round_and_few() -> None:
     assert ticks(75.0, 90.0) == [75.0, 80.0, 85.0, 90.0]
     assert ticks(90.0, 100.0) == [90.0, 92.0, 94.0, 96.0, 98.0, 100.0]
     assert ticks(10.0, 100.0) == [20.0, 40.0, 60.0, 80.0, 100.0]
+
+
+@pytest.mark.parametrize(
+    ("seller", "quartiles"),
+    [(84.8, Quartiles(79.8, 83.4, 86.7)), (98.0, Quartiles(97.8, 98.2, 98.8))],
+    ids=["room-on-the-far-side", "past-the-line-near-the-edge"],
+)
+def test_the_median_label_hangs_clear_of_the_sellers_line(
+    seller: float, quartiles: Quartiles
+) -> None:
+    root = parsed(
+        box_chart(
+            "c",
+            "t",
+            "d",
+            [Mark("You", seller, True), Mark("First-party retail", 99.5, False)],
+            quartiles,
+        )
+    )
+
+    line_x = float(next(root.iter(f"{SVG}circle")).get("cx"))
+    [label] = [t for t in root.iter(f"{SVG}text") if (t.text or "").startswith("cohort median")]
+    # Hanging left of its point (anchored at its end), the label ends before the line.
+    assert label.get("text-anchor") == "end"
+    assert float(label.get("x")) < line_x

@@ -120,13 +120,15 @@ def box_chart(
         )
     if cohort is not None:
         x25, x50, x75 = x(cohort.p25), x(cohort.median), x(cohort.p75)
+        seller = next((x(m.value) for m in marks if m.is_seller), None)
+        label = f"cohort median {_number(cohort.median)}"
+        label_x, anchor = _median_label(x50, seller, label)
         parts.append(
             f'<rect x="{x25:.1f}" y="48" width="{max(x75 - x25, 1):.1f}" height="34" '
             f'fill="{BOX_FILL}" stroke="{BOX_EDGE}"/>'
             f'<line x1="{x50:.1f}" y1="48" x2="{x50:.1f}" y2="82" stroke="{BOX_EDGE}" '
             'stroke-width="3"/>'
-            f'<text x="{x50:.1f}" y="42" text-anchor="{_anchor(x50)}" fill="{MUTED}">'
-            f"cohort median {_number(cohort.median)}</text>"
+            f'<text x="{label_x:.1f}" y="42" text-anchor="{anchor}" fill="{MUTED}">{label}</text>'
         )
     for mark in marks:
         parts.append(_marker(x(mark.value), mark))
@@ -137,6 +139,25 @@ def box_chart(
 def _anchor(x: float) -> str:
     """Where a label hangs from its point: inward near an edge, so it is never cut off."""
     return "start" if x < BOX_WIDTH * 0.2 else "end" if x > BOX_WIDTH * 0.8 else "middle"
+
+
+def _median_label(x50: float, seller: float | None, label: str) -> tuple[float, str]:
+    """Where the median's label goes (x, text-anchor): away from the seller's line, so the
+    line never crosses it; past the line when the far side has no room."""
+    width = 7.5 * len(label)  # 13 px text, generously
+    if seller is None or abs(seller - x50) > width / 2:
+        return x50, _anchor(x50)
+    if seller >= x50:
+        if x50 - width >= 0:
+            return x50, "end"
+        if seller + 6 + width <= BOX_WIDTH:
+            return seller + 6, "start"
+    else:
+        if x50 + width <= BOX_WIDTH:
+            return x50, "start"
+        if seller - 6 - width >= 0:
+            return seller - 6, "end"
+    return x50, _anchor(x50)
 
 
 def _marker(mx: float, mark: Mark) -> str:
