@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
@@ -50,6 +50,7 @@ class Served:
     base: str
     store_dir: Path
     seller_id: str
+    logs: tuple[Path, ...]  # gunicorn's and nginx's
 
 
 def benchmark(base: str, seller_id: str, dimensions: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -102,7 +103,10 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         serving(env, root / "gunicorn.log", workers=1) as server,
         proxied(server.base_url.removeprefix("http://")) as proxy,
     ):
-        yield Served(proxy.base_url, root / "store", a_seller_to_coach(proxy.base_url))
+        seller_id = a_seller_to_coach(proxy.base_url)
+        yield Served(
+            proxy.base_url, root / "store", seller_id, (root / "gunicorn.log", proxy.log_path)
+        )
 
 
 @pytest.fixture
@@ -174,7 +178,8 @@ def submit_cohort(driver: WebDriver, dimensions: tuple[str, ...]) -> None:
 def test_the_link_opens_the_page_with_the_json_apis_figures(
     served: Served, browser: WebDriver
 ) -> None:
-    browser.get(mint_link(served, served.seller_id))
+    link = mint_link(served, served.seller_id)
+    browser.get(link)
 
     assert browser.find_element(By.TAG_NAME, "h1").text == "Your benchmark and coaching"
     assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en"
@@ -183,6 +188,11 @@ def test_the_link_opens_the_page_with_the_json_apis_figures(
     assert len(rows) == len(DAYS_BACK)
     assert browser.find_elements(By.CSS_SELECTOR, "svg[role=img] title")
     assert full_page_screenshot(browser, SCREENSHOTS / "seller-page.png")[0] == WIDTH
+    token = parse_qs(urlsplit(link).query)["t"][0]
+    for log in served.logs:  # the link opens the page to whoever holds it: never logged
+        logged = log.read_text()
+        assert f"/sellers/{served.seller_id}" in logged and "t=[redacted]" in logged
+        assert token not in logged
 
 
 def test_the_cohort_form_changes_the_figures_to_the_new_cohorts(

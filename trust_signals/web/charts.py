@@ -149,12 +149,12 @@ def _median_label(x50: float, seller: float | None, label: str) -> tuple[float, 
         return x50, _anchor(x50)
     if seller >= x50:
         if x50 - width >= 0:
-            return x50, "end"
+            return min(x50, seller - 6), "end"
         if seller + 6 + width <= BOX_WIDTH:
             return seller + 6, "start"
     else:
         if x50 + width <= BOX_WIDTH:
-            return x50, "start"
+            return max(x50, seller + 6), "start"
         if seller - 6 - width >= 0:
             return seller - 6, "end"
     return x50, _anchor(x50)
