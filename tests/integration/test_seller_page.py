@@ -12,8 +12,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from tests.conftest import FIXED_NOW
-from tests.unit.test_seller_page_service import EARLIER, earlier_us_snapshot
+from tests.conftest import EARLIER, FIXED_NOW, earlier_us_snapshot
 from trust_signals.bootstrap import load_snapshot_dir
 from trust_signals.config import Settings, load_config, load_settings
 from trust_signals.store.base import ServingStore

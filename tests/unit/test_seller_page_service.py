@@ -9,12 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.builders import offer_record, seller_counts, seller_record, write_snapshot_dir
-from tests.conftest import FIXED_NOW, FIXTURES, us_snapshot
+from tests.conftest import EARLIER, FIXED_NOW, FIXTURES, earlier_us_snapshot, us_snapshot
 from trust_signals.bootstrap import load_snapshot_dir
 from trust_signals.breaker import CircuitBreaker
 from trust_signals.config import load_config
-from trust_signals.domain.snapshots import WINDOWS
 from trust_signals.errors import SnapshotNotFound
 from trust_signals.service.cache import SignalCache
 from trust_signals.service.config_versions import stored_config_reader
@@ -25,19 +23,6 @@ from trust_signals.store.base import SnapshotInfo
 from trust_signals.store.memory import InMemorySnapshotStore
 
 CONFIG = FIXTURES / "api_config.toml"
-EARLIER = "2026-11-20"
-
-
-def earlier_us_snapshot(directory: Path) -> Path:
-    """US a week earlier: S-BIG delivered late more often, S-BIG2 not selling yet."""
-    late = {w: seller_counts(w, late_deliveries=10 * (i + 1)) for i, w in enumerate(WINDOWS)}
-    sellers = [
-        seller_record(seller_id="S-BIG", windows=late),
-        seller_record(seller_id="S-SMALL", category_group="media"),
-        seller_record(seller_id="US-1P", first_party=True),
-    ]
-    offers = [offer_record(offer_id="O-1", seller_id="S-BIG")]
-    return write_snapshot_dir(directory, sellers, offers, marketplace="US", as_of=EARLIER)
 
 
 def service(store: InMemorySnapshotStore) -> TrustSignals:
