@@ -1,4 +1,4 @@
-"""The trust-signals command line: generate, load, snapshots, config, demo.
+"""The trust-signals command line: generate, load, snapshots, config, demo, seller-link.
 
 Over 300 lines on purpose: one click command per operator task, most of it their help text.
 """
@@ -6,10 +6,12 @@ Over 300 lines on purpose: one click command per operator task, most of it their
 from __future__ import annotations
 
 import getpass
+import re
 import time
 from collections.abc import Callable, Iterable
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import click
 import orjson
@@ -21,8 +23,9 @@ from trust_signals.bootstrap import (
     snapshot_dirs,
     store_opener,
 )
-from trust_signals.cli_boundary import ErrorBoundary, progress_bar, settings
+from trust_signals.cli_boundary import ErrorBoundary, Failure, progress_bar, settings
 from trust_signals.config import TrustConfig, load_config
+from trust_signals.domain.snapshots import ID_PATTERN, MARKETPLACE_PATTERN
 from trust_signals.errors import SnapshotRejected, SnapshotRetiring
 from trust_signals.ingest.generator import FILE_FORMATS, check_arguments, generate_snapshots
 from trust_signals.ingest.manifest import read_manifest
@@ -36,6 +39,7 @@ from trust_signals.service.config_versions import (
 )
 from trust_signals.service.materializer import materialize_active
 from trust_signals.store.base import ServingStore, StoredConfig
+from trust_signals.web.links import MAX_TTL, parse_ttl, seller_page_url
 
 DEMO_SELLERS, DEMO_OFFERS = 3_000, 30_000
 ALLOW_SHRINK_HELP = (
@@ -43,6 +47,9 @@ ALLOW_SHRINK_HELP = (
     "(more than TRUST_SIGNALS_MAX_SNAPSHOT_SHRINK, default 20 %, fewer)."
 )
 BY_HELP = "Who activates it (default: the OS user)."
+DEFAULT_BASE_URL = "http://127.0.0.1:8080"  # where `make run` serves
+ID_RULE = re.compile(ID_PATTERN)
+MARKETPLACE_RULE = re.compile(MARKETPLACE_PATTERN)
 SNAPSHOT_FOLDER = click.Path(exists=True, file_okay=False, path_type=Path)
 OUT_FOLDER = click.Path(file_okay=False, path_type=Path)
 
@@ -396,6 +403,60 @@ def _history_line(entry: StoredConfig) -> str:
 
 def _when(moment: datetime) -> str:
     return f"{moment:%Y-%m-%d %H:%M:%S} UTC"
+
+
+class LinkLifetime(click.ParamType):
+    """A link lifetime: 30m, 1h, 2d (web.links.parse_ttl)."""
+
+    name = "TTL"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, timedelta):
+            return value
+        try:
+            return parse_ttl(str(value))
+        except ValueError as error:
+            self.fail(str(error), param, ctx)
+
+
+@main.command("seller-link")
+@click.argument("seller_id")
+@click.option("--marketplace", required=True, help="The marketplace of the page, e.g. US.")
+@click.option(
+    "--ttl",
+    type=LinkLifetime(),
+    default="1h",
+    show_default=True,
+    help=f"How long the link opens the page: minutes, hours or days (30m, 1h, 2d; at most "
+    f"{MAX_TTL.days}d).",
+)
+@click.option(
+    "--base-url",
+    default=DEFAULT_BASE_URL,
+    show_default=True,
+    help="Where sellers reach the service.",
+)
+def seller_link(seller_id: str, marketplace: str, ttl: timedelta, base_url: str) -> None:
+    """Print a signed link to SELLER_ID's own benchmark and coaching page.
+
+    The link opens that seller's page in that marketplace only, until it expires; it is
+    signed with TRUST_SIGNALS_SELLER_LINK_SECRET, which the server must share.
+    """
+    if ID_RULE.match(seller_id) is None:
+        raise click.BadParameter(
+            "an id is 1-64 characters of A-Z a-z 0-9 . _ - starting with a letter or digit",
+            param_hint="SELLER_ID",
+        )
+    if MARKETPLACE_RULE.match(marketplace) is None:
+        raise click.BadParameter("must be two upper-case letters", param_hint="--marketplace")
+    secret = settings().seller_link_secret
+    if secret is None:
+        raise Failure(
+            "error: TRUST_SIGNALS_SELLER_LINK_SECRET is not set: set it to the secret the "
+            "server uses (at least 16 characters, e.g. `openssl rand -hex 32`)"
+        )
+    expires_at = datetime.now(UTC) + ttl
+    click.echo(seller_page_url(base_url, secret, seller_id, marketplace, expires_at))
 
 
 @main.command()

@@ -601,6 +601,7 @@ def test_settings_read_every_variable() -> None:
         "TRUST_SIGNALS_AUDIT_TOKEN": "audit-token",
         "TRUST_SIGNALS_CACHE_SIZE": "5000",
         "TRUST_SIGNALS_RELOAD_INTERVAL_SECONDS": "2.5",
+        "TRUST_SIGNALS_SELLER_LINK_SECRET": "sixteen-chars-ok",
         "UNRELATED": "ignored",
     }
     assert load_settings(environ) == Settings(
@@ -610,6 +611,7 @@ def test_settings_read_every_variable() -> None:
         cache_size=5000,
         reload_interval_seconds=2.5,
         audit_token="audit-token",
+        seller_link_secret="sixteen-chars-ok",
     )
 
 
@@ -627,6 +629,8 @@ def test_settings_read_every_variable() -> None:
         ("TRUST_SIGNALS_CONFIG", " "),
         ("TRUST_SIGNALS_ADMIN_TOKEN", ""),
         ("TRUST_SIGNALS_AUDIT_TOKEN", " "),
+        ("TRUST_SIGNALS_SELLER_LINK_SECRET", ""),
+        ("TRUST_SIGNALS_SELLER_LINK_SECRET", "fifteen-chars-x"),
     ],
     ids=[
         "cache-size-word",
@@ -640,6 +644,8 @@ def test_settings_read_every_variable() -> None:
         "config-blank",
         "admin-token-empty",
         "audit-token-blank",
+        "link-secret-empty",
+        "link-secret-short",
     ],
 )
 def test_invalid_setting_is_refused_naming_the_variable(variable: str, value: str) -> None:

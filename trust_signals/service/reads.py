@@ -143,6 +143,11 @@ class TrustSignals:
             return None  # computed in-process: absent means suppressed
         return self._ask_store(self._store.get_artifact, market.snapshot.snapshot_id, name)
 
+    def read_store(self, call: Callable[[ReadStore], T]) -> T:
+        """One read of the store beyond the served view (a report on retained snapshots),
+        behind the circuit breaker like every other store call."""
+        return self._ask_store(call, self._store)
+
     def now(self) -> datetime:
         """The injected clock's time (aware UTC)."""
         return self._clock()
