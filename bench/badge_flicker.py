@@ -115,28 +115,40 @@ def met_sets(
         yield kind, met
 
 
-def run(config: TrustConfig, days: Sequence[Path], store: ServingStore) -> Flips:
-    """Load and materialize each day in turn; the flips between consecutive days."""
-    flips = Flips({c.rule.id: c.rule.level for c in config.base.rules})
-    previous: dict[str, dict[str, frozenset[str]]] | None = None
-    started = time.perf_counter()
-    model = CohortModel(config.cohort_spec, config.params)
-    for directory in days:
-        # What `trust-signals load` does (bootstrap.load_snapshot_dir), the signals timed.
-        artifacts = ArtifactBuilder.of(model, read_manifest(directory).as_of)
-        info = load_snapshot(directory, store, activate=False, cohort_artifacts=artifacts)
+class Run:
+    """One config's store, fed the days in turn: its flips between consecutive days."""
+
+    def __init__(self, config: TrustConfig, store: ServingStore) -> None:
+        self.config, self.store = config, store
+        self.flips = Flips({c.rule.id: c.rule.level for c in config.base.rules})
+        self._model = CohortModel(config.cohort_spec, config.params)
+        self._previous: dict[str, dict[str, frozenset[str]]] | None = None
+
+    def day(self, directory: Path) -> None:
+        """Load and materialize one day, as `trust-signals load` does
+        (bootstrap.load_snapshot_dir) with the signals timed, then count its flips."""
+        started = time.perf_counter()
+        artifacts = ArtifactBuilder.of(self._model, read_manifest(directory).as_of)
+        info = load_snapshot(directory, self.store, activate=False, cohort_artifacts=artifacts)
         materializing = time.perf_counter()
-        materialize_snapshot(store, info, config)
-        flips.materialize_seconds += time.perf_counter() - materializing
-        info = activate_loaded(store, info, max_shrink=None)
-        store.prune(config.retained_snapshots)
-        current = dict(met_sets(store, info, config))
-        if previous is not None:
+        materialize_snapshot(self.store, info, self.config)
+        self.flips.materialize_seconds += time.perf_counter() - materializing
+        info = activate_loaded(self.store, info, max_shrink=None)
+        self.store.prune(self.config.retained_snapshots)
+        current = dict(met_sets(self.store, info, self.config))
+        if self._previous is not None:
             for kind, met in current.items():
-                flips.add(previous[kind], met)
-        previous = current
-    flips.seconds = time.perf_counter() - started
-    return flips
+                self.flips.add(self._previous[kind], met)
+        self._previous = current
+        self.flips.seconds += time.perf_counter() - started
+
+
+def run_both(days: Sequence[Path], first: Run, second: Run) -> None:
+    """Each day into both stores, which goes first alternating: the machine's load (shared
+    cores) weighs on both timings alike."""
+    for index, directory in enumerate(days):
+        for run in (first, second) if index % 2 == 0 else (second, first):
+            run.day(directory)
 
 
 def open_store(kind: str, root: Path) -> ServingStore:
@@ -199,10 +211,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         started = time.perf_counter()
         days = make_days(args, root)
         print(f"generated {len(days)} days in {time.perf_counter() - started:.1f} s")
-        without = run(no_margins, days, open_store(args.store, root / "store-no-margins"))
-        with_ = run(with_margins, days, open_store(args.store, root / "store-margins"))
+        without = Run(no_margins, open_store(args.store, root / "store-no-margins"))
+        with_ = Run(with_margins, open_store(args.store, root / "store-margins"))
+        run_both(days, without, with_)
     sellers = args.sellers  # the marketplace's sellers, its first-party one included
-    report(args, sellers, with_, without)
+    report(args, sellers, with_.flips, without.flips)
 
 
 if __name__ == "__main__":
