@@ -72,12 +72,21 @@ class Flips:
     seconds: float = 0.0  # loading, materializing and reading back every day
     materialize_seconds: float = 0.0  # of which computing and storing the signals
 
+    per_entity: Counter[tuple[str, str]] = field(default_factory=Counter)  # (badge, id) flips
+
     def add(self, before: dict[str, frozenset[str]], after: dict[str, frozenset[str]]) -> None:
         for entity_id, now in after.items():
             then = before.get(entity_id, frozenset())
             self.gained.update(now - then)
             self.lost.update(then - now)
             self.holders.update(now)
+            self.per_entity.update((badge, entity_id) for badge in now ^ then)
+
+    def back_and_forth(self, badge: str, sellers: int) -> float:
+        """Sellers or offers whose badge flipped twice or more over the days (gained and
+        lost again, or the reverse), per 1,000 sellers: flicker itself, not a trend."""
+        count = sum(1 for (b, _), n in self.per_entity.items() if b == badge and n >= 2)
+        return count * 1000 / sellers
 
     def per_thousand(self, badge: str, sellers: int, days: int) -> float:
         return (self.gained[badge] + self.lost[badge]) * 1000 / sellers / days
@@ -174,28 +183,38 @@ def make_days(args: argparse.Namespace, out: Path) -> list[Path]:
 
 def report(args: argparse.Namespace, sellers: int, with_: Flips, without: Flips) -> None:
     days = args.days
-    print(f"\nbadge flips (gained + lost) per 1,000 sellers per day, {days} day-to-day changes")
-    print(f"{'badge':<22}{'level':>7}{'no margins':>12}{'margins':>10}{'ratio':>8}"
-          f"{'holders/day, no margins':>26}{'margins':>10}")  # fmt: skip
-    totals = [0.0, 0.0]
+    print(
+        f"\nper 1,000 sellers: badge flips (gained + lost) per day over {days} day-to-day "
+        f"changes; flickering: sellers or offers that flipped twice or more in the {days} days"
+    )
+    print(f"{'':<29}{'flips/day':^26}{'flickering':^26}{'holders/day':^20}")
+    print(f"{'badge':<22}{'level':>7}" + f"{'none':>9}{'margins':>9}{'ratio':>8}" * 2
+          + f"{'none':>10}{'margins':>10}")  # fmt: skip
+    totals = [0.0, 0.0, 0.0, 0.0]
     for badge in sorted(with_.level):
-        plain = without.per_thousand(badge, sellers, days)
-        kept = with_.per_thousand(badge, sellers, days)
-        totals[0] += plain
-        totals[1] += kept
-        ratio = f"{kept / plain:.2f}" if plain else "-"
+        row = [
+            without.per_thousand(badge, sellers, days),
+            with_.per_thousand(badge, sellers, days),
+            without.back_and_forth(badge, sellers),
+            with_.back_and_forth(badge, sellers),
+        ]
+        totals = [t + r for t, r in zip(totals, row, strict=True)]
         print(
-            f"{badge:<22}{with_.level[badge]:>7}{plain:>12.1f}{kept:>10.1f}{ratio:>8}"
-            f"{without.holders[badge] / days:>26.0f}{with_.holders[badge] / days:>10.0f}"
+            f"{badge:<22}{with_.level[badge]:>7}{_pair(row[0], row[1])}{_pair(row[2], row[3])}"
+            f"{without.holders[badge] / days:>10.0f}{with_.holders[badge] / days:>10.0f}"
         )
-    ratio = f"{totals[1] / totals[0]:.2f}" if totals[0] else "-"
-    print(f"{'total':<29}{totals[0]:>12.1f}{totals[1]:>10.1f}{ratio:>8}")
+    print(f"{'total':<29}{_pair(totals[0], totals[1])}{_pair(totals[2], totals[3])}")
     print(f"\nload + materialize + read back, {days + 1} days: no margins {without.seconds:.1f} s, "
           f"margins {with_.seconds:.1f} s")  # fmt: skip
     print(f"of which materialize: no margins {without.materialize_seconds:.1f} s, margins "
           f"{with_.materialize_seconds:.1f} s (ratio "
           f"{with_.materialize_seconds / without.materialize_seconds:.2f}; the previous day's "
           "rows read included)")  # fmt: skip
+
+
+def _pair(plain: float, kept: float) -> str:
+    ratio = f"{kept / plain:.2f}" if plain else "-"
+    return f"{plain:>9.1f}{kept:>9.1f}{ratio:>8}"
 
 
 def main(argv: Sequence[str] | None = None) -> None:
