@@ -1,6 +1,6 @@
-"""Badge stability through the real app over SQLite: yesterday's holders keep a badge within
-its keep margin, newcomers at the same value do not, and the predecessor a snapshot's badges
-were decided from survives config changes, rollbacks and re-activations."""
+"""Badge stability through the real app over SQLite and Redis: yesterday's holders keep a
+badge within its keep margin, newcomers at the same value do not, and the predecessor a
+snapshot's badges were decided from survives config changes, rollbacks and re-activations."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ from trust_signals.config import Settings, TrustConfig, load_config
 from trust_signals.service.administration import activate_snapshot
 from trust_signals.service.config_versions import activate_config_file, active_config
 from trust_signals.service.materializer import materialize_active
+from trust_signals.store.base import ServingStore
 from trust_signals.store.sqlite import SqliteSnapshotStore
 
 pytestmark = pytest.mark.integration
@@ -98,10 +99,10 @@ def today(directory: Path) -> Path:
 
 
 class Served:
-    """A SQLite store under the margin config, and the app over it."""
+    """A store under the margin config, and the app over it."""
 
-    def __init__(self, settings: Settings) -> None:
-        self.store = SqliteSnapshotStore(Path(settings.store), grace_seconds=0)
+    def __init__(self, settings: Settings, store: ServingStore) -> None:
+        self.store = store
         self.config: TrustConfig = active_config(self.store, settings.config)
         self.app: Flask = create_app(
             settings, store=self.store, clock=lambda: FIXED_NOW, background_refresh=False
@@ -133,9 +134,14 @@ class Served:
         return dict(rule)
 
 
-@pytest.fixture
-def served(settings: Settings, margin_config: Path) -> Served:
-    return Served(settings)
+@pytest.fixture(params=["sqlite", "redis"])
+def served(request: pytest.FixtureRequest, settings: Settings, margin_config: Path) -> Served:
+    """The app over a SQLite directory and over the local Redis (a fresh key prefix)."""
+    if request.param == "sqlite":
+        store: ServingStore = SqliteSnapshotStore(Path(settings.store), grace_seconds=0)
+    else:
+        store = request.getfixturevalue("open_redis_store")(grace_seconds=0)
+    return Served(settings, store)
 
 
 def test_yesterdays_holders_keep_their_badges_within_the_margin(
