@@ -4,6 +4,7 @@ snapshot's badges were decided from survives config changes, rollbacks and re-ac
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,8 @@ from trust_signals.bootstrap import load_snapshot_dir
 from trust_signals.config import Settings, TrustConfig, load_config
 from trust_signals.service.administration import activate_snapshot
 from trust_signals.service.config_versions import activate_config_file, active_config
-from trust_signals.service.materializer import materialize_active
+from trust_signals.service.materializer import materialize_active, materialize_snapshot
+from trust_signals.service.signal_rows import OFFERS, SELLERS, RowLayout
 from trust_signals.store.base import ServingStore
 from trust_signals.store.sqlite import SqliteSnapshotStore
 
@@ -267,3 +269,30 @@ def test_a_version_computed_after_the_predecessor_was_deleted_gives_nobody_a_mar
     served.refresh()
 
     assert served.pdp_badges() == {"O-HOLD": [], "O-NEW": [], "O-GONE": []}
+
+
+def test_holders_read_on_every_core_give_the_rows_read_in_process(
+    settings: Settings, margin_config: Path, tmp_path: Path
+) -> None:
+    store = SqliteSnapshotStore(Path(settings.store))
+    served = Served(settings, store)
+    served.load(yesterday(tmp_path))
+    served.load(today(tmp_path))
+    info = store.active_snapshots()["US"]
+    wider = load_config(wider_margin(margin_config))  # a version computed from the record
+    version = wider.for_marketplace("US").signals_version
+    ids = {OFFERS: ["O-HOLD", "O-NEW", "O-GONE"], SELLERS: ["S-HOLD", "S-NEW", "S-GONE"]}
+    materialize_snapshot(store, info, wider)
+    in_process = {k: store.get_signal_rows(info.snapshot_id, version, k, i) for k, i in ids.items()}
+
+    store.delete_signals(info.snapshot_id, version)
+    opener = partial(SqliteSnapshotStore, Path(settings.store))
+    materialize_snapshot(store, info, wider, open_store=opener, workers=2)
+
+    for kind, entity_ids in ids.items():
+        assert (
+            store.get_signal_rows(info.snapshot_id, version, kind, entity_ids) == in_process[kind]
+        )
+    layout = RowLayout.of(wider.for_marketplace("US"))
+    [gone] = store.get_signal_rows(info.snapshot_id, version, OFFERS, ["O-GONE"])
+    assert gone is not None and "fast_delivery" in layout.met(int.from_bytes(gone[:8], "little"))
