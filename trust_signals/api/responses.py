@@ -318,6 +318,10 @@ class ConditionExplanationSchema(Schema):
     min_sample = fields.Integer(required=True)
     passed = fields.Boolean(required=True)
     reason = fields.String(required=True)
+    kept_within_margin = fields.Boolean(
+        required=True,
+        metadata={"description": "passed only thanks to the badge's keep margin (a holder)"},
+    )
 
 
 class RuleExplanationSchema(Schema):

@@ -159,6 +159,8 @@ class BadgeSchema(_Strict):
     window = fields.String(validate=one_of(WINDOWS))
     window_by_volume = fields.Nested(VolumeWindowSchema)
     when = fields.Nested(GroupSchema, required=True)
+    # condition id -> margin in its units; the ids and ranges are checked by rule_problems.
+    keep_margin = Table(number, ID_PATTERN, _ID_ERROR, load_default=dict)
 
     @validates_schema
     def _check_rule(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -189,6 +191,7 @@ def _badge_rule(data: dict[str, Any]) -> BadgeRule:
         inherit_to_offers=data["inherit_to_offers"],
         window=data.get("window"),
         window_by_volume=data.get("window_by_volume"),
+        keep_margin=tuple(sorted(data["keep_margin"].items())),
     )
 
 

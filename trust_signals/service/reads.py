@@ -288,12 +288,19 @@ class TrustSignals:
             subject = self._offer_subject(market, record, seller)
         else:
             subject = self.seller(view, market, entity_id).subject
+        held: frozenset[str] = frozenset()
+        if any(c.kept is not None for c in market.config.rules):
+            # A served row marks a rule met while its thresholds fail only when the entity
+            # held the badge before and stayed within the margin: explained as held, each
+            # condition says whether its margin kept it.
+            held = self._precomputed.stored_met(market, kind, entity_id)
         return explain_badges(
             market.config.rules,
             subject,
             market.config.params,
             marketplace=market.snapshot.marketplace,
             on=self.today(),
+            held=held,
         )
 
     def refreshed_view(self) -> View:
