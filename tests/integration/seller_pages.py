@@ -46,13 +46,13 @@ class Texts(HTMLParser):
         super().__init__()
         self.by_id: dict[str, str] = {}
         self.inputs: list[dict[str, str | None]] = []
-        self.elements: list[dict[str, str | None]] = []
+        self.elements: list[tuple[str, dict[str, str | None]]] = []  # (tag, attributes)
         self._open: list[tuple[str, str | None]] = []
         self.feed(html)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         found = dict(attrs)
-        self.elements.append(found)
+        self.elements.append((tag, found))
         if tag == "input":
             self.inputs.append(found)
             return

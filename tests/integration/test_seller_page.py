@@ -74,9 +74,15 @@ def test_the_cohort_form_checks_the_chosen_dimensions_and_keeps_the_link(
     assert repeated.get_data() == listed.get_data()
     inputs = Texts(repeated.get_data(as_text=True)).inputs
     checked = {i["value"] for i in inputs if i.get("name") == "dimensions" and "checked" in i}
-    hidden = {i["name"]: i["value"] for i in inputs if i.get("type") == "hidden"}
+    hidden = [(i["name"], i["value"]) for i in inputs if i.get("type") == "hidden"]
     assert checked == {"category", "channel"}
-    assert hidden == {"marketplace": "US", "t": link}
+    link_fields = [("marketplace", "US"), ("t", link)]
+    # The cohort form, then the what-if form, which keeps the cohort and the window.
+    assert hidden == link_fields + link_fields + [
+        ("window", "90d"),
+        ("dimensions", "category"),
+        ("dimensions", "channel"),
+    ]
 
 
 def test_a_cohort_below_the_minimum_size_says_so_and_shows_no_cohort_figure(
@@ -232,8 +238,10 @@ def test_every_form_control_has_a_label(client: FlaskClient) -> None:
 
     texts = Texts(html)
     visible = [i for i in texts.inputs if i.get("type") != "hidden"]
-    assert len(visible) == 4 + 3  # the dimensions and the windows
-    for control in visible:
+    assert len(visible) == 4 + 3 + 1  # the dimensions, the windows, the what-if count
+    selects = [attributes for tag, attributes in texts.elements if tag == "select"]
+    assert [s["id"] for s in selects] == ["target-defect", "target-window"]
+    for control in visible + selects:
         assert f'<label for="{control["id"]}">' in html
 
 

@@ -67,9 +67,8 @@ def test_what_it_takes_shows_the_coaching_calls_counts_for_the_pages_cohort(
         for criterion in badge["criteria"]:
             cell = texts.text(f"takes-{badge['badge_id']}-{criterion['path']}")
             assert shown_counts(cell) == coached_counts(criterion), cell
-    assert [item["data-opportunity"] for item in texts.elements if "data-opportunity" in item] == [
-        f"{o['family']}:{o['defect']}" for o in answer["opportunities"]
-    ]
+    shown = [item["data-opportunity"] for _, item in texts.elements if "data-opportunity" in item]
+    assert shown == [f"{o['family']}:{o['defect']}" for o in answer["opportunities"]]
 
 
 def test_each_criterion_is_written_in_plain_words(client: FlaskClient) -> None:
@@ -127,3 +126,82 @@ def test_a_withheld_cohort_still_shows_what_each_badge_takes(client: FlaskClient
     assert "opportunities" not in texts.by_id
     assert texts.text("coaching-big_seller") == "What it takes: Big seller"
     assert texts.text("coaching-reliable_seller") == "What it takes: Reliable seller"
+
+
+def what_if_query(defect: str, window: str, count: object, dimensions: str = "category") -> str:
+    return (
+        f"&dimensions={dimensions}&target_defect={defect}&target_window={window}"
+        f"&target_count={count}"
+    )
+
+
+def test_the_what_if_form_shows_the_what_if_calls_projection(client: FlaskClient) -> None:
+    texts = Texts(
+        page(client, "S-LATE", what_if_query("unanswered_contact", "90d", 0)).get_data(as_text=True)
+    )
+    body = {
+        "marketplace": "US",
+        "dimensions": ["category"],
+        "targets": [{"defect": "unanswered_contact", "window": "90d", "count": 0}],
+    }
+    projected = client.post("/v1/sellers/S-LATE/what-if", json=body).json
+
+    assert texts.text("what-if-target") == (
+        "With 0 contacts not answered within 24 hours over the last 90 days "
+        "(now 45, of 90 contacts):"
+    )
+    for index in projected["indices"]:
+        if index["window"] == "90d":
+            family = index["family"]
+            assert texts.text(f"what-if-{family}-now") == f"{index['current']:.1f}"
+            assert texts.text(f"what-if-{family}-then") == f"{index['projected']:.1f}"
+    for rank in projected["percentiles"]:
+        assert texts.text(f"what-if-{rank['metric']}-percentile-then") == (
+            f"{rank['projected']:.0f}"
+        )
+    assert projected["badges"]["earned"] == projected["badges"]["lost"] == []
+    assert (texts.text("what-if-earned"), texts.text("what-if-lost")) == ("none", "none")
+    chosen = [e for tag, e in texts.elements if tag == "option" and "selected" in e]
+    assert [e["value"] for e in chosen] == ["unanswered_contact", "90d"]
+
+
+def test_a_what_if_that_earns_a_badge_names_it(client: FlaskClient) -> None:
+    # S-BIG ships on time but misses Reliable seller on its unanswered contacts.
+    query = what_if_query("unanswered_contact", "90d", 0, "")
+    texts = Texts(page(client, "S-BIG", query).get_data(as_text=True))
+
+    assert texts.text("what-if-earned") == "Reliable seller"
+    assert texts.text("what-if-lost") == "none"
+
+
+def test_a_target_beyond_the_sellers_counts_says_what_can_be_tried(client: FlaskClient) -> None:
+    texts = Texts(
+        page(client, "S-LATE", what_if_query("late_shipment", "90d", 355)).get_data(as_text=True)
+    )
+
+    assert texts.text("what-if-refused") == (
+        "You have 354 shipments over the last 90 days, so at most 354 late shipments can be "
+        "tried there."
+    )
+    assert "what-if" not in texts.by_id
+
+
+@pytest.mark.parametrize(
+    ("query", "says"),
+    [
+        (what_if_query("late_shipments", "90d", 1), "Pick one of late_shipment,"),
+        (what_if_query("late_shipment", "7d", 1), "Pick one of 30d, 90d, 365d."),
+        (what_if_query("late_shipment", "90d", "-1"), "a whole number, 0 or more"),
+        (what_if_query("late_shipment", "90d", "1e3"), "a whole number, 0 or more"),
+        ("&target_count=3", "Pick one of late_shipment,"),
+        (what_if_query("late_shipment", "90d", "9" * 10), "The count to try is too large."),
+    ],
+    ids=["defect", "window", "negative", "not-whole", "partial", "huge"],
+)
+def test_a_what_if_the_page_cannot_try_gets_a_400_page_naming_why(
+    client: FlaskClient, query: str, says: str
+) -> None:
+    response = page(client, "S-LATE", query)
+
+    assert (response.status_code, response.mimetype) == (400, "text/html")
+    assert says in response.get_data(as_text=True)

@@ -14,6 +14,7 @@ from trust_signals.domain.snapshots import WINDOWS
 from trust_signals.service.seller_page import PAGE_METRICS, SellerPageAnswer
 from trust_signals.web.charts import Mark, Quartiles, Series, box_chart, line_chart
 from trust_signals.web.coaching import coaching_context
+from trust_signals.web.what_if import what_if_form, what_if_result
 from trust_signals.web.wording import (
     DIMENSION_LABELS,
     dimension_value_words,
@@ -72,9 +73,16 @@ def page_context(answer: SellerPageAnswer, token: str) -> dict[str, Any]:
             for b in answer.badges
         ],
         "coaching": coaching_context(answer.coaching),
+        "what_if_form": what_if_form(answer.what_if, _top_defect(answer)),
+        "what_if": what_if_result(answer.what_if),
         "trend": trend_figures(answer),
         "stats": stat_rows(answer),
     }
+
+
+def _top_defect(answer: SellerPageAnswer) -> str | None:
+    """The defect type the seller gains most by improving, if its cohort is shown."""
+    return answer.coaching.opportunities[0].defect if answer.coaching.opportunities else None
 
 
 def _page_url(answer: SellerPageAnswer, token: str, window: str) -> str:
