@@ -62,6 +62,7 @@ def full_page_screenshot(driver: WebDriver, path: Path) -> tuple[int, int]:
     """The whole page as a PNG at the window's width; its (width, height) in pixels."""
     height = driver.execute_script("return document.documentElement.scrollHeight")
     driver.set_window_size(WIDTH, int(height))
+    driver.execute_script("window.scrollTo(0, 0)")  # a page opened at a fragment is scrolled
     path.parent.mkdir(parents=True, exist_ok=True)
     driver.save_screenshot(str(path))
     driver.set_window_size(WIDTH, 900)

@@ -1,6 +1,7 @@
 """The seller page in headless Chromium against gunicorn over generated snapshots: a link
-minted by the CLI opens it, its figures are the JSON API's, its cohort form works by mouse
-and by keyboard, and the same link opens no other seller's page.
+minted by the CLI opens it, its figures are the JSON API's (benchmark, coaching, what-if),
+its cohort and what-if forms work by mouse and by keyboard, and the same link opens no other
+seller's page.
 
 Screenshots (full page, 1280 pixels wide) go to var/reports/browser/.
 """
@@ -13,20 +14,29 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
-from selenium.common.exceptions import NoSuchElementException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from load_tests.proxy import proxied
 from load_tests.server import ROOT, server_env, serving
 from tests.e2e.browser import WIDTH, chromium, chromium_present, full_page_screenshot
+from tests.e2e.seller_page_checks import (
+    SMALL_COHORT,
+    a_seller_to_coach,
+    assert_coaching_matches,
+    assert_figures_match,
+    benchmark,
+    coaching,
+    shown,
+    submit_cohort,
+    text,
+)
 from trust_signals.bootstrap import load_snapshot_dir
 from trust_signals.config import default_config_path, load_config
 from trust_signals.ingest.generator import generate_snapshots
@@ -39,8 +49,6 @@ pytestmark = [
 SECRET = "e2e-seller-link-secret"
 SCREENSHOTS = ROOT / "var/reports/browser"
 DAYS_BACK = (14, 7, 0)  # three retained snapshots: a trend of three days
-METRICS = ("fq_index", "csq_index")
-SMALL_COHORT = ("tenure", "location", "category", "channel")
 
 
 @dataclass(frozen=True)
@@ -51,31 +59,6 @@ class Served:
     store_dir: Path
     seller_id: str
     logs: tuple[Path, ...]  # gunicorn's and nginx's
-
-
-def benchmark(base: str, seller_id: str, dimensions: tuple[str, ...] = ()) -> dict[str, Any]:
-    """The JSON API's benchmark of the seller against the cohort of `dimensions`."""
-    query = {"marketplace": "US", "dimensions": ",".join(dimensions)}
-    response = requests.get(f"{base}/v1/sellers/{seller_id}/benchmark", params=query, timeout=5)
-    response.raise_for_status()
-    found: dict[str, Any] = response.json()
-    return found
-
-
-def a_seller_to_coach(base: str) -> str:
-    """A third-party seller with orders, and opportunities in a shown two-dimension cohort,
-    whose four-dimension cohort is too small to show."""
-    for number in range(1, 200):
-        seller_id = f"US-S{number:07d}"
-        pair = benchmark(base, seller_id, ("category", "channel"))
-        if (
-            not pair["cohort"]["withheld"]
-            and all(pair["metrics"][m]["value"] is not None for m in METRICS)
-            and pair["improvement_opportunities"]
-            and benchmark(base, seller_id, SMALL_COHORT)["cohort"]["withheld"]
-        ):
-            return seller_id
-    raise AssertionError("no seller in the generated snapshot fits the test")
 
 
 @pytest.fixture(scope="module")
@@ -130,51 +113,6 @@ def mint_link(served: Served, seller_id: str) -> str:
     return done.stdout.strip()
 
 
-def text(driver: WebDriver, element_id: str) -> str:
-    return str(driver.find_element(By.ID, element_id).text)
-
-
-def shown(driver: WebDriver, element_id: str) -> bool:
-    try:
-        return bool(driver.find_element(By.ID, element_id).is_displayed())
-    except NoSuchElementException:
-        return False
-
-
-def assert_figures_match(driver: WebDriver, bench: dict[str, Any]) -> None:
-    """The page shows the benchmark's figures as it writes them (one decimal, a whole
-    percentile, opportunities in the same order)."""
-    assert text(driver, "cohort-size") == f"{bench['cohort']['size']:,}"
-    for metric in METRICS:
-        figures = bench["metrics"][metric]
-        assert text(driver, f"{metric}-value") == f"{figures['value']:.1f}"
-        assert text(driver, f"{metric}-percentile") == f"{figures['percentile']:.0f}"
-        for name, key in (
-            ("p25", "cohort_p25"),
-            ("median", "cohort_median"),
-            ("p75", "cohort_p75"),
-        ):
-            assert text(driver, f"{metric}-{name}") == f"{figures[key]:.1f}"
-    items = driver.find_elements(By.CSS_SELECTOR, "#opportunities li")
-    expected = bench["improvement_opportunities"]
-    assert [i.get_attribute("data-opportunity") for i in items] == [
-        f"{o['family']}:{o['defect_type']}" for o in expected
-    ]
-    for item, opportunity in zip(items, expected, strict=True):
-        shown_points = float(item.find_element(By.CLASS_NAME, "points").text.lstrip("+"))
-        assert shown_points == pytest.approx(opportunity["index_points"], abs=0.006)
-
-
-def submit_cohort(driver: WebDriver, dimensions: tuple[str, ...]) -> None:
-    """Tick exactly `dimensions` by clicking, then press Show; wait for the new page."""
-    for box in driver.find_elements(By.CSS_SELECTOR, "input[name=dimensions]"):
-        if box.is_selected() != (box.get_attribute("value") in dimensions):
-            box.click()
-    old = driver.find_element(By.TAG_NAME, "html")
-    driver.find_element(By.ID, "show").click()
-    WebDriverWait(driver, 10).until(lambda d: old != d.find_element(By.TAG_NAME, "html"))
-
-
 def test_the_link_opens_the_page_with_the_json_apis_figures(
     served: Served, browser: WebDriver
 ) -> None:
@@ -184,6 +122,7 @@ def test_the_link_opens_the_page_with_the_json_apis_figures(
     assert browser.find_element(By.TAG_NAME, "h1").text == "Your benchmark and coaching"
     assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en"
     assert_figures_match(browser, benchmark(served.base, served.seller_id))
+    assert_coaching_matches(browser, coaching(served.base, served.seller_id))
     rows = browser.find_elements(By.CSS_SELECTOR, "#trend tbody tr")
     assert len(rows) == len(DAYS_BACK)
     assert browser.find_elements(By.CSS_SELECTOR, "svg[role=img] title")
@@ -204,7 +143,9 @@ def test_the_cohort_form_changes_the_figures_to_the_new_cohorts(
 
     query = urlsplit(browser.current_url).query
     assert "dimensions=category&dimensions=channel" in query
-    assert_figures_match(browser, benchmark(served.base, served.seller_id, ("category", "channel")))
+    pair = ("category", "channel")
+    assert_figures_match(browser, benchmark(served.base, served.seller_id, pair))
+    assert_coaching_matches(browser, coaching(served.base, served.seller_id, pair))
     full_page_screenshot(browser, SCREENSHOTS / "seller-page-category-channel.png")
 
     submit_cohort(browser, SMALL_COHORT)
@@ -213,6 +154,7 @@ def test_the_cohort_form_changes_the_figures_to_the_new_cohorts(
         browser, "cohort-withheld"
     )
     assert not shown(browser, "fq_index-percentile") and not shown(browser, "opportunities")
+    assert_coaching_matches(browser, coaching(served.base, served.seller_id, SMALL_COHORT))
     full_page_screenshot(browser, SCREENSHOTS / "seller-page-small-cohort.png")
 
 
@@ -239,6 +181,44 @@ def test_the_form_is_usable_by_keyboard_with_a_visible_focus(
     WebDriverWait(browser, 10).until(lambda d: "dimensions=category" in d.current_url)
     assert browser.find_element(By.ID, "dimension-category").is_selected()
     assert_figures_match(browser, benchmark(served.base, served.seller_id, ("category",)))
+
+
+def test_the_what_if_form_shows_the_what_if_calls_projection(
+    served: Served, browser: WebDriver
+) -> None:
+    pair = ("category", "channel")
+    browser.get(mint_link(served, served.seller_id))
+    submit_cohort(browser, pair)
+    [top, *_] = coaching(served.base, served.seller_id, pair)["opportunities"]
+
+    # The form starts on the top opportunity; aim for none of it over 90 days.
+    defect = Select(browser.find_element(By.ID, "target-defect"))
+    assert defect.first_selected_option.get_attribute("value") == top["defect"]
+    browser.find_element(By.ID, "target-count").send_keys("0")
+    browser.find_element(By.ID, "try").click()
+    WebDriverWait(browser, 10).until(lambda d: "target_count=0" in d.current_url)
+
+    body = {
+        "marketplace": "US",
+        "dimensions": list(pair),
+        "targets": [{"defect": top["defect"], "window": "90d", "count": 0}],
+    }
+    response = requests.post(
+        f"{served.base}/v1/sellers/{served.seller_id}/what-if", json=body, timeout=5
+    )
+    projected = response.json()
+    for index in projected["indices"]:
+        if index["window"] == "90d":
+            assert text(browser, f"what-if-{index['family']}-then") == f"{index['projected']:.1f}"
+    for rank in projected["percentiles"]:
+        assert text(browser, f"what-if-{rank['metric']}-percentile-then") == (
+            f"{rank['projected']:.0f}"
+        )
+    earned = [b["badge_id"].replace("_", " ").capitalize() for b in projected["badges"]["earned"]]
+    assert text(browser, "what-if-earned") == (", ".join(earned) or "none")
+    assert "dimensions=category&dimensions=channel" in browser.current_url  # the cohort stays
+    assert text(browser, "cohort-description").startswith("Category")
+    full_page_screenshot(browser, SCREENSHOTS / "seller-page-what-if.png")
 
 
 def test_the_window_picker_shows_the_indices_over_the_window(

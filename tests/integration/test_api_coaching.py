@@ -10,101 +10,30 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import orjson
 import pytest
 from flask.testing import FlaskClient
 
-from tests.builders import (
-    offer_counts,
-    offer_record,
-    seller_counts,
-    seller_record,
-    write_snapshot_dir,
+from tests.integration.coaching_snapshot import (
+    CS_PROVIDER,
+    FULFILLMENT,
+    coaching_config,
+    coaching_snapshot,
 )
-from tests.conftest import FIXTURES, us_snapshot
 from trust_signals.api.responses import CoachingResponseSchema, WhatIfResponseSchema
 from trust_signals.bootstrap import load_snapshot_dir
 from trust_signals.config import Settings, load_config
 from trust_signals.domain.confidence import wilson_interval
-from trust_signals.domain.snapshots import WINDOWS
 from trust_signals.store.base import ServingStore
 from trust_signals.store.sqlite import SqliteSnapshotStore
 
 pytestmark = pytest.mark.integration
-COACHING_CONFIG = """
-[[badges]]
-id = "reliable_seller"
-level = "seller"
-surfaces = ["spp"]
-priority = 30
-marketplaces = ["US"]
-effective_from = 2026-01-01
-enabled = true
-copy_key = "badge.reliable_seller"
-approval_reference = "TEST-0001-REL"
-window = "90d"
-
-[[badges.when.all]]
-id = "late"
-signal = "seller.late_shipment_rate"
-bound = "upper"
-comparator = "<"
-threshold = 0.05
-
-[[badges.when.all]]
-
-[[badges.when.all.any]]
-id = "response"
-signal = "seller.contact_response_rate"
-bound = "lower"
-comparator = ">="
-threshold = 0.9
-min_sample = 20
-
-[[badges.when.all.any]]
-id = "tenure"
-signal = "seller.tenure_days"
-bound = "point"
-comparator = ">="
-threshold = 1000
-
-[[coaching.resources]]
-defect = "late_shipment"
-copy_key = "coaching.fulfillment_program"
-link = "https://sellers.example.com/fulfillment"
-
-[[coaching.resources]]
-criterion = "seller.contact_response_rate"
-copy_key = "coaching.cs_provider"
-link = "https://sellers.example.com/customer-service"
-
-"""
-FULFILLMENT = {
-    "copy_key": "coaching.fulfillment_program",
-    "link": "https://sellers.example.com/fulfillment",
-}
-CS_PROVIDER = {
-    "copy_key": "coaching.cs_provider",
-    "link": "https://sellers.example.com/customer-service",
-}
 LATE_COACHING = "/v1/sellers/S-LATE/coaching?marketplace=US&dimensions=category"
 
 
 @pytest.fixture
 def config_path(tmp_path: Path) -> Path:
     """The API test config with a seller badge of an `any` group and coaching resources."""
-    text = (FIXTURES / "api_config.toml").read_text()
-    marker = "# The last table"
-    path = tmp_path / "config.toml"
-    path.write_text(text.replace(marker, COACHING_CONFIG + marker, 1))
-    return path
-
-
-def late_seller() -> dict[str, Any]:
-    """S-LATE: 60 of 354 shipments late and 45 of 90 contacts unanswered over 90 days."""
-    windows = {w: seller_counts(w) for w in WINDOWS}
-    windows["90d"] = seller_counts("90d", late_shipments=60, contacts_answered_24h=45)
-    return seller_record(seller_id="S-LATE", windows=windows)
+    return coaching_config(tmp_path / "config.toml")
 
 
 @pytest.fixture(params=["sqlite", "redis"])
@@ -114,33 +43,9 @@ def store(request: pytest.FixtureRequest, settings: Settings, tmp_path: Path) ->
         chosen: ServingStore = SqliteSnapshotStore(Path(settings.store))
     else:
         chosen = request.getfixturevalue("open_redis_store")()
-    directory = us_snapshot(tmp_path / "snap-us")
-    late = {w: offer_counts(w) for w in WINDOWS}
-    late["90d"] = offer_counts("90d", on_time_deliveries=60, late_deliveries=60)
-    extra_sellers = [late_seller()]
-    extra_offers = [
-        offer_record(offer_id="O-L1", seller_id="S-LATE"),
-        offer_record(offer_id="O-L2", seller_id="S-LATE", windows=late),
-    ]
-    _extend(directory, extra_sellers, extra_offers)
+    directory = coaching_snapshot(tmp_path / "snap-us")
     load_snapshot_dir(chosen, directory, load_config(settings.config))
     return chosen
-
-
-def _extend(directory: Path, sellers: list[Any], offers: list[Any]) -> None:
-    """Rewrite a snapshot directory with more records (the manifest follows)."""
-
-    def records(name: str) -> list[Any]:
-        return [orjson.loads(line) for line in (directory / name).read_bytes().splitlines()]
-
-    manifest = orjson.loads((directory / "manifest.json").read_bytes())
-    write_snapshot_dir(
-        directory,
-        records("sellers.jsonl") + sellers,
-        records("offers.jsonl") + offers,
-        marketplace=manifest["marketplace"],
-        as_of=manifest["as_of"],
-    )
 
 
 def test_coaching_lists_each_condition_of_a_missed_badge(client: FlaskClient) -> None:

@@ -4,15 +4,13 @@ its figures are the JSON API's, and only its own signed link opens it."""
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
-from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
 
 from tests.conftest import EARLIER, FIXED_NOW, earlier_us_snapshot
+from tests.integration.seller_pages import REFUSED_TITLE, Texts, page, page_settings, token
 from trust_signals.bootstrap import load_snapshot_dir
 from trust_signals.config import Settings, load_config, load_settings
 from trust_signals.store.base import ServingStore
@@ -23,20 +21,12 @@ pytestmark = [
     # The page reads through the store ports; their backends have their own contract suite.
     pytest.mark.parametrize("store", ["sqlite"], indirect=True),
 ]
-SECRET = "page-tests-link-secret"
-REFUSED_TITLE = "This link is not valid"
 
 
 @pytest.fixture
 def settings(tmp_path: Path, config_path: Path) -> Settings:
     """A fresh SQLite store, the test config and a link secret."""
-    return load_settings(
-        {
-            "TRUST_SIGNALS_STORE": str(tmp_path / "store"),
-            "TRUST_SIGNALS_CONFIG": str(config_path),
-            "TRUST_SIGNALS_SELLER_LINK_SECRET": SECRET,
-        }
-    )
+    return page_settings(tmp_path / "store", config_path)
 
 
 @pytest.fixture
@@ -45,52 +35,6 @@ def retained(store: ServingStore, settings: Settings, tmp_path: Path) -> Serving
     earlier = earlier_us_snapshot(tmp_path / "earlier")
     load_snapshot_dir(store, earlier, load_config(settings.config), activate=False)
     return store
-
-
-def token(seller_id: str, marketplace: str = "US", hours: float = 1.0) -> str:
-    return mint_token(SECRET, seller_id, marketplace, FIXED_NOW + timedelta(hours=hours))
-
-
-def page(client: FlaskClient, seller_id: str, query: str = "", **token_of: Any) -> Any:
-    """GET the seller's page with a valid link for it (unless `token_of` says otherwise)."""
-    link = token(token_of.get("seller_id", seller_id), token_of.get("marketplace", "US"))
-    return client.get(f"/sellers/{seller_id}?marketplace=US&t={link}{query}")
-
-
-class Texts(HTMLParser):
-    """Each element's text by its id, and the attributes of every input."""
-
-    def __init__(self, html: str) -> None:
-        super().__init__()
-        self.by_id: dict[str, str] = {}
-        self.inputs: list[dict[str, str | None]] = []
-        self._open: list[tuple[str, str | None]] = []
-        self.feed(html)
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        found = dict(attrs)
-        if tag == "input":
-            self.inputs.append(found)
-            return
-        if tag in ("meta", "br", "link"):
-            return
-        self.handle_data(" ")  # cells and items read apart, as a browser shows them
-        self._open.append((tag, found.get("id")))
-        if found.get("id"):
-            self.by_id[str(found["id"])] = ""
-
-    def handle_endtag(self, tag: str) -> None:
-        while self._open:
-            if self._open.pop()[0] == tag:
-                break
-
-    def handle_data(self, data: str) -> None:
-        for _, element_id in self._open:
-            if element_id:
-                self.by_id[element_id] += data
-
-    def text(self, element_id: str) -> str:
-        return " ".join(self.by_id[element_id].split())
 
 
 def one_decimal(value: float) -> str:
@@ -130,9 +74,15 @@ def test_the_cohort_form_checks_the_chosen_dimensions_and_keeps_the_link(
     assert repeated.get_data() == listed.get_data()
     inputs = Texts(repeated.get_data(as_text=True)).inputs
     checked = {i["value"] for i in inputs if i.get("name") == "dimensions" and "checked" in i}
-    hidden = {i["name"]: i["value"] for i in inputs if i.get("type") == "hidden"}
+    hidden = [(i["name"], i["value"]) for i in inputs if i.get("type") == "hidden"]
     assert checked == {"category", "channel"}
-    assert hidden == {"marketplace": "US", "t": link}
+    link_fields = [("marketplace", "US"), ("t", link)]
+    # The cohort form, then the what-if form, which keeps the cohort and the window.
+    assert hidden == link_fields + link_fields + [
+        ("window", "90d"),
+        ("dimensions", "category"),
+        ("dimensions", "channel"),
+    ]
 
 
 def test_a_cohort_below_the_minimum_size_says_so_and_shows_no_cohort_figure(
@@ -170,16 +120,22 @@ def test_the_trend_has_a_row_per_retained_snapshot(client: FlaskClient) -> None:
     assert "2026-11-27" in trend and "US-2026-11-27" in trend
 
 
-def test_each_live_seller_badge_is_listed_with_what_it_takes(client: FlaskClient) -> None:
-    html = page(client, "S-SMALL").get_data(as_text=True)
+def test_each_live_seller_badge_is_listed_held_or_with_what_it_takes(client: FlaskClient) -> None:
+    texts = Texts(page(client, "S-SMALL").get_data(as_text=True))
+    coaching = client.get("/v1/sellers/S-SMALL/coaching?marketplace=US").json
 
-    texts = Texts(html)
     assert texts.text("badges") == "Big seller: not yet"
     assert texts.text("coaching-big_seller") == "What it takes: Big seller"
-    assert "880 more orders over the last 365 days" in html  # 120 of the 1,000 needed
-    assert Texts(page(client, "S-BIG").get_data(as_text=True)).text("badges") == (
-        "Big seller: you hold it"
+    [badge] = coaching["badges"]
+    [orders] = badge["criteria"]
+    assert orders["more_good"] == {"count": 880, "unit": "orders"}  # 120 of the 1,000 needed
+    assert texts.text("standing-big_seller-when.all[0]") == "120, needs at least 1,000"
+    assert texts.text("takes-big_seller-when.all[0]") == (
+        "880 more orders with no new defects and you qualify"
     )
+    held = Texts(page(client, "S-BIG").get_data(as_text=True))
+    assert held.text("badges") == "Big seller: you hold it"
+    assert "coaching-big_seller" not in held.by_id
 
 
 def test_profile_stats_below_their_minimum_sample_say_so(client: FlaskClient) -> None:
@@ -282,8 +238,10 @@ def test_every_form_control_has_a_label(client: FlaskClient) -> None:
 
     texts = Texts(html)
     visible = [i for i in texts.inputs if i.get("type") != "hidden"]
-    assert len(visible) == 4 + 3  # the dimensions and the windows
-    for control in visible:
+    assert len(visible) == 4 + 3 + 1  # the dimensions, the windows, the what-if count
+    selects = [attributes for tag, attributes in texts.elements if tag == "select"]
+    assert [s["id"] for s in selects] == ["target-defect", "target-window"]
+    for control in visible + selects:
         assert f'<label for="{control["id"]}">' in html
 
 

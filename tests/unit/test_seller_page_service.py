@@ -13,12 +13,20 @@ from tests.conftest import EARLIER, FIXED_NOW, FIXTURES, earlier_us_snapshot, us
 from trust_signals.bootstrap import load_snapshot_dir
 from trust_signals.breaker import CircuitBreaker
 from trust_signals.config import load_config
+from trust_signals.domain.what_if import Target
 from trust_signals.errors import SnapshotNotFound
 from trust_signals.service.cache import SignalCache
+from trust_signals.service.coaching import coaching_answer, what_if_answer
 from trust_signals.service.config_versions import stored_config_reader
 from trust_signals.service.reads import TrustSignals
 from trust_signals.service.reports import benchmark_answer
-from trust_signals.service.seller_page import TrendPoint, retained_days, seller_page_answer
+from trust_signals.service.seller_page import (
+    BadgeStanding,
+    PageWhatIf,
+    TrendPoint,
+    retained_days,
+    seller_page_answer,
+)
 from trust_signals.store.base import SnapshotInfo
 from trust_signals.store.memory import InMemorySnapshotStore
 
@@ -136,12 +144,47 @@ def test_the_badges_are_the_live_seller_badges_with_whether_the_seller_holds_the
     big = seller_page_answer(signals, "US", "S-BIG", (), "90d")
     small = seller_page_answer(signals, "US", "S-SMALL", (), "90d")
 
-    assert [(b.badge_id, b.copy_key, b.held) for b in big.badges] == [
-        ("big_seller", "badge.big_seller", True)
+    assert big.badges == (BadgeStanding("big_seller", "badge.big_seller", True),)
+    assert small.badges == (BadgeStanding("big_seller", "badge.big_seller", False),)
+    assert big.coaching.badges == ()
+    [coached] = small.coaching.badges
+    assert coached.badge_id == "big_seller"
+
+
+def test_the_coaching_is_the_coaching_calls_for_the_pages_cohort(
+    store: InMemorySnapshotStore,
+) -> None:
+    signals = service(store)
+
+    page = seller_page_answer(signals, "US", "S-BIG", ("category",), "30d")
+
+    assert page.coaching == coaching_answer(signals, "US", "S-BIG", ("category",))
+    assert page.coaching.cohort_key == page.report.cohort_key == "category=electronics"
+    assert [(o.family, o.defect, o.index_points) for o in page.coaching.opportunities] == [
+        tuple(o) for o in page.report.opportunities
     ]
-    assert [(b.badge_id, b.held) for b in small.badges] == [("big_seller", False)]
-    [condition] = small.badges[0].explanation.conditions
-    assert (condition.signal, condition.passed) == ("seller.orders", False)
+
+
+def test_a_what_if_target_is_the_what_if_calls_projection(store: InMemorySnapshotStore) -> None:
+    signals = service(store)
+    target = Target("late_delivery", "90d", count=0)
+
+    page = seller_page_answer(signals, "US", "S-BIG", ("category",), "90d", target)
+
+    answer = what_if_answer(signals, "US", "S-BIG", ("category",), [target])
+    [applied] = answer.projection.targets
+    assert page.what_if == PageWhatIf(target, applied.current_count, applied.opportunities, answer)
+    assert seller_page_answer(signals, "US", "S-BIG", (), "90d").what_if is None
+
+
+def test_a_target_beyond_the_sellers_counts_gets_no_projection(
+    store: InMemorySnapshotStore,
+) -> None:
+    page = seller_page_answer(
+        service(store), "US", "S-SMALL", (), "90d", Target("damaged", "90d", count=121)
+    )
+
+    assert page.what_if == PageWhatIf(Target("damaged", "90d", count=121), 1, 120, None)
 
 
 def test_the_profile_stats_are_the_profile_calls(store: InMemorySnapshotStore) -> None:

@@ -29,6 +29,7 @@ from trust_signals.service.cohort_artifacts import BENCHMARK_WINDOW
 from trust_signals.service.reads import TrustSignals
 from trust_signals.service.reports import seller_cohort, seller_opportunities
 from trust_signals.service.signal_reads import envelope
+from trust_signals.service.view import Market, SellerSignals, View
 
 # The metrics a what-if ranks in the cohort: the indices it projects.
 PROJECTED_METRICS: Final = ("fq_index", "csq_index")
@@ -74,8 +75,22 @@ def coaching_answer(
     """The coaching call: one seller, its cohort on `dimensions`."""
     view = signals.view()
     market = view.market(marketplace)
-    seller = signals.seller(view, market, seller_id)
+    return seller_coaching(
+        signals, view, market, signals.seller(view, market, seller_id), dimensions
+    )
+
+
+def seller_coaching(
+    signals: TrustSignals,
+    view: View,
+    market: Market,
+    seller: SellerSignals,
+    dimensions: Sequence[str],
+) -> CoachingAnswer:
+    """The coaching of `seller` in `view` (a page composes it with other answers of the same
+    view)."""
     config, on, where = market.config, signals.today(), market.snapshot.marketplace
+    seller_id = seller.subject.seller.seller_id
     key, cohort = seller_cohort(signals, view, market, seller, dimensions)
     found = [] if cohort is None else seller_opportunities(seller, cohort, config.params)
     badges = coach_seller(config.rules, seller.subject, config.params, marketplace=where, on=on)
@@ -106,6 +121,18 @@ def what_if_answer(
     view = signals.view()
     market = view.market(marketplace)
     seller = signals.seller(view, market, seller_id)
+    return seller_what_if(signals, view, market, seller, dimensions, targets)
+
+
+def seller_what_if(
+    signals: TrustSignals,
+    view: View,
+    market: Market,
+    seller: SellerSignals,
+    dimensions: Sequence[str],
+    targets: Sequence[Target],
+) -> WhatIfAnswer:
+    """The what-if of `seller` in `view`; InvalidTargets as from `what_if_answer`."""
     problems = target_problems(seller.subject.seller, targets)
     if problems:
         raise InvalidTargets(problems)
@@ -122,6 +149,7 @@ def what_if_answer(
         sketches=sketches,
         sketch_window=BENCHMARK_WINDOW,
     )
+    seller_id = seller.subject.seller.seller_id
     return WhatIfAnswer(
         envelope(view, market), seller_id, tuple(dimensions), key, _size(cohort), projection
     )

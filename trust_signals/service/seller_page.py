@@ -1,8 +1,9 @@
 """The seller's benchmark and coaching page: every figure it shows, from one View.
 
-The benchmark (cohort quartiles, percentile, opportunities) is the benchmark call's own
-report; the profile stats are the profile call's; the badges are the audit explanation of
-the seller's live seller-level rules; the trend reads the seller from each retained
+The benchmark (cohort quartiles, percentile) is the benchmark call's own report; what it
+takes for each badge the seller misses, its offers and its opportunities with resources are
+the coaching call's answer on the same cohort; a what-if, when asked, is the what-if call's;
+the profile stats are the profile call's; the trend reads the seller from each retained
 snapshot of the marketplace and computes its indices with the same engine.
 """
 
@@ -15,16 +16,24 @@ from typing import Any, Final
 
 import orjson
 
-from trust_signals.domain.badges import RuleExplanation
+from trust_signals.domain.badges import is_live
 from trust_signals.domain.cohorts import seller_dimensions, seller_prior
+from trust_signals.domain.count_changes import defect_count, defect_opportunities
 from trust_signals.domain.signals import SignalParams, Subject, compile_signal
 from trust_signals.domain.snapshots import WINDOWS, SellerSnapshot
+from trust_signals.domain.what_if import Target, target_problems
 from trust_signals.service.answers import Envelope, ProfileAnswer
+from trust_signals.service.coaching import (
+    CoachingAnswer,
+    WhatIfAnswer,
+    seller_coaching,
+    seller_what_if,
+)
 from trust_signals.service.cohort_artifacts import BENCHMARK_WINDOW
 from trust_signals.service.reads import TrustSignals
 from trust_signals.service.reports import BenchmarkReport, benchmark
 from trust_signals.service.signal_reads import envelope
-from trust_signals.service.view import MISSING, Market, View
+from trust_signals.service.view import MISSING, Market, SellerSignals, View
 from trust_signals.store.base import ReadStore, SnapshotInfo
 
 PAGE_METRICS: Final = ("fq_index", "csq_index")
@@ -39,12 +48,22 @@ Priors = Mapping[str, Mapping[str, Mapping[str, float]]]
 
 @dataclass(frozen=True, slots=True)
 class BadgeStanding:
-    """One live seller badge: whether the seller holds it, and each condition as evaluated."""
+    """One live seller badge and whether the seller holds it."""
 
     badge_id: str
     copy_key: str
     held: bool
-    explanation: RuleExplanation
+
+
+@dataclass(frozen=True, slots=True)
+class PageWhatIf:
+    """The page's what-if of one count target: the seller's count and its opportunities in
+    the target's window, and the what-if call's answer (None: the target exceeds them)."""
+
+    target: Target
+    current_count: int
+    opportunities: int
+    answer: WhatIfAnswer | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +81,9 @@ class SellerPageAnswer:
     """Everything the seller's page shows, computed from one View.
 
     `report` is the benchmark call's answer (over BENCHMARK_WINDOW, the window cohorts are
-    precomputed for); `indices` and `first_party` are over the page's `window`.
+    precomputed for) and `coaching` the coaching call's, on the same cohort; `indices` and
+    `first_party` are over the page's `window`. `badges` are the live seller badges, held or
+    not: those not held are the coaching's.
     """
 
     envelope: Envelope
@@ -77,7 +98,9 @@ class SellerPageAnswer:
     profile: ProfileAnswer
     stat_floors: Mapping[str, int]  # profile stat id -> its minimum sample
     badges: tuple[BadgeStanding, ...]
+    coaching: CoachingAnswer
     trend: tuple[TrendPoint, ...]
+    what_if: PageWhatIf | None = None
 
     @property
     def benchmark_window(self) -> str:
@@ -91,9 +114,11 @@ def seller_page_answer(
     seller_id: str,
     dimensions: Sequence[str],
     window: str,
+    target: Target | None = None,
 ) -> SellerPageAnswer:
     """The page of `seller_id` in `marketplace` against the cohort of `dimensions`, its own
-    indices and first-party retail's over `window`; SnapshotNotFound for an unknown seller."""
+    indices and first-party retail's over `window`, and the what-if of `target` if given;
+    SnapshotNotFound for an unknown seller."""
     view = signals.view()
     market = view.market(marketplace)
     seller = signals.seller(view, market, seller_id)
@@ -105,6 +130,7 @@ def seller_page_answer(
         for found in signals.sellers(view, market, first_party_ids).items
         if found is not None
     )
+    coaching = seller_coaching(signals, view, market, seller, dimensions)
     return SellerPageAnswer(
         envelope(view, market),
         market.snapshot.as_of,
@@ -117,8 +143,10 @@ def seller_page_answer(
         first_party,
         signals.precomputed.profile(view, market, seller_id),
         {stat.id: stat.min_sample for stat in market.config.stats},
-        badge_standings(signals, view, market, seller_id),
+        badge_standings(market, coaching, signals.today()),
+        coaching,
         seller_trend(signals, view, market, seller.subject, window),
+        None if target is None else page_what_if(signals, view, market, seller, dimensions, target),
     )
 
 
@@ -128,17 +156,37 @@ def indices(subject: Subject, params: SignalParams, window: str) -> Indices:
 
 
 def badge_standings(
-    signals: TrustSignals, view: View, market: Market, seller_id: str
+    market: Market, coaching: CoachingAnswer, on: date
 ) -> tuple[BadgeStanding, ...]:
-    """Every seller badge live in the marketplace today, in display order, with whether the
-    seller holds it. A badge switched off, not approved here or not in effect is left out:
-    the page never shows what the live config would not."""
-    copy_keys = {compiled.rule.id: compiled.rule.copy_key for compiled in market.config.rules}
+    """Every seller badge live in the marketplace on `on`, in display order, held unless the
+    coaching coaches it. A badge switched off, not approved here or not in effect is left
+    out: the page never shows what the live config would not."""
+    missed = {badge.badge_id for badge in coaching.badges}
+    where = market.snapshot.marketplace
     return tuple(
-        BadgeStanding(rule.rule_id, copy_keys[rule.rule_id], rule.earned, rule)
-        for rule in signals.explain(view, market, "seller", seller_id)
-        if rule.level == "seller" and rule.withheld_reason is None
+        BadgeStanding(c.rule.id, c.rule.copy_key, c.rule.id not in missed)
+        for c in market.config.rules
+        if c.rule.level == "seller" and is_live(c, False, where, on)
     )
+
+
+def page_what_if(
+    signals: TrustSignals,
+    view: View,
+    market: Market,
+    seller: SellerSignals,
+    dimensions: Sequence[str],
+    target: Target,
+) -> PageWhatIf:
+    """The what-if of one target on the page's cohort; no answer when the seller's counts
+    refuse the target (more defects than opportunities), so the page can say why."""
+    counts = seller.subject.seller.windows[target.window]
+    current = defect_count(counts, target.defect)
+    most = defect_opportunities(counts, target.defect)
+    if target_problems(seller.subject.seller, [target]):
+        return PageWhatIf(target, current, most, None)
+    answer = seller_what_if(signals, view, market, seller, dimensions, [target])
+    return PageWhatIf(target, current, most, answer)
 
 
 def seller_trend(

@@ -22,6 +22,7 @@ from trust_signals.service.seller_page import seller_page_answer
 from trust_signals.service.view import UnknownMarketplace
 from trust_signals.web.links import LinkRefused, check_token
 from trust_signals.web.seller_page import page_context
+from trust_signals.web.what_if import TargetRefused, target_of
 
 log = logging.getLogger(__name__)
 bp = Blueprint("pages", __name__, template_folder="templates")
@@ -78,7 +79,11 @@ def seller_page(seller_id: str) -> str | tuple[str, int]:
         )
     except ValueError as error:
         raise PageProblem(400, "Unknown cohort dimension", f"{error}.") from None
-    answer = seller_page_answer(found.signals, marketplace, seller_id, dimensions, window)
+    try:
+        target = target_of(request.args)
+    except TargetRefused as refused:
+        raise PageProblem(400, refused.title, refused.detail) from None
+    answer = seller_page_answer(found.signals, marketplace, seller_id, dimensions, window, target)
     return render_template("seller_page.html", **page_context(answer, token))
 
 

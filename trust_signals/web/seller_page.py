@@ -13,11 +13,10 @@ from trust_signals.domain.cohorts import DIMENSIONS
 from trust_signals.domain.snapshots import WINDOWS
 from trust_signals.service.seller_page import PAGE_METRICS, SellerPageAnswer
 from trust_signals.web.charts import Mark, Quartiles, Series, box_chart, line_chart
-from trust_signals.web.coaching import coaching_from_standings, criterion_label, criterion_words
+from trust_signals.web.coaching import coaching_context
+from trust_signals.web.what_if import what_if_form, what_if_result
 from trust_signals.web.wording import (
     DIMENSION_LABELS,
-    FAMILY_LABELS,
-    defect_label,
     dimension_value_words,
     humanized,
     index_figure,
@@ -64,15 +63,6 @@ def page_context(answer: SellerPageAnswer, token: str) -> dict[str, Any]:
             "min_size": answer.min_cohort_size,
         },
         "metrics": [metric_figures(answer, metric) for metric in PAGE_METRICS],
-        "opportunities": [
-            {
-                "id": f"{family}:{defect}",
-                "defect": defect_label(defect),
-                "family": FAMILY_LABELS.get(family, family),
-                "points": f"{points:.2f}",
-            }
-            for family, defect, points in report.opportunities
-        ],
         "badges": [
             {
                 "id": b.badge_id,
@@ -82,13 +72,17 @@ def page_context(answer: SellerPageAnswer, token: str) -> dict[str, Any]:
             }
             for b in answer.badges
         ],
-        "coaching": coaching_from_standings(answer.badges, report.opportunities),
-        "criterion_words": criterion_words,
-        "criterion_label": criterion_label,
-        "badge_name": humanized,
+        "coaching": coaching_context(answer.coaching),
+        "what_if_form": what_if_form(answer.what_if, _top_defect(answer)),
+        "what_if": what_if_result(answer.what_if),
         "trend": trend_figures(answer),
         "stats": stat_rows(answer),
     }
+
+
+def _top_defect(answer: SellerPageAnswer) -> str | None:
+    """The defect type the seller gains most by improving, if its cohort is shown."""
+    return answer.coaching.opportunities[0].defect if answer.coaching.opportunities else None
 
 
 def _page_url(answer: SellerPageAnswer, token: str, window: str) -> str:

@@ -29,8 +29,12 @@ LABELS: Final = {
     "orders": "Orders",
     "tenure_days": "Tenure",
     "days_since_first_sale": "Days since the first sale",
+    "first_party": "First-party retail",
+    "free_returns": "Free returns",
+    "return_window_days": "Return window",
+    "handling_days": "Handling time",
 }
-# defect rate -> (one defect, several)
+# defect rate, count of defects or good rate (its failures) -> (one defect, several)
 DEFECT_NOUNS: Final = {
     "order_defect_rate": ("defective order", "defective orders"),
     "late_shipment_rate": ("late shipment", "late shipments"),
@@ -50,6 +54,51 @@ DEFECT_NOUNS: Final = {
         "case closed without resolution",
         "cases closed without resolution",
     ),
+    "on_time_delivery_rate": ("late delivery", "late deliveries"),
+    "valid_tracking_rate": ("shipment without valid tracking", "shipments without valid tracking"),
+    "on_time_tracked_shipment_rate": (
+        "late or untracked shipment",
+        "late or untracked shipments",
+    ),
+    "contact_response_rate": ("unanswered contact", "unanswered contacts"),
+    "first_message_response_rate": ("unanswered first message", "unanswered first messages"),
+    "positive_feedback_rate": ("rating that is not positive", "ratings that are not positive"),
+    "defective_orders": ("defective order", "defective orders"),
+    "late_shipments": ("late shipment", "late shipments"),
+    "late_deliveries": ("late delivery", "late deliveries"),
+    "cancellations": ("cancellation", "cancellations"),
+    "damaged": ("damaged item", "damaged items"),
+    "not_as_described": ("item not as described", "items not as described"),
+    "fq_claims": ("fulfillment claim", "fulfillment claims"),
+    "fq_negative_feedback": ("negative fulfillment rating", "negative fulfillment ratings"),
+    "contacts_unsatisfactory": ("unsatisfactory contact", "unsatisfactory contacts"),
+    "returns": ("return", "returns"),
+    "return_dissatisfaction": ("badly handled return", "badly handled returns"),
+    "cs_claims": ("service claim", "service claims"),
+    "cs_negative_feedback": ("negative service rating", "negative service ratings"),
+    "transaction_defects": ("transaction defect", "transaction defects"),
+    "cases_closed_without_resolution": (
+        "case closed without resolution",
+        "cases closed without resolution",
+    ),
+}
+# a good unit of coaching (domain.count_changes.GOOD_UNITS) -> (one, several)
+UNIT_WORDS: Final = {
+    "orders": ("order", "orders"),
+    "domestic_transactions": ("domestic transaction", "domestic transactions"),
+    "answered_contacts": (
+        "contact answered within 24 hours",
+        "contacts answered within 24 hours",
+    ),
+    "answered_first_messages": (
+        "first message answered within 24 hours",
+        "first messages answered within 24 hours",
+    ),
+    "positive_feedback": ("positive rating", "positive ratings"),
+    "satisfactory_returns": ("well-handled return", "well-handled returns"),
+    "five_star_ratings": ("five-star rating", "five-star ratings"),
+    "sales_amount": ("in sales", "in sales"),
+    "domestic_sales_amount": ("in domestic sales", "in domestic sales"),
 }
 # defect type (an index's) -> how the page names it
 DEFECT_LABELS: Final = {
@@ -66,15 +115,6 @@ DEFECT_LABELS: Final = {
     "return_dissatisfaction": "Badly handled returns",
     "cs_claim": "Service claims",
     "cs_negative_feedback": "Negative service feedback",
-}
-# good rate -> what must not come with the good events added ("with no new late ones")
-GOOD_RATE_MISSES: Final = {
-    "on_time_delivery_rate": "late ones",
-    "valid_tracking_rate": "untracked ones",
-    "on_time_tracked_shipment_rate": "late or untracked ones",
-    "contact_response_rate": "unanswered ones",
-    "first_message_response_rate": "unanswered ones",
-    "positive_feedback_rate": "negative ones",
 }
 # attribute -> the unit of its value
 ATTRIBUTE_UNITS: Final = {"tenure_days": "days", "days_since_first_sale": "days"}
@@ -137,10 +177,24 @@ def window_words(window: str | None) -> str:
 
 
 def defect_noun(reference: str, count: int) -> str:
-    """The name of `count` defects of a defect rate: '1 late shipment' takes the singular."""
+    """The name of `count` defects a signal counts (a defect rate's, a good rate's failures,
+    a count of defects): '1 late shipment' takes the singular."""
     name = signal_name(reference)
     one, several = DEFECT_NOUNS.get(name, ("defect", "defects"))
     return one if count == 1 else several
+
+
+def unit_words(unit: str, count: int) -> str:
+    """The name of `count` good units: 'orders', '1 contact answered within 24 hours'."""
+    one, several = UNIT_WORDS.get(unit, (unit.replace("_", " "),) * 2)
+    return one if count == 1 else several
+
+
+def lowered(words: str) -> str:
+    """A label inside a sentence: 'Late shipment rate' -> 'late shipment rate' (an acronym
+    such as 'FQ' keeps its case)."""
+    first = words.split(" ", 1)[0]
+    return words if first.isupper() and len(first) > 1 else words[:1].lower() + words[1:]
 
 
 def figure(reference: str, value: float | None) -> str:
