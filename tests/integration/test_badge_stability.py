@@ -192,6 +192,20 @@ def test_the_explanation_says_which_condition_was_kept_within_its_margin(
     assert (gone["conditions_met"], gone["conditions"][0]["reason"]) == (False, "850 not >= 1000.0")
 
 
+def test_coaching_coaches_no_badge_held_within_its_margin(served: Served, tmp_path: Path) -> None:
+    served.load(yesterday(tmp_path))
+    served.load(today(tmp_path))
+
+    def coached(seller_id: str) -> tuple[list[str], list[tuple[str, int, int]]]:
+        body = served.client.get(f"/v1/sellers/{seller_id}/coaching?marketplace=US").get_json()
+        badges = [b["badge_id"] for b in body["badges"]]
+        return badges, [(o["badge_id"], o["holding"], o["not_holding"]) for o in body["offers"]]
+
+    # HOLD keeps both badges within the margins, as served; NEW, at the same values, is coached.
+    assert coached("S-HOLD") == ([], [("fast_delivery", 1, 0)])
+    assert coached("S-NEW") == (["big_seller"], [("fast_delivery", 0, 1)])
+
+
 def test_a_first_snapshot_gives_nobody_a_margin(served: Served, tmp_path: Path) -> None:
     served.load(today(tmp_path))
 

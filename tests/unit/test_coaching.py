@@ -484,3 +484,6 @@ def test_coaching_lists_the_live_seller_badges_not_held_in_display_order() -> No
     found = coach_seller(rules, subject(), PARAMS, marketplace="DE", on=ON)
     assert [b.badge_id for b in found] == ["missed_high", "missed_low"]
     assert isinstance(found[0], BadgeCoaching) and found[0].copy_key == "badge.copy"
+    # A badge held as served (kept within its keep margin) is not coached.
+    kept = coach_seller(rules, subject(), PARAMS, marketplace="DE", on=ON, held={"missed_high"})
+    assert [b.badge_id for b in kept] == ["missed_low"]

@@ -80,6 +80,17 @@ def test_offer_badges_count_holders_and_what_keeps_the_others_out() -> None:
     )
 
 
+def test_an_offer_holding_a_badge_as_served_counts_as_holding_it() -> None:
+    late = offer_snapshot(offer_id="O2", counts=offer_counts(orders=50, late_deliveries=20))
+    rules = compile_rules([offer_rule("fast", ON_TIME)])
+    engine_only = offer_summaries(rules, subject(), [late], PARAMS, marketplace="DE", on=AS_OF)
+    kept = offer_summaries(
+        rules, subject(), [late], PARAMS, marketplace="DE", on=AS_OF, held={"O2": {"fast"}}
+    )
+    assert [(s.holding, s.not_holding) for s in engine_only] == [(0, 1)]
+    assert [(s.holding, s.not_holding, s.failing) for s in kept] == [(1, 0, ())]
+
+
 def test_no_live_offer_badge_means_no_summary() -> None:
     rules = compile_rules([offer_rule("later", ON_TIME, effective_from=date(2030, 1, 1))])
     found = offer_summaries(

@@ -17,7 +17,7 @@ Offers and resources are in `coaching_offers`.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Final
@@ -114,14 +114,17 @@ def coach_seller(
     *,
     marketplace: str,
     on: date,
+    held: Collection[str] = frozenset(),
     cap: int = MAX_CHANGE,
 ) -> tuple[BadgeCoaching, ...]:
     """Every seller rule live in `marketplace` on `on` whose conditions the seller (a subject
-    without offer) does not meet, coached; in the rules' display order."""
+    without offer) does not meet, coached; in the rules' display order. `held` names the rules
+    the seller holds as served, a badge kept within its keep margin too: never coached."""
     return tuple(
         coach_rule(compiled, subject, params, cap)
         for compiled in rules
         if compiled.rule.level == "seller"
+        and compiled.rule.id not in held
         and is_live(compiled, False, marketplace, on)
         and not compiled.earned(subject, params)
     )

@@ -3,7 +3,7 @@ resources (programs, guides) the config points a seller to for what it should im
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Final
@@ -45,9 +45,11 @@ def offer_summaries(
     *,
     marketplace: str,
     on: date,
+    held: Mapping[str, Collection[str]] | None = None,
 ) -> tuple[OfferBadgeSummary, ...]:
     """Every offer rule live in `marketplace` on `on`, evaluated by the engine on each of the
-    seller's `offers` (`seller` is the seller's subject, without offer)."""
+    seller's `offers` (`seller` is the seller's subject, without offer). `held` maps an offer
+    id to the rules it holds as served (kept within a keep margin too): held counts as held."""
     live = [c for c in rules if c.rule.level == "offer" and is_live(c, True, marketplace, on)]
     if not live:
         return ()
@@ -55,16 +57,21 @@ def offer_summaries(
     subjects = [
         Subject(seller.seller, offer, seller.as_of, seller.prior_rates, prior) for offer in offers
     ]
-    return tuple(_summary(compiled, subjects, params) for compiled in live)
+    held = held or {}
+    return tuple(_summary(compiled, subjects, params, held) for compiled in live)
 
 
 def _summary(
-    compiled: CompiledRule, subjects: Sequence[Subject], params: SignalParams
+    compiled: CompiledRule,
+    subjects: Sequence[Subject],
+    params: SignalParams,
+    held: Mapping[str, Collection[str]],
 ) -> OfferBadgeSummary:
     holding = 0
     failing: dict[str, tuple[str, int]] = {}
     for subject in subjects:
-        if compiled.earned(subject, params):
+        offer_id = "" if subject.offer is None else subject.offer.offer_id
+        if compiled.rule.id in held.get(offer_id, ()) or compiled.earned(subject, params):
             holding += 1
             continue
         for leaf in tree_leaves(compiled.tree(subject, params).root):

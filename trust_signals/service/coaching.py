@@ -93,9 +93,16 @@ def seller_coaching(
     seller_id = seller.subject.seller.seller_id
     key, cohort = seller_cohort(signals, view, market, seller, dimensions)
     found = [] if cohort is None else seller_opportunities(seller, cohort, config.params)
-    badges = coach_seller(config.rules, seller.subject, config.params, marketplace=where, on=on)
+    # Held as served: a badge kept within its keep margin is held, not coached.
+    held = signals.precomputed.stored_met(market, "seller", seller_id)
+    badges = coach_seller(
+        config.rules, seller.subject, config.params, marketplace=where, on=on, held=held
+    )
     failing = {c.signal for badge in badges for c in badge.criteria if not c.passes}
     offers = signals.offers_of_seller(market, seller_id)
+    offers_held = signals.precomputed.stored_met_of(
+        market, "offer", [offer.offer_id for offer in offers]
+    )
     return CoachingAnswer(
         envelope(view, market),
         seller_id,
@@ -104,7 +111,13 @@ def seller_coaching(
         badges,
         {s: criterion_resources(config.coaching_resources, s) for s in sorted(failing)},
         offer_summaries(
-            config.rules, seller.subject, offers, config.params, marketplace=where, on=on
+            config.rules,
+            seller.subject,
+            offers,
+            config.params,
+            marketplace=where,
+            on=on,
+            held=offers_held,
         ),
         coached_opportunities(found, config.coaching_resources),
     )

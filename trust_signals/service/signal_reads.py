@@ -110,10 +110,21 @@ class PrecomputedReads:
 
     def stored_met(self, market: Market, kind: str, entity_id: str) -> frozenset[str]:
         """The rules an offer's or seller's stored row marks met (none if it has no row)."""
-        [row], _ = self._rows(
-            market, OFFERS if kind == "offer" else SELLERS, [entity_id], fail_open=False
+        return self.stored_met_of(market, kind, [entity_id])[entity_id]
+
+    def stored_met_of(
+        self, market: Market, kind: str, entity_ids: Sequence[str]
+    ) -> dict[str, frozenset[str]]:
+        """`stored_met` of many offers or sellers, in one batch read."""
+        rows, _ = self._rows(
+            market, OFFERS if kind == "offer" else SELLERS, entity_ids, fail_open=False
         )
-        return frozenset() if row is None else market.layout.met(int.from_bytes(row[:8], "little"))
+        return {
+            entity_id: frozenset()
+            if row is None
+            else market.layout.met(int.from_bytes(row[:8], "little"))
+            for entity_id, row in zip(entity_ids, rows, strict=True)
+        }
 
     def shown(
         self, view: View, market: Market, met: int, *, is_offer: bool
