@@ -82,12 +82,29 @@ def _override_problems(
                 yield here, problem
 
 
+def _streak_problems(raw: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+    """A streak longer than the snapshots kept could never be told."""
+    retained = raw.get("retained_snapshots")
+    if not isinstance(retained, int) or isinstance(retained, bool):
+        return
+    for index, program in _entries(raw, "incentives"):
+        streak = program.get("streak")
+        if isinstance(streak, int) and not isinstance(streak, bool) and streak > retained:
+            yield (
+                f"incentives[{index}].streak",
+                f"must be at most retained_snapshots ({retained}): older snapshots are not kept",
+            )
+
+
 def reference_problems(raw: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """Problems across entries: duplicate ids and names, overrides naming what is not there."""
+    """Problems across entries: duplicate ids and names, overrides naming what is not there,
+    incentive streaks longer than the snapshots retained."""
     problems = [
         *_duplicates(raw, "badges", "id"),
+        *_duplicates(raw, "incentives", "id"),
         *_duplicates(raw, "profile_stats", "id"),
         *_duplicates(raw, "ranking_features", "name"),
+        *_streak_problems(raw),
     ]
     badges = {b["id"]: b for _, b in _entries(raw, "badges") if isinstance(b.get("id"), str)}
     markets = raw.get("marketplaces")
