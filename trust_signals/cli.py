@@ -8,6 +8,7 @@ from __future__ import annotations
 import getpass
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 
@@ -16,6 +17,7 @@ import orjson
 
 from trust_signals import __version__
 from trust_signals.bootstrap import (
+    BATCH_TIMEOUT_SECONDS,
     build_store,
     build_trust_signals,
     load_snapshot_dir,
@@ -422,7 +424,8 @@ def incentives_export(program: str, marketplace: str, out: Path) -> None:
     if out.suffix.lower() not in EXPORT_FORMATS:
         raise click.UsageError(f"--out must end in {' or '.join(EXPORT_FORMATS)}, not {out.name!r}")
     # A batch job's store timeout, not the request path's; a command that reads creates none.
-    signals = build_trust_signals(settings(), store_opener(settings())(create=False))
+    batch = replace(settings(), store_timeout_seconds=BATCH_TIMEOUT_SECONDS)
+    signals = build_trust_signals(batch, build_store(batch, create=False))
     sellers = signals.view().market(marketplace).snapshot.seller_count
     with progress_bar(sellers, f"exporting {program} ({marketplace})") as progress:
         done = export_incentive(signals, marketplace, program, out, progress=progress)
