@@ -83,9 +83,10 @@ def _override_problems(
 
 
 def _streak_problems(raw: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
-    """A streak longer than the snapshots kept could never be told."""
+    """A streak longer than the snapshots kept could never be told (an invalid
+    retained_snapshots is reported on its own)."""
     retained = raw.get("retained_snapshots")
-    if not isinstance(retained, int) or isinstance(retained, bool):
+    if not isinstance(retained, int) or isinstance(retained, bool) or retained < 1:
         return
     for index, program in _entries(raw, "incentives"):
         streak = program.get("streak")
