@@ -26,11 +26,14 @@ from tests.conftest import ADMIN_TOKEN, AUDIT_TOKEN, FIXED_NOW, small_seller
 from tests.integration.test_cli import on_terminal
 from trust_signals.api import create_app
 from trust_signals.api.responses import IncentiveResponseSchema
-from trust_signals.bootstrap import load_snapshot_dir
+from trust_signals.bootstrap import build_trust_signals, load_snapshot_dir
 from trust_signals.cli import main
 from trust_signals.client.results import parse_incentive
 from trust_signals.config import Settings, load_config, load_settings
 from trust_signals.domain.snapshots import WINDOWS
+from trust_signals.errors import ExportRefused, StoreUnavailable
+from trust_signals.service.incentive_export import export_incentive
+from trust_signals.service.materializer import materialize_snapshot
 from trust_signals.store.base import ServingStore
 from trust_signals.store.memory import InMemorySnapshotStore
 from trust_signals.store.sqlite import SqliteSnapshotStore
@@ -313,6 +316,32 @@ def test_a_retained_snapshot_loaded_under_other_cohort_parameters_is_a_409_namin
     assert "snapshot 'US-2026-11-26' has no cohort benchmarks" in response.get_json()["detail"]
 
 
+def test_an_active_snapshot_loaded_under_other_cohort_parameters_is_ranked_in_process(
+    tmp_path: Path, config_path: Path
+) -> None:
+    """Its benchmarks under the served parameters are computed when the view is built: the
+    answers are those of a store that has them all."""
+    bigger = tmp_path / "bigger-cohorts.toml"
+    bigger.write_text(config_path.read_text().replace("min_cohort_size = 2", "min_cohort_size = 3"))
+    config, served = load_config(config_path), load_config(bigger)
+    answers = []
+    for active_under in (served, config):
+        store = InMemorySnapshotStore(clock=lambda: FIXED_NOW)
+        for day in DAYS:
+            under = active_under if day == DAYS[-1] else served
+            directory = day_snapshot(tmp_path / f"days-{len(answers)}", day)
+            # Its signals under the served config, as `materialize` stores them.
+            materialize_snapshot(store, load_snapshot_dir(store, directory, under), served)
+        settings = load_settings(
+            {"TRUST_SIGNALS_CONFIG": str(bigger), "TRUST_SIGNALS_AUDIT_TOKEN": AUDIT_TOKEN}
+        )
+        app = create_app(settings, store=store, clock=lambda: FIXED_NOW, background_refresh=False)
+        answers.append({s: answer(app.test_client(), "steady", s) for s in SELLERS})
+
+    assert answers[0] == answers[1]
+    assert {s for s, a in answers[1].items() if a["qualified"]} == {"E-A"}
+
+
 # --- the export -------------------------------------------------------------------------
 
 
@@ -450,6 +479,78 @@ def test_an_export_of_a_program_not_approved_in_the_marketplace_is_refused(
         1,
         "error: incentive 'steady' qualifies nobody in DE: not approved in DE\n",
     )
+
+
+def test_an_export_of_a_streak_longer_than_the_snapshots_retained_is_refused(
+    settings: Settings, config_path: Path, tmp_path: Path
+) -> None:
+    store, config = SqliteSnapshotStore(Path(settings.store)), load_config(config_path)
+    for day in DAYS[1:]:
+        load_snapshot_dir(store, day_snapshot(tmp_path / "days", day), config)
+    out = tmp_path / "steady.csv"
+
+    result = export(settings, config_path, "steady", "--marketplace", "US", "--out", str(out))
+
+    assert (result.exit_code, result.stderr) == (
+        1,
+        "error: incentive 'steady' needs a streak of 3 snapshots of US; the store retains 2 up "
+        "to the active one (US-2026-11-27, US-2026-11-26)\n",
+    )
+    assert not out.exists()
+
+
+def test_an_export_into_a_missing_folder_is_one_line_naming_it(
+    sqlite_days: Settings, config_path: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "nowhere" / "steady.csv"
+
+    result = export(sqlite_days, config_path, "steady", "--marketplace", "US", "--out", str(out))
+
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"error: {out.parent}/.steady.csv.partial-")
+    assert result.stderr.endswith(": No such file or directory\n")
+
+
+def test_the_service_refuses_a_file_of_no_known_format(
+    sqlite_days: Settings, tmp_path: Path
+) -> None:
+    signals = build_trust_signals(sqlite_days, SqliteSnapshotStore(Path(sqlite_days.store)))
+
+    with pytest.raises(ExportRefused, match="must end in .csv or .parquet"):
+        export_incentive(signals, "US", "steady", tmp_path / "steady.txt")
+
+
+class SellerReadsFailing:
+    """A store whose seller reads fail once `failing` is set, as a store that goes down."""
+
+    def __init__(self, store: ServingStore) -> None:
+        self._store = store
+        self.failing = False
+
+    def get_sellers(self, snapshot_id: str, ids: list[str]) -> Any:
+        if self.failing:
+            raise StoreUnavailable("the test store went down")
+        return self._store.get_sellers(snapshot_id, ids)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_an_export_that_fails_midway_leaves_neither_the_file_nor_a_part_of_it(
+    sqlite_days: Settings, tmp_path: Path, suffix: str
+) -> None:
+    store = SellerReadsFailing(SqliteSnapshotStore(Path(sqlite_days.store)))
+    signals = build_trust_signals(sqlite_days, store)  # type: ignore[arg-type]
+    out = tmp_path / f"steady{suffix}"
+    out.write_text("the previous export")
+    store.failing = True
+
+    with pytest.raises(StoreUnavailable):
+        export_incentive(signals, "US", "steady", out, progress=lambda sellers: None)
+
+    assert out.read_text() == "the previous export"
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
 
 
 def test_an_export_to_a_file_of_no_known_format_is_a_usage_error(

@@ -41,11 +41,6 @@ AskStore = Callable[..., Any]  # one store call: (method, *args) -> its result
 PAGE_SELLERS = 500  # sellers read per store call while an export walks a snapshot
 
 
-def direct(call: Callable[..., Any], *args: Any) -> Any:
-    """A store call made as it is: a batch job's, with no breaker in front of it."""
-    return call(*args)
-
-
 @dataclass(slots=True)
 class StreakSnapshot:
     """One snapshot of a streak and its cohort artifacts (benchmarks decoded once each)."""
