@@ -26,7 +26,8 @@ def signals_version(
     """A short hash of everything precomputed signals depend on, and of nothing else.
 
     In: the signal parameters, the cohorts (priors), each rule's conditions with this
-    marketplace's thresholds (level, windows, window by volume, inheritance), the profile
+    marketplace's thresholds (level, windows, window by volume, inheritance, keep margins:
+    they decide who keeps a badge, so they are computed with it), the profile
     stats and the ranking schema. Out, applied at read time: the kill switch, approvals,
     effective dates, surfaces, priorities, caps, copy keys and batch limits. A config change
     that keeps this hash serves at once; one that changes it is precomputed first.
@@ -39,6 +40,7 @@ def signals_version(
             "window": c.rule.window,
             "window_by_volume": c.rule.window_by_volume,
             "when": c.rule.when,
+            "keep_margin": c.rule.keep_margin,
         }
         for c in sorted(rules, key=lambda c: c.rule.id)
     ]

@@ -12,6 +12,11 @@ badge's precomputed signals do not read.
 Effective dates: a rule is live on day `on` when `effective_from <= on` and, if set,
 `on < effective_until` (from inclusive, until exclusive, so consecutive approvals chain
 without overlap or gap).
+
+Keep margins (hysteresis): a rule may give some of its conditions, by id, a margin in the
+condition's own units. A subject that held the badge in the previous snapshot keeps it while
+each such condition passes its threshold relaxed by the margin (`relaxed_rule`); anyone else
+must clear the threshold itself, so a value hovering at the threshold does not flicker.
 """
 
 from __future__ import annotations
@@ -109,6 +114,8 @@ class BadgeRule:
     inherit_to_offers: bool = False
     window: str | None = None
     window_by_volume: VolumeWindow | None = None
+    # (condition id, margin) pairs, sorted by id: a holder keeps the badge within them.
+    keep_margin: tuple[tuple[str, float], ...] = ()
 
 
 class Badge(NamedTuple):
@@ -169,3 +176,19 @@ def override_thresholds(rule: BadgeRule, thresholds: Mapping[str, float]) -> Bad
     if unknown:
         raise ValueError(f"rule {rule.id!r} has no condition {', '.join(unknown)}")
     return dataclasses.replace(rule, when=rebuild(rule.when))
+
+
+def relaxed_threshold(condition: Condition, margin: float) -> float:
+    """The threshold a holder must still meet: `margin` looser in the comparator's direction
+    (threshold - margin for >= and >, threshold + margin for <= and <)."""
+    if condition.comparator in (">=", ">"):
+        return condition.threshold - margin
+    return condition.threshold + margin
+
+
+def relaxed_rule(rule: BadgeRule) -> BadgeRule:
+    """The rule a holder of its badge must still meet: each condition named in `keep_margin`
+    with its threshold relaxed by its margin (the margins themselves dropped)."""
+    conditions = {c.id: c for _, c in iter_conditions(rule.when) if c.id is not None}
+    relaxed = {cid: relaxed_threshold(conditions[cid], m) for cid, m in rule.keep_margin}
+    return dataclasses.replace(override_thresholds(rule, relaxed), keep_margin=())

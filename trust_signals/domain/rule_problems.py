@@ -1,8 +1,8 @@
 """Problems of a rule as configured: every one with its path within the rule.
 
-`rule_problems` checks a badge rule, `group_problems` any condition tree (incentive programs
-allow cohort-relative conditions in theirs), so a configuration loader can say exactly where
-each problem is.
+`rule_problems` checks a badge rule (its keep margins included), `group_problems` any
+condition tree (incentive programs allow cohort-relative conditions in theirs), so a
+configuration loader can say exactly where each problem is.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from trust_signals.domain.badge_rules import (
     Condition,
     Group,
     VolumeWindow,
+    iter_conditions,
     signal_kind,
 )
 from trust_signals.domain.cohorts import DIMENSIONS
@@ -42,6 +43,32 @@ def threshold_problem(reference: str, threshold: float) -> str | None:
     if high is None:
         return None if threshold >= low else f"must be at least {low:g}"
     return None if low <= threshold <= high else f"must be between {low:g} and {high:g}"
+
+
+def margin_problem(reference: str, margin: float) -> str | None:
+    """Why `margin` cannot be a keep margin on `reference`, or None when it can: at least 0
+    and, for a bounded signal, no wider than its range (a rate's margin is at most 1)."""
+    low, high = threshold_range(reference)
+    if margin < 0:
+        return "must be at least 0"
+    if high is not None and margin > high - low:
+        return f"must be at most {high - low:g}, the range of {reference}"
+    return None
+
+
+def _margin_problems(rule: BadgeRule) -> list[tuple[str, str]]:
+    conditions = {c.id: c for _, c in iter_conditions(rule.when) if c.id is not None}
+    problems = []
+    for condition_id, margin in rule.keep_margin:
+        path = f"keep_margin.{condition_id}"
+        found = conditions.get(condition_id)
+        if found is None:
+            problems.append((path, f"the rule has no condition with id {condition_id!r}"))
+            continue
+        problem = margin_problem(found.signal, margin)
+        if problem is not None:
+            problems.append((path, problem))
+    return problems
 
 
 def _cohort_problems(condition: CohortCondition, path: str) -> list[tuple[str, str]]:
@@ -173,4 +200,5 @@ def rule_problems(rule: BadgeRule) -> list[tuple[str, str]]:
     if rule.window_by_volume is not None:
         problems += _volume_problems(rule.window_by_volume, rule.level)
     has_default = rule.window is not None or rule.window_by_volume is not None
-    return problems + group_problems(rule.when, "when", rule.level, has_default, set())
+    problems += group_problems(rule.when, "when", rule.level, has_default, set())
+    return problems + _margin_problems(rule)
