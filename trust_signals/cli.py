@@ -1,4 +1,5 @@
-"""The trust-signals command line: generate, load, snapshots, config, demo, seller-link.
+"""The trust-signals command line: generate, load, snapshots, config, demo, seller-link,
+incentives export.
 
 Over 300 lines on purpose: one click command per operator task, most of it their help text.
 """
@@ -9,6 +10,7 @@ import getpass
 import re
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,7 +21,9 @@ from click.core import ParameterSource
 
 from trust_signals import __version__
 from trust_signals.bootstrap import (
+    BATCH_TIMEOUT_SECONDS,
     build_store,
+    build_trust_signals,
     load_snapshot_dir,
     snapshot_dirs,
     store_opener,
@@ -39,6 +43,7 @@ from trust_signals.service.config_versions import (
     active_config,
     rollback_config,
 )
+from trust_signals.service.incentive_export import EXPORT_FORMATS, export_incentive
 from trust_signals.service.materializer import materialize_active
 from trust_signals.store.base import ServingStore, StoredConfig
 from trust_signals.web.links import MAX_TTL, parse_ttl, seller_page_url
@@ -54,6 +59,7 @@ ID_RULE = re.compile(ID_PATTERN)
 MARKETPLACE_RULE = re.compile(MARKETPLACE_PATTERN)
 SNAPSHOT_FOLDER = click.Path(exists=True, file_okay=False, path_type=Path)
 OUT_FOLDER = click.Path(file_okay=False, path_type=Path)
+OUT_FILE = click.Path(dir_okay=False, path_type=Path)
 
 
 def _store(*, create: bool = False) -> ServingStore:
@@ -481,6 +487,39 @@ def _history_line(entry: StoredConfig) -> str:
 
 def _when(moment: datetime) -> str:
     return f"{moment:%Y-%m-%d %H:%M:%S} UTC"
+
+
+@main.group()
+def incentives() -> None:
+    """Export the sellers qualifying for an incentive program."""
+
+
+@incentives.command("export")
+@click.argument("program")
+@click.option("--marketplace", required=True, help="The marketplace, e.g. US.")
+@click.option(
+    "--out",
+    type=OUT_FILE,
+    required=True,
+    help="The file to write: FILE.csv or FILE.parquet (replaced once complete).",
+)
+def incentives_export(program: str, marketplace: str, out: Path) -> None:
+    """Write the sellers qualifying for PROGRAM (an [[incentives]] id of the active config)
+    in a marketplace today, with the values that qualified them in each snapshot of the
+    streak, the snapshot ids and the config version; one row per seller, in id order."""
+    if out.suffix.lower() not in EXPORT_FORMATS:
+        raise click.UsageError(f"--out must end in {' or '.join(EXPORT_FORMATS)}, not {out.name!r}")
+    # A batch job's store timeout, not the request path's; a command that reads creates none.
+    batch = replace(settings(), store_timeout_seconds=BATCH_TIMEOUT_SECONDS)
+    signals = build_trust_signals(batch, build_store(batch, create=False))
+    sellers = signals.view().market(marketplace).snapshot.seller_count
+    with progress_bar(sellers, f"exporting {program} ({marketplace})") as progress:
+        done = export_incentive(signals, marketplace, program, out, progress=progress)
+    click.echo(
+        f"exported {counted(done.qualified, 'qualifying seller')} of {done.sellers:,} in "
+        f"{marketplace} for {program} (snapshots {', '.join(done.snapshot_ids)}; config "
+        f"{done.config_version}) to {out}"
+    )
 
 
 class LinkLifetime(click.ParamType):

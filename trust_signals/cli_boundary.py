@@ -70,7 +70,8 @@ SETTINGS_HELP: Final = (
     (f"{ENV_PREFIX}ADMIN_TOKEN", "The server's bearer token for /admin/* (default: admin off)."),
     (
         f"{ENV_PREFIX}AUDIT_TOKEN",
-        "The server's read-only bearer token for /v1/explain/* (default: explanations off).",
+        "The server's read-only bearer token for /v1/explain/* and /v1/incentives/* "
+        "(default: audit reads off).",
     ),
     (
         f"{ENV_PREFIX}SELLER_LINK_SECRET",

@@ -119,6 +119,26 @@ class SignalsNotReady(TrustSignalsError):
     that config (or snapshot) is not served until they are."""
 
 
+class CohortBenchmarksMissing(TrustSignalsError):
+    """A retained snapshot without cohort artifacts under the live cohort model (it was
+    loaded under other cohort parameters): a streak over it cannot rank its sellers."""
+
+    def __init__(self, snapshot_id: str, model_version: str) -> None:
+        super().__init__(
+            f"snapshot {snapshot_id!r} has no cohort benchmarks under cohort model "
+            f"{model_version}: it was loaded under other cohort parameters; load it again "
+            "(`trust-signals load --force DIR`) or wait until newer snapshots replace it"
+        )
+        self.snapshot_id = snapshot_id
+        self.model_version = model_version
+
+
+class ExportRefused(TrustSignalsError):
+    """An incentive export that could only be empty or wrong: the program is not live (a
+    list of payees legal has not approved), its streak is longer than the snapshots
+    retained, or the file is of no known format."""
+
+
 class TooManyIds(TrustSignalsError):
     """A batch larger than the configured limit of its call."""
 

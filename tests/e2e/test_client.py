@@ -16,6 +16,7 @@ import requests
 
 import trust_signals
 from tests.arrow_tables import matrix, table_metadata
+from tests.conftest import AUDIT_TOKEN
 from tests.e2e.server import API_CONFIG, free_port, running_service
 from trust_signals.client import (
     Badge,
@@ -26,6 +27,7 @@ from trust_signals.client import (
     Cohort,
     CohortPlace,
     FeaturesResult,
+    IncentiveQualification,
     MalformedResponse,
     MoreGood,
     NotFound,
@@ -334,6 +336,32 @@ def test_benchmark_programs_and_status(real: TrustSignalsClient, config_version:
     assert (status.pid, status.snapshots) == (None, ())  # details need a token
 
 
+def test_incentive_read_with_the_audit_token(service: str, config_version: str) -> None:
+    with TrustSignalsClient(service, timeout=REAL_TIMEOUT, api_key=AUDIT_TOKEN) as client:
+        found = client.incentive("US", "recent", "S-BIG")
+
+    # One snapshot is loaded: a streak of two cannot be told yet.
+    assert (found.snapshot_id, found.config_version, found.program_id, found.streak) == (
+        "US-2026-11-27",
+        config_version,
+        "recent",
+        2,
+    )
+    assert (found.qualified, found.reasons[0], found.degraded) == (
+        False,
+        "a streak of 2 needs 2 snapshots; 1 retained",
+        False,
+    )
+    assert [c.condition_id for c in found.snapshots[0].conditions] == ["fq_rank", "orders"]
+
+
+def test_incentive_read_without_the_audit_token_is_rejected(real: TrustSignalsClient) -> None:
+    with pytest.raises(RequestRejected) as rejected:
+        real.incentive("US", "recent", "S-BIG")
+
+    assert (rejected.value.status, rejected.value.code) == (401, "unauthorized")
+
+
 def test_without_established_stores_the_comparison_says_so(real: TrustSignalsClient) -> None:
     # The API test config places no store: US and DE are both emerging.
     bench = real.benchmark("US", "S-BIG", ["category"], compare="established")
@@ -538,6 +566,16 @@ def test_seller_facing_calls_fail_open_empty(stub: Any) -> None:
     )
     assert programs == Programs({}, None, "marketplace", "90d", (), degraded=True)
     assert status == Status(None, None, {}, (), None, degraded=True)
+
+
+def test_an_incentive_read_fails_open_as_unknown_never_as_a_no(stub: Any) -> None:
+    server = stub(TROUBLE["503"])
+    with stub_client(server.base_url) as client:
+        found = client.incentive("US", "steady", "S-1")
+
+    assert found == IncentiveQualification(
+        None, None, "US", "steady", None, "S-1", None, (), None, None, (), degraded=True
+    )
 
 
 def test_features_fail_open_with_the_defaults_learned_from_a_good_answer(

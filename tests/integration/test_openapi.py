@@ -63,7 +63,7 @@ def test_document_lists_every_route_of_the_app(bare_app: Flask, document: dict[s
         if method not in ("HEAD", "OPTIONS")
     }
     assert {(path, method) for path, method, _ in operations(document)} == routes
-    assert len(routes) == 17
+    assert len(routes) == 18
 
 
 def test_a_route_without_a_description_fails_the_document(bare_app: Flask) -> None:
@@ -126,6 +126,15 @@ def test_tokens_are_documented_as_bearer_security_schemes(document: dict[str, An
     assert reload["security"] == [{"admin": []}]
     assert status["security"] == [{}, {"audit": []}, {"admin": []}]
     assert explain["responses"]["401"]["headers"]["WWW-Authenticate"]["required"] is True
+
+
+def test_the_incentive_read_is_documented_behind_the_audit_token(document: dict[str, Any]) -> None:
+    read = document["paths"]["/v1/incentives/{program_id}/sellers/{seller_id}"]["get"]
+
+    assert read["security"] == [{"audit": []}, {"admin": []}]
+    assert sorted(read["responses"]) == ["200", "400", "401", "404", "409", "503"]
+    body = read["responses"]["200"]["content"]["application/json"]["schema"]
+    assert body == {"$ref": "#/components/schemas/IncentiveResponse"}
 
 
 def test_not_ready_is_documented(document: dict[str, Any]) -> None:

@@ -79,6 +79,11 @@ def condition(rule: int, index: int) -> Callable[[dict[str, Any]], dict[str, Any
     return lambda d: d["badges"][rule]["when"]["all"][index]
 
 
+def incentive(index: int) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """The default config's incentive program's condition `index` (0: the FQ percentile)."""
+    return lambda d: d["incentives"][0]["when"]["all"][index]
+
+
 def resource(index: int) -> Callable[[dict[str, Any]], dict[str, Any]]:
     return lambda d: d["coaching"]["resources"][index]
 
@@ -359,6 +364,45 @@ INVALID: list[tuple[str, Callable[[dict[str, Any]], object], str]] = [
     ("badges-not-a-list", lambda d: d.update(badges={}), "badges: Not a valid list."),
     ("stat-window-repeated", lambda d: d["profile_stats"][0].update(windows=["90d", "90d"]),
      "profile_stats[0].windows: must not repeat a window"),
+    ("incentive-unknown-signal", lambda d: incentive(2)(d).update(signal="seller.nope"),
+     "incentives[0].when.all[2].signal: unknown signal 'seller.nope'"),
+    ("incentive-streak-over-retained", lambda d: d["incentives"][0].update(streak=4),
+     "incentives[0].streak: must be at most retained_snapshots (3): older snapshots are not "
+     "kept"),
+    ("incentive-streak-zero", lambda d: d["incentives"][0].update(streak=0),
+     "incentives[0].streak: Must be greater than or equal to 1."),
+    ("incentive-missing-approval-reference",
+     _delete(lambda d: d["incentives"][0], "approval_reference"),
+     "incentives[0].approval_reference: Missing data for required field."),
+    ("incentive-missing-streak", _delete(lambda d: d["incentives"][0], "streak"),
+     "incentives[0].streak: Missing data for required field."),
+    ("incentive-offer-signal",
+     lambda d: incentive(2)(d).update(signal="offer.orders"),
+     "incentives[0].when.all[2].signal: a seller-level rule can only use seller signals"),
+    ("incentive-percentile-without-cohort", lambda d: incentive(0)(d).pop("cohort"),
+     "incentives[0].when.all[0].cohort: required: the dimensions to rank in ([] for the whole "
+     "marketplace)"),
+    ("incentive-cohort-on-a-count", lambda d: incentive(2)(d).update(cohort=["category"]),
+     "incentives[0].when.all[2].cohort: only seller.fq_percentile, seller.csq_percentile take "
+     "a cohort"),
+    ("incentive-unknown-cohort-dimension",
+     lambda d: incentive(0)(d).update(cohort=["tenure_band"]),
+     "incentives[0].when.all[0].cohort[0]: must be one of tenure, location, category, channel"),
+    ("incentive-percentile-window", lambda d: incentive(0)(d).update(window="30d"),
+     "incentives[0].when.all[0].window: signal 'seller.fq_percentile' has no window"),
+    ("incentive-percentile-above-100", lambda d: incentive(0)(d).update(threshold=120),
+     "incentives[0].when.all[0].threshold: must be between 0 and 100"),
+    ("incentive-percentile-bound", lambda d: incentive(0)(d).update(bound="lower"),
+     "incentives[0].when.all[0].bound: a percentile has no bounds: must be point"),
+    ("incentive-condition-without-id", lambda d: incentive(3)(d).pop("id"),
+     "incentives[0].when.all[3].id: required: it names the condition's export column"),
+    ("incentive-duplicate-id", lambda d: d["incentives"].append(copy.deepcopy(d["incentives"][0])),
+     "incentives[1].id: duplicate id 'fq_leaders'"),
+    ("incentive-unknown-key", lambda d: d["incentives"][0].update(surfaces=["spp"]),
+     "incentives[0].surfaces: Unknown field."),
+    ("percentile-in-a-badge",
+     lambda d: condition(0, 0)(d).update(signal="seller.fq_percentile", cohort=["category"]),
+     "badges[0].when.all[0].signal: a cohort-relative signal is for incentive programs only"),
     ("resource-without-target", _delete(resource(0), "defect"),
      "coaching.resources[0]: give exactly one of defect, criterion"),
     ("resource-with-both", lambda d: resource(0)(d).update(criterion="seller.damaged_rate"),
@@ -370,6 +414,9 @@ INVALID: list[tuple[str, Callable[[dict[str, Any]], object], str]] = [
      "cs_negative_feedback"),
     ("resource-unknown-criterion", lambda d: resource(8)(d).update(criterion="seller.speed"),
      "coaching.resources[8].criterion: unknown signal 'seller.speed'"),
+    ("resource-percentile-criterion",
+     lambda d: resource(8)(d).update(criterion="seller.fq_percentile"),
+     "coaching.resources[8].criterion: unknown signal 'seller.fq_percentile'"),
     ("resource-offer-criterion", lambda d: resource(8)(d).update(criterion="offer.orders"),
      "coaching.resources[8].criterion: must be a seller signal: coaching covers the seller's "
      "badges"),
@@ -673,7 +720,31 @@ def test_every_invalid_setting_is_reported_at_once() -> None:
     ]
 
 
+def test_default_incentive_program_is_compiled_with_the_percentiles_it_reads() -> None:
+    program = load_config(default_config_path()).incentives["fq_leaders"]
+
+    assert (
+        program.program.streak,
+        program.program.approval_reference,
+        [c.condition.id for c in program.conditions],
+        program.needs,
+    ) == (
+        3,
+        "LEGAL-2026-0301-FQL",
+        ["fq_percentile", "csq_percentile", "orders", "order_defect_rate", "third_party"],
+        (("fq_index", ("tenure", "category")), ("csq_index", ("category",))),
+    )
+
+
+def test_a_config_without_incentives_has_none() -> None:
+    config = parse_config(edited(lambda d: d.pop("incentives")), "no-incentives")
+
+    assert config.incentives == {}
+
+
 SERVE_TIME_CHANGES = [
+    ("streak = 3", "streak = 2"),
+    ("threshold = 80", "threshold = 70"),
     ("enabled = true", "enabled = false"),
     ('copy_key = "coaching.resource.packaging_guide"', 'copy_key = "coaching.resource.box"'),
     ("priority = 100", "priority = 7"),

@@ -19,7 +19,7 @@ from tests.domain_builders import (
     signal_params,
     subject,
 )
-from trust_signals.domain.badge_rules import margin_problem, relaxed_rule, relaxed_threshold
+from trust_signals.domain.badge_rules import relaxed_rule, relaxed_threshold
 from trust_signals.domain.badges import (
     BadgeRule,
     CompiledRule,
@@ -35,6 +35,7 @@ from trust_signals.domain.badges import (
     rule_met,
     rule_problems,
 )
+from trust_signals.domain.rule_problems import margin_problem
 from trust_signals.domain.signals import Subject
 
 PARAMS = signal_params()

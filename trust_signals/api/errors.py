@@ -13,6 +13,7 @@ from werkzeug.exceptions import HTTPException
 
 from trust_signals.errors import (
     ActivationRefused,
+    CohortBenchmarksMissing,
     ConfigRefused,
     InvalidTargets,
     NoActiveSnapshot,
@@ -121,6 +122,10 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(ActivationRefused)
     def activation_refused(error: ActivationRefused) -> Response:
         return problem(409, "activation_refused", "Activation refused", str(error))
+
+    @app.errorhandler(CohortBenchmarksMissing)
+    def benchmarks_missing(error: CohortBenchmarksMissing) -> Response:
+        return problem(409, "cohort_benchmarks_missing", "Cohort benchmarks missing", str(error))
 
     @app.errorhandler(ConfigRefused)
     def config_refused(error: ConfigRefused) -> Response:

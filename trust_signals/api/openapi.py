@@ -30,9 +30,9 @@ _ATTRIBUTE: Final = "openapi_operation"
 _PROBLEMS: Final = {
     400: "Invalid request: `detail` and `errors` name each bad field",
     401: "No valid bearer token",
-    404: "Unknown marketplace, seller, offer or snapshot; or the feature is off",
+    404: "Unknown marketplace, seller, offer, snapshot or incentive; or the feature is off",
     406: "The Accept header names none of the media types the answer comes in",
-    409: "Activation refused by the shrink guard",
+    409: "Activation refused by the shrink guard; a streak snapshot without cohort benchmarks",
     413: "Request body over 256 KiB",
     422: "Configuration refused; the old one keeps serving",
     503: "The store does not answer or nothing is served yet; retry shortly",

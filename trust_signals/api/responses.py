@@ -341,6 +341,46 @@ class ExplanationResponseSchema(VersionedSchema):
     rules = fields.List(fields.Nested(RuleExplanationSchema), required=True)
 
 
+class IncentiveConditionSchema(Schema):
+    path = fields.String(required=True)
+    condition_id = fields.String(required=True, allow_none=True)
+    signal = fields.String(required=True)
+    window = fields.String(required=True, allow_none=True)
+    cohort = fields.String(
+        required=True, allow_none=True, metadata={"description": "a percentile's cohort key"}
+    )
+    bound = fields.String(required=True)
+    comparator = fields.String(required=True)
+    threshold = fields.Float(required=True)
+    value = _optional_number()
+    sample = fields.Integer(
+        required=True, allow_none=True, metadata={"description": "null for a percentile"}
+    )
+    passed = fields.Boolean(required=True)
+    reason = fields.String(required=True)
+
+
+class IncentiveSnapshotSchema(Schema):
+    snapshot_id = fields.String(required=True)
+    as_of = fields.Date(required=True)
+    found = fields.Boolean(required=True, metadata={"description": "the seller is in it"})
+    conditions = fields.List(fields.Nested(IncentiveConditionSchema), required=True)
+    met = fields.Boolean(required=True)
+
+
+class IncentiveResponseSchema(VersionedSchema):
+    """`snapshots`: the streak's, newest (the active one) first."""
+
+    program_id = fields.String(required=True)
+    approval_reference = fields.String(required=True)
+    seller_id = fields.String(required=True)
+    streak = fields.Integer(required=True)
+    snapshots = fields.List(fields.Nested(IncentiveSnapshotSchema), required=True)
+    withheld_reason = fields.String(required=True, allow_none=True)
+    qualified = fields.Boolean(required=True)
+    reasons = fields.List(fields.String(), required=True)
+
+
 class SnapshotInfoSchema(Schema):
     snapshot_id = fields.String(required=True)
     marketplace = fields.String(required=True)

@@ -39,6 +39,7 @@ from trust_signals.client.results import (
     Benchmark,
     Coaching,
     FeaturesResult,
+    IncentiveQualification,
     OfferResult,
     Programs,
     SellerProfile,
@@ -48,6 +49,7 @@ from trust_signals.client.results import (
     parse_benchmark,
     parse_coaching,
     parse_features,
+    parse_incentive,
     parse_offer,
     parse_profile,
     parse_programs,
@@ -357,6 +359,31 @@ class TrustSignalsClient:
         return self._guarded(
             lambda: self._call("GET", "/v1/programs", parse_programs, params=params),
             lambda: Programs({}, None, group_by, window, (), degraded=True),
+        )
+
+    def incentive(
+        self, marketplace: str, program_id: str, seller_id: str
+    ) -> IncentiveQualification:
+        """Whether the seller qualifies for the incentive program, every condition in every
+        snapshot of its streak: an audit read, so `api_key` must be the audit (or admin)
+        token. Degraded, `qualified` is None: unknown, never a no."""
+        path = f"/v1/incentives/{quote(program_id, safe='')}/sellers/{quote(seller_id, safe='')}"
+        return self._guarded(
+            lambda: self._call("GET", path, parse_incentive, params={"marketplace": marketplace}),
+            lambda: IncentiveQualification(
+                None,
+                None,
+                marketplace,
+                program_id,
+                None,
+                seller_id,
+                None,
+                (),
+                None,
+                None,
+                (),
+                degraded=True,
+            ),
         )
 
     def status(self) -> Status:

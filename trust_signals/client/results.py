@@ -446,6 +446,61 @@ class Status:
     degraded: bool = field(metadata=GIVEN)
 
 
+@dataclass(frozen=True, slots=True)
+class IncentiveCondition:
+    """One condition of an incentive program as evaluated in one snapshot.
+
+    `cohort` is the cohort key a percentile ranked in (None for other signals); `sample` is
+    None for a percentile, whose cohort has at least the configured minimum size.
+    """
+
+    path: str
+    condition_id: str | None
+    signal: str
+    window: str | None
+    cohort: str | None
+    bound: str
+    comparator: str
+    threshold: float
+    value: float | None
+    sample: int | None
+    passed: bool
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class IncentiveSnapshot:
+    """A program's conditions in one snapshot of the streak; `found`: the seller is in it."""
+
+    snapshot_id: str
+    as_of: date
+    found: bool
+    conditions: tuple[IncentiveCondition, ...]
+    met: bool
+
+
+@dataclass(frozen=True, slots=True)
+class IncentiveQualification:
+    """Whether a seller qualifies for an incentive program, and why (an audit read).
+
+    `snapshots`: the streak's, newest (the active one) first. Degraded, `qualified` is None:
+    the service did not say, which is not a no.
+    """
+
+    snapshot_id: str | None = field(metadata=_ANSWERED)
+    config_version: str | None = field(metadata=_ANSWERED)
+    marketplace: str
+    program_id: str
+    approval_reference: str | None = field(metadata=_ANSWERED)
+    seller_id: str
+    streak: int | None = field(metadata=_ANSWERED)
+    snapshots: tuple[IncentiveSnapshot, ...]
+    withheld_reason: str | None
+    qualified: bool | None = field(metadata=_ANSWERED)
+    reasons: tuple[str, ...]
+    degraded: bool = field(metadata=GIVEN)
+
+
 # -- the bodies' parts that are not a result's fields as they are ---------------------------
 
 
@@ -483,6 +538,7 @@ _COACHING: Final = object_reader(Coaching)
 _WHAT_IF: Final = object_reader(WhatIf)
 _PROGRAMS: Final = object_reader(Programs)
 _STATUS: Final = object_reader(Status)
+_INCENTIVE: Final = object_reader(IncentiveQualification)
 
 
 def parse_badges(body: Any, ids: list[str]) -> BadgesResult:
@@ -542,3 +598,8 @@ def parse_programs(body: Any) -> Programs:
 def parse_status(body: Any) -> Status:
     """GET /v1/status."""
     return _STATUS(body, degraded=False)
+
+
+def parse_incentive(body: Any) -> IncentiveQualification:
+    """GET /v1/incentives/<program>/sellers/<id>."""
+    return _INCENTIVE(body, degraded=False)

@@ -7,11 +7,9 @@
 from trust_signals.config.legal import (
     MarketplaceConfig,
     TrustConfig,
-    config_version,
     load_config,
     parse_config,
     read_config_text,
-    signals_version,
 )
 from trust_signals.config.settings import (
     DEFAULT_STORE,
@@ -20,6 +18,7 @@ from trust_signals.config.settings import (
     default_config_path,
     load_settings,
 )
+from trust_signals.config.versions import config_version, signals_version
 
 __all__ = [
     "DEFAULT_STORE",

@@ -12,8 +12,6 @@ approves it, so an unknown marketplace gets stats and features but no badge.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -25,6 +23,7 @@ from marshmallow import ValidationError
 
 from trust_signals.config.problems import ending_problems, error_paths
 from trust_signals.config.schema import ConfigSchema
+from trust_signals.config.versions import config_version, signals_version
 from trust_signals.domain.badges import (
     BadgeRule,
     CompiledRule,
@@ -34,6 +33,11 @@ from trust_signals.domain.badges import (
 )
 from trust_signals.domain.coaching_offers import Resource
 from trust_signals.domain.cohorts import CohortSpec, canonical_dimensions
+from trust_signals.domain.incentive_programs import (
+    CompiledProgram,
+    IncentiveProgram,
+    compile_program,
+)
 from trust_signals.domain.profile_stats import StatDefinition
 from trust_signals.domain.ranking_features import FeatureSchema, feature_schema
 from trust_signals.domain.signals import SignalParams
@@ -120,6 +124,9 @@ class TrustConfig:
     marketplaces: Mapping[str, MarketplaceConfig]  # those with a [marketplaces.XX] table
     known_marketplaces: frozenset[str]
     text: str  # the TOML it was read from: what worker processes parse again
+    # Incentive programs by id: evaluated when asked (audit, export), never precomputed, so
+    # they are in no signals_version.
+    incentives: Mapping[str, CompiledProgram]
 
     def for_marketplace(self, marketplace: str) -> MarketplaceConfig:
         """The marketplace's effective configuration; the base one when it has no table."""
@@ -135,74 +142,26 @@ class TrustConfig:
             "known_marketplaces": sorted(self.known_marketplaces),
             "base": self.base.describe(),
             "marketplaces": {m: c.describe() for m, c in sorted(self.marketplaces.items())},
+            "incentives": [_describe_program(p.program) for p in self.incentives.values()],
         }
 
 
-def signals_version(
-    params: SignalParams,
-    cohort_spec: CohortSpec,
-    rules: Sequence[CompiledRule],
-    stats: Sequence[StatDefinition],
-    schema: FeatureSchema,
-) -> str:
-    """A short hash of everything precomputed signals depend on, and of nothing else.
-
-    In: the signal parameters, the cohorts (priors), each rule's conditions with this
-    marketplace's thresholds (level, windows, window by volume, inheritance, keep margins:
-    they decide who keeps a badge, so they are computed with it), the profile
-    stats and the ranking schema. Out, applied at read time: the kill switch, approvals,
-    effective dates, surfaces, priorities, caps, copy keys and batch limits. A config change
-    that keeps this hash serves at once; one that changes it is precomputed first.
-    """
-    evaluated = [
-        {
-            "id": c.rule.id,
-            "level": c.rule.level,
-            "inherit_to_offers": c.rule.inherit_to_offers,
-            "window": c.rule.window,
-            "window_by_volume": c.rule.window_by_volume,
-            "when": c.rule.when,
-            "keep_margin": c.rule.keep_margin,
-        }
-        for c in sorted(rules, key=lambda c: c.rule.id)
-    ]
-    canonical = json.dumps(
-        {
-            "params": [params.z, params.weights, params.pseudo_orders],
-            "cohorts": dataclasses.asdict(cohort_spec),
-            "rules": evaluated,
-            "stats": [
-                [s.id, s.signal, s.windows, s.min_sample, s.format, s.higher_is_better]
-                for s in stats
-            ],
-            "features": schema.version,
-        },
-        sort_keys=True,
-        separators=(",", ":"),
-        default=_plain,
-    )
-    return hashlib.sha256(canonical.encode()).hexdigest()[:12]
-
-
-def _plain(value: Any) -> Any:
-    """JSON for the frozen values of a config: dataclasses, mappings, sets."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return dataclasses.asdict(value)
-    if isinstance(value, Mapping):
-        return dict(value)
-    if isinstance(value, frozenset | set):
-        return sorted(value)
-    raise TypeError(f"no canonical form for {type(value).__name__}")
-
-
-def config_version(parsed: Mapping[str, Any]) -> str:
-    """A short hash of the parsed content: same values, same version, whatever the layout.
-
-    `[end]` is left out: it only repeats config_name to mark the file complete.
-    """
-    values = {key: value for key, value in parsed.items() if key != "end"}
-    canonical = json.dumps(values, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()[:12]
+def _describe_program(program: IncentiveProgram) -> dict[str, Any]:
+    return {
+        "id": program.id,
+        "enabled": program.enabled,
+        "marketplaces": sorted(program.marketplaces),
+        "effective_from": program.effective_from.isoformat(),
+        "effective_until": program.effective_until and program.effective_until.isoformat(),
+        "approval_reference": program.approval_reference,
+        "copy_key": program.copy_key,
+        "streak": program.streak,
+        "window": program.window,
+        "conditions": [
+            {"path": path, **dataclasses.asdict(condition)}
+            for path, condition in iter_conditions(program.when)
+        ],
+    }
 
 
 def _effective_rules(
@@ -272,6 +231,7 @@ def _build(data: Mapping[str, Any], version: str, source: str, text: str) -> Tru
         marketplaces=MappingProxyType({m: effective(m, o) for m, o in overrides.items()}),
         known_marketplaces=frozenset(overrides) | approved,
         text=text,
+        incentives=MappingProxyType({p.id: compile_program(p) for p in data["incentives"]}),
     )
 
 

@@ -85,6 +85,21 @@ def _override_problems(
                 yield here, problem
 
 
+def _streak_problems(raw: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+    """A streak longer than the snapshots kept could never be told (an invalid
+    retained_snapshots is reported on its own)."""
+    retained = raw.get("retained_snapshots")
+    if not isinstance(retained, int) or isinstance(retained, bool) or retained < 1:
+        return
+    for index, program in _entries(raw, "incentives"):
+        streak = program.get("streak")
+        if isinstance(streak, int) and not isinstance(streak, bool) and streak > retained:
+            yield (
+                f"incentives[{index}].streak",
+                f"must be at most retained_snapshots ({retained}): older snapshots are not kept",
+            )
+
+
 def _repeated_resources(raw: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
     """A coaching resource given twice for the same defect or criterion."""
     coaching = raw.get("coaching")
@@ -104,11 +119,14 @@ def _repeated_resources(raw: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
 
 
 def reference_problems(raw: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """Problems across entries: duplicate ids and names, overrides naming what is not there."""
+    """Problems across entries: duplicate ids and names, overrides naming what is not there,
+    incentive streaks longer than the snapshots retained, coaching resources given twice."""
     problems = [
         *_duplicates(raw, "badges", "id"),
+        *_duplicates(raw, "incentives", "id"),
         *_duplicates(raw, "profile_stats", "id"),
         *_duplicates(raw, "ranking_features", "name"),
+        *_streak_problems(raw),
         *_repeated_resources(raw),
     ]
     badges = {b["id"]: b for _, b in _entries(raw, "badges") if isinstance(b.get("id"), str)}

@@ -24,6 +24,7 @@ from marshmallow import (
 
 from trust_signals.config.fields import Bool, Int, Table, TomlDate, number, one_of, real
 from trust_signals.config.problems import CUT_SHORT, reference_problems
+from trust_signals.domain.badge_rules import COHORT_SIGNALS, CohortCondition
 from trust_signals.domain.badges import (
     BOUNDS,
     COMPARATORS,
@@ -38,6 +39,7 @@ from trust_signals.domain.badges import (
 )
 from trust_signals.domain.coaching_offers import Resource
 from trust_signals.domain.cohorts import DEFECT_TYPES, DIMENSIONS
+from trust_signals.domain.incentive_programs import IncentiveProgram, program_problems
 from trust_signals.domain.indices import SELLER_DEFECTS
 from trust_signals.domain.profile_stats import StatDefinition
 from trust_signals.domain.ranking_features import TRANSFORMS, FeatureDefinition
@@ -52,7 +54,7 @@ _ID_ERROR: Final = "must be 1-64 characters of a-z 0-9 _, starting with a letter
 
 
 def _known_signal(reference: str) -> None:
-    if reference not in signal_catalogue():
+    if reference not in signal_catalogue() and reference not in COHORT_SIGNALS:
         raise ValidationError(f"unknown signal {reference!r}")
 
 
@@ -73,11 +75,13 @@ class _ConditionNode(fields.Field):
 
 
 class ConditionSchema(_Strict):
-    """One condition: signal, window, bound, comparator, threshold, min_sample, id."""
+    """One condition: signal, window, bound, comparator, threshold, min_sample, id; and the
+    cohort of a cohort-relative signal (incentive programs only)."""
 
     id = fields.String(validate=validate.Regexp(ID_PATTERN, error=_ID_ERROR))
     signal = fields.String(required=True, validate=_known_signal)
     window = fields.String(validate=one_of(WINDOWS))
+    cohort = fields.List(fields.String(validate=one_of(DIMENSIONS)))
     bound = fields.String(required=True, validate=one_of(BOUNDS))
     comparator = fields.String(required=True, validate=one_of(COMPARATORS))
     threshold = real(required=True)
@@ -85,16 +89,22 @@ class ConditionSchema(_Strict):
 
     @validates_schema
     def _check_signal(self, data: dict[str, Any], **kwargs: Any) -> None:
-        windowed = signal_catalogue()[data["signal"]]
-        if not windowed and "window" in data:
-            raise ValidationError(f"signal {data['signal']!r} has no window", "window")
-        problem = threshold_problem(data["signal"], data["threshold"])
+        signal = data["signal"]
+        if signal in COHORT_SIGNALS and "cohort" not in data:
+            raise ValidationError(
+                "required: the dimensions to rank in ([] for the whole marketplace)", "cohort"
+            )
+        if signal not in COHORT_SIGNALS and "cohort" in data:
+            raise ValidationError(f"only {', '.join(COHORT_SIGNALS)} take a cohort", "cohort")
+        if not signal_catalogue().get(signal, False) and "window" in data:
+            raise ValidationError(f"signal {signal!r} has no window", "window")
+        problem = threshold_problem(signal, data["threshold"])
         if problem is not None:
             raise ValidationError(problem, "threshold")
 
     @post_load
     def _make(self, data: dict[str, Any], **kwargs: Any) -> Condition:
-        return Condition(
+        shape = (
             data["signal"],
             data["bound"],
             data["comparator"],
@@ -103,6 +113,9 @@ class ConditionSchema(_Strict):
             data.get("min_sample", 0),
             data.get("id"),
         )
+        if "cohort" in data:
+            return CohortCondition(*shape, cohort=tuple(data["cohort"]))
+        return Condition(*shape)
 
 
 class GroupSchema(_Strict):
@@ -195,6 +208,46 @@ def _badge_rule(data: dict[str, Any]) -> BadgeRule:
     )
 
 
+class IncentiveSchema(_Strict):
+    """One `[[incentives]]` program: approved like a badge, qualified over a streak."""
+
+    id = fields.String(required=True, validate=validate.Regexp(ID_PATTERN, error=_ID_ERROR))
+    copy_key = fields.String(required=True, validate=validate.Length(min=1))
+    approval_reference = fields.String(required=True, validate=validate.Length(min=1))
+    marketplaces = fields.List(
+        fields.String(validate=validate.Regexp(MARKETPLACE_PATTERN, error="must be like US")),
+        required=True,
+        validate=validate.Length(min=1),
+    )
+    effective_from = TomlDate(required=True)
+    effective_until = TomlDate()
+    enabled = Bool(required=True)
+    streak = Int(required=True, validate=validate.Range(min=1))
+    window = fields.String(validate=one_of(WINDOWS))
+    when = fields.Nested(GroupSchema, required=True)
+
+    @validates_schema
+    def _check_program(self, data: dict[str, Any], **kwargs: Any) -> None:
+        problems: dict[str, list[str]] = {}
+        for path, message in program_problems(IncentiveProgram(**_program_fields(data))):
+            problems.setdefault(path, []).append(message)
+        if problems:
+            raise ValidationError(problems)
+
+    @post_load
+    def _make(self, data: dict[str, Any], **kwargs: Any) -> IncentiveProgram:
+        return IncentiveProgram(**_program_fields(data))
+
+
+def _program_fields(data: dict[str, Any]) -> dict[str, Any]:
+    return {
+        **data,
+        "marketplaces": frozenset(data["marketplaces"]),
+        "effective_until": data.get("effective_until"),
+        "window": data.get("window"),
+    }
+
+
 class StatSchema(_Strict):
     """One `[[profile_stats]]` entry: a seller signal shown on the seller profile page."""
 
@@ -271,7 +324,9 @@ class RankingFeatureSchema(_Strict):
 
 
 def _seller_signal(reference: str) -> None:
-    _known_signal(reference)
+    # Not a cohort-relative signal: badges, which coaching covers, cannot use one.
+    if reference not in signal_catalogue():
+        raise ValidationError(f"unknown signal {reference!r}")
     if not reference.startswith("seller."):
         raise ValidationError("must be a seller signal: coaching covers the seller's badges")
 
@@ -382,6 +437,7 @@ class ConfigSchema(_Strict):
     dsi_weights = fields.Nested(DsiWeightsSchema, required=True)
     surfaces = fields.Nested(SurfacesSchema, required=True)
     badges = fields.List(fields.Nested(BadgeSchema), required=True)
+    incentives = fields.List(fields.Nested(IncentiveSchema), load_default=list)
     profile_stats = fields.List(fields.Nested(StatSchema), required=True)
     ranking_features = fields.List(fields.Nested(RankingFeatureSchema), required=True)
     coaching = fields.Nested(CoachingSchema, load_default=dict)

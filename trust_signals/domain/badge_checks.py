@@ -25,10 +25,10 @@ from trust_signals.domain.badge_rules import (
     Condition,
     Group,
     relaxed_rule,
-    rule_problems,
     signal_kind,
 )
 from trust_signals.domain.confidence import LOWER, UPPER, wilson_bound
+from trust_signals.domain.rule_problems import rule_problems
 from trust_signals.domain.signal_bounds import compile_bound
 from trust_signals.domain.signals import (
     OFFER_RATES,

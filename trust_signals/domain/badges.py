@@ -38,11 +38,9 @@ from trust_signals.domain.badge_rules import (
     iter_conditions,
     override_thresholds,
     relaxed_threshold,
-    rule_problems,
     signal_kind,
-    threshold_problem,
-    threshold_range,
 )
+from trust_signals.domain.rule_problems import rule_problems, threshold_problem, threshold_range
 from trust_signals.domain.signals import SignalParams, Subject
 
 __all__ = [

@@ -13,6 +13,7 @@ from trust_signals.domain.snapshots import WINDOWS, SellerSnapshot
 
 DIMENSIONS: Final = ("tenure", "location", "category", "channel")
 SKETCH_POINTS: Final = 101  # quantiles at every whole percentile, 0..100
+BENCHMARK_WINDOW: Final = "90d"  # the window cohort benchmarks (and percentiles) are over
 
 
 @dataclass(frozen=True, slots=True)

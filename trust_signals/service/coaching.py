@@ -21,11 +21,10 @@ from trust_signals.domain.coaching_offers import (
     criterion_resources,
     offer_summaries,
 )
-from trust_signals.domain.cohorts import CohortBenchmark
+from trust_signals.domain.cohorts import BENCHMARK_WINDOW, CohortBenchmark
 from trust_signals.domain.what_if import Target, WhatIf, project, target_problems
 from trust_signals.errors import InvalidTargets
 from trust_signals.service.answers import Envelope
-from trust_signals.service.cohort_artifacts import BENCHMARK_WINDOW
 from trust_signals.service.reads import TrustSignals
 from trust_signals.service.reports import seller_cohort, seller_opportunities
 from trust_signals.service.signal_reads import envelope

@@ -13,6 +13,7 @@ import orjson
 
 from trust_signals.domain.cohorts import (
     BENCHMARK_METRICS,
+    BENCHMARK_WINDOW,
     DEFECT_TYPES,
     DIMENSIONS,
     BenchmarkRow,
@@ -29,7 +30,6 @@ from trust_signals.domain.signals import SignalParams, Subject, compile_signal
 from trust_signals.domain.snapshots import WINDOWS, SellerSnapshot
 from trust_signals.store.codec import BODY_FORMAT, BODY_FORMAT_ARTIFACT
 
-BENCHMARK_WINDOW: Final = "90d"
 PROGRAM_GROUPINGS: Final = ("fulfillment_channel", "cs_provider", "first_party", "marketplace")
 # Bumped when the same config and snapshot would give other artifacts (as when empty
 # cohorts' priors became the marketplace's): a snapshot's stored ones are then recomputed.

@@ -36,6 +36,7 @@ from trust_signals.service.answers import (
     Readiness,
 )
 from trust_signals.service.cache import SignalCache
+from trust_signals.service.incentives import IncentiveAnswer, IncentiveReads
 from trust_signals.service.signal_reads import PrecomputedReads, envelope
 from trust_signals.service.view import (
     ABSENT,
@@ -81,6 +82,7 @@ class TrustSignals:
         self._cache = cache
         self._views = ViewKeeper(store, read_config)
         self._precomputed = PrecomputedReads(store, self._ask_store, cache, self.today)
+        self._incentives = IncentiveReads(store, self._ask_store, self.today)
 
     # -- the request kinds: one call each, a whole answer ------------------------------------
 
@@ -114,6 +116,17 @@ class TrustSignals:
         market = view.market(marketplace)
         rules = self.explain(view, market, kind, entity_id)
         return ExplainAnswer(envelope(view, market), kind, entity_id, tuple(rules))
+
+    def incentive(self, marketplace: str, program_id: str, seller_id: str) -> IncentiveAnswer:
+        """Whether a seller qualifies for an incentive program, every condition in every
+        snapshot of its streak (audit)."""
+        view = self.view()
+        return self._incentives.answer(view, view.market(marketplace), program_id, seller_id)
+
+    @property
+    def incentives(self) -> IncentiveReads:
+        """Incentive programs over the streak of snapshots (the export walks them)."""
+        return self._incentives
 
     @property
     def precomputed(self) -> PrecomputedReads:

@@ -17,7 +17,7 @@ from typing import Any, Final
 import orjson
 
 from trust_signals.domain.badges import is_live
-from trust_signals.domain.cohorts import seller_dimensions, seller_prior
+from trust_signals.domain.cohorts import BENCHMARK_WINDOW, seller_dimensions, seller_prior
 from trust_signals.domain.count_changes import defect_count, defect_opportunities
 from trust_signals.domain.signals import SignalParams, Subject, compile_signal
 from trust_signals.domain.snapshots import WINDOWS, SellerSnapshot
@@ -29,7 +29,6 @@ from trust_signals.service.coaching import (
     seller_coaching,
     seller_what_if,
 )
-from trust_signals.service.cohort_artifacts import BENCHMARK_WINDOW
 from trust_signals.service.reads import TrustSignals
 from trust_signals.service.reports import BenchmarkReport, benchmark
 from trust_signals.service.signal_reads import envelope

@@ -14,10 +14,9 @@ from flask import Blueprint, Response, g, render_template, request
 
 from trust_signals.api.extension import services
 from trust_signals.api.openapi import html_page
-from trust_signals.domain.cohorts import canonical_dimensions
+from trust_signals.domain.cohorts import BENCHMARK_WINDOW, canonical_dimensions
 from trust_signals.domain.snapshots import WINDOWS
 from trust_signals.errors import NoActiveSnapshot, SnapshotNotFound, StoreUnavailable
-from trust_signals.service.cohort_artifacts import BENCHMARK_WINDOW
 from trust_signals.service.seller_page import seller_page_answer
 from trust_signals.service.view import UnknownMarketplace
 from trust_signals.web.links import LinkRefused, check_token
