@@ -33,8 +33,9 @@ pytestmark = [
 ]
 
 READ_TIMEOUT_SECONDS = 0.05
-# Scheduling slack on a shared 2-core box; the bound still tells a timeout from a hang.
-MARGIN_SECONDS = 0.25
+# Scheduling slack on a shared 2-core box under full load (0.28 s seen for a cluster read
+# that retries its timeout once); the bound still tells a timeout from a hang.
+MARGIN_SECONDS = 1.0
 OFFER_IDS = [f"O-{n}" for n in range(200)]
 
 
