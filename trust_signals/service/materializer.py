@@ -24,12 +24,12 @@ import orjson
 
 from trust_signals.config.legal import MarketplaceConfig, TrustConfig, parse_config
 from trust_signals.domain.badges import earned_seller_rules, met_rules
-from trust_signals.domain.cohorts import seller_prior
-from trust_signals.domain.profile_stats import profile_stats
+from trust_signals.domain.cohorts import prior_rates, seller_prior
+from trust_signals.domain.profile_stats import ProfileStat, profile_stats
 from trust_signals.domain.ranking_features import fill_level
 from trust_signals.domain.signals import Subject, seller_fq_rates
 from trust_signals.domain.snapshots import OfferSnapshot, SellerSnapshot
-from trust_signals.service.cohort_artifacts import CohortModel, build_artifacts
+from trust_signals.service.cohort_artifacts import CohortModel
 from trust_signals.service.signal_rows import (
     LAYOUT_ID,
     META,
@@ -98,6 +98,47 @@ def chunk_rows(
     return seller_rows, offer_rows
 
 
+def chunk_met_sets(
+    signals: Signals, sellers: Sequence[SellerSnapshot], offers: Sequence[OfferSnapshot]
+) -> tuple[dict[str, tuple[frozenset[str], list[ProfileStat]]], dict[str, frozenset[str]]]:
+    """What `chunk_rows` stores of these sellers and offers, unpacked: per seller the rules
+    it meets and its profile stats, per offer the rules it meets (no ranking vectors)."""
+    config = signals.config
+    params = config.params
+    sellers_met = {}
+    by_seller = {}
+    for seller in sellers:
+        prior = seller_prior(seller, signals.priors, config.cohort_spec)
+        subject = Subject(seller, None, signals.as_of, prior)
+        met = met_rules(config.rules, subject, params)
+        sellers_met[seller.seller_id] = (met, profile_stats(config.stats, subject, params))
+        by_seller[seller.seller_id] = (
+            subject,
+            earned_seller_rules(config.rules, subject, params),
+            seller_fq_rates(subject, params),
+        )
+    offers_met = {}
+    for offer in offers:
+        seller_subject, inherited, offer_prior = by_seller[offer.seller_id]
+        subject = Subject(
+            seller_subject.seller, offer, signals.as_of, seller_subject.prior_rates, offer_prior
+        )
+        offers_met[offer.offer_id] = met_rules(config.rules, subject, params, inherited=inherited)
+    return sellers_met, offers_met
+
+
+def snapshot_priors(store: ReadStore, info: SnapshotInfo, config: TrustConfig) -> Priors:
+    """The cohort priors of a snapshot under `config`: stored with it at load time, else
+    computed from its sellers (it was loaded under other cohort parameters)."""
+    model = CohortModel(config.cohort_spec, config.params)
+    blob = store.get_artifact(info.snapshot_id, f"priors:{model.version}")
+    if blob is None:
+        # Through JSON as when stored, so that both give the very same floats.
+        blob = orjson.dumps(prior_rates(store.iter_sellers(info.snapshot_id), config.cohort_spec))
+    priors: Priors = orjson.loads(blob)
+    return priors
+
+
 def materialize(
     store: ServingStore,
     info: SnapshotInfo,
@@ -154,18 +195,11 @@ def materialize_snapshot(
     version = config.for_marketplace(info.marketplace).signals_version
     if version in store.signal_versions(info.snapshot_id):
         return None
-    model = CohortModel(config.cohort_spec, config.params)
-    name = f"priors:{model.version}"
-    blob = store.get_artifact(info.snapshot_id, name)
-    if blob is None:  # loaded under other cohort parameters
-        sellers = store.iter_sellers(info.snapshot_id)
-        blob = build_artifacts(sellers, model, info.as_of)[name]
-    priors = orjson.loads(blob)
     return materialize(
         store,
         info,
         config.text,
-        priors,
+        snapshot_priors(store, info, config),
         open_store=open_store,
         workers=workers,
         progress=progress,
