@@ -130,13 +130,6 @@ def _by_dimension(
     return result
 
 
-def badges_held(transitions: BadgeTransitions, kind: str) -> list[str]:
-    """Ids of the badges some entity of `kind` holds before or after, sorted."""
-    return sorted(
-        {badge for (k, _, before, after) in transitions if k == kind for badge in before | after}
-    )
-
-
 def stat_impacts(transitions: StatTransitions, stat_ids: Iterable[str]) -> list[StatImpact]:
     """Each stat's sellers showing it before and after and who changed, in `stat_ids` order."""
     impacts = []
