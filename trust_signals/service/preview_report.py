@@ -66,7 +66,8 @@ def _market_lines(market: MarketplacePreview) -> list[str]:
         if market.stats:
             head.append(_STAT_HEADER)
             head += [
-                f"  {s.stat_id:<24}{f'+{s.newly_shown:,}':>14}{f'-{s.newly_withheld:,}':>16}"
+                f"  {s.stat_id:<24}{_signed(s.newly_shown, '+'):>14}"
+                f"{_signed(s.newly_withheld, '-'):>16}"
                 f"{f'{s.shown_before:,} → {s.shown_after:,}':>24}"
                 for s in market.stats
             ]
@@ -80,7 +81,13 @@ def _movement(movement: Movement | None, width: int) -> str:
     if movement is None:
         return f"{'–':>{width}}{'':>32}"
     held = f"{movement.held_before:,} → {movement.held_after:,}"
-    return f"{f'+{movement.gained:,}':>{width}}{f'-{movement.lost:,}':>8}{held:>24}"
+    gained, lost = _signed(movement.gained, "+"), _signed(movement.lost, "-")
+    return f"{gained:>{width}}{lost:>8}{held:>24}"
+
+
+def _signed(count: int, sign: str) -> str:
+    """A gain or loss: '+1,234', '-5', or '0' when nobody moved."""
+    return f"{sign}{count:,}" if count else "0"
 
 
 def _schema_lines(schema: SchemaChange) -> list[str]:
