@@ -46,7 +46,7 @@ def summary_lines(preview: LaunchPreview) -> list[str]:
         lines += _item_lines(preview.stat_changes)
     for market in preview.marketplaces:
         lines += ["", *_market_lines(market)]
-    return lines
+    return [line.rstrip() for line in lines]
 
 
 def _market_lines(market: MarketplacePreview) -> list[str]:
