@@ -6,6 +6,9 @@ from collections import Counter
 from datetime import date
 from typing import Any
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from tests.domain_builders import seller_snapshot
 from trust_signals.domain.badges import BadgeRule, Condition, Group, compile_rules
 from trust_signals.domain.cohorts import CohortSpec
@@ -153,3 +156,30 @@ def test_stat_impacts_count_sellers_newly_showing_and_withholding_each_stat() ->
         StatImpact("rating", 2, 0, 0, 2),
         StatImpact("new", 0, 0, 0, 0),
     ]
+
+
+BADGE_SETS = st.frozensets(st.sampled_from(["top", "fast", "returns"]))
+COHORTS = st.tuples(
+    st.sampled_from(ORDER[0]), st.sampled_from(["media", "toys"]), st.just("fba"),
+    st.sampled_from(ORDER[3]),
+)  # fmt: skip
+
+
+@given(
+    st.dictionaries(
+        st.tuples(st.sampled_from([OFFERS, SELLERS]), COHORTS, BADGE_SETS, BADGE_SETS),
+        st.integers(min_value=1, max_value=1_000),
+    )
+)
+def test_holders_after_are_holders_before_plus_gains_less_losses_in_every_cohort(
+    counts: dict[tuple[str, tuple[str, ...], frozenset[str], frozenset[str]], int],
+) -> None:
+    found: BadgeTransitions = Counter(counts)
+
+    for kind in (OFFERS, SELLERS):
+        for badge_id in ("top", "fast", "returns"):
+            movement = badge_movement(found, kind, badge_id, ORDER)
+            assert movement.held_after == movement.held_before + movement.gained - movement.lost
+            for dimension in ("tenure", "category", "channel", "first_party"):
+                assert sum(movement.gained_by[dimension].values()) == movement.gained
+                assert sum(movement.lost_by[dimension].values()) == movement.lost
