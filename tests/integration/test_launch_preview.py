@@ -209,3 +209,18 @@ def as_plain(figures: dict[str, Any]) -> dict[str, Any]:
         "gained_by": {d: dict(c) for d, c in figures["gained_by"].items()},
         "lost_by": {d: dict(c) for d, c in figures["lost_by"].items()},
     }
+
+
+def test_a_redis_store_previews_as_a_sqlite_store(
+    tmp_path: Path, generated: Path, open_redis_store: Any
+) -> None:
+    config = load_config(default_config_path())
+    stores = [SqliteSnapshotStore(tmp_path / "store"), open_redis_store()]
+    for store in stores:
+        load_snapshot_dir(store, generated / "DE", config)
+
+    sqlite, redis = (preview_launch(s, changed(config), config, on=ON) for s in stores)
+
+    assert redis == sqlite
+    [de] = [m for m in sqlite.marketplaces if m.snapshot_id is not None]
+    assert sum(b.offers.gained + b.offers.lost for b in de.badges if b.offers) > 0

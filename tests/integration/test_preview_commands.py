@@ -264,6 +264,27 @@ def test_config_activate_without_the_preview(tmp_path: Path, store_dir: Path) ->
     assert "launch preview" not in result.output
 
 
+def test_a_marketplace_without_a_snapshot_gets_the_config_changes_only(
+    tmp_path: Path, store_dir: Path
+) -> None:
+    new = edited(tmp_path, ('marketplaces = ["US"]', 'marketplaces = ["US", "FR"]'))
+    html = tmp_path / "report.html"
+
+    result = run(tmp_path, "config", "preview", str(new), *ON, "--html", str(html))
+
+    lines = result.stdout.splitlines()
+    fr = lines.index("FR: no active snapshot (config changes only)")
+    assert lines[fr + 1 : fr + 5] == [
+        "  badge changes:",
+        "    big_seller: changed",
+        "      approved_here: no -> yes",
+        "      marketplaces: US -> FR, US",
+    ]
+    assert "<h2>FR</h2><p>No active snapshot here: the config's changes only.</p>" in (
+        html.read_text()
+    )
+
+
 @pytest.mark.parametrize(
     ("args", "error"),
     [

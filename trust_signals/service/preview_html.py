@@ -131,10 +131,7 @@ def _status_row(marketplace: str, item: ItemChange) -> str:
 
 
 def _change_row(scope: str, item: str, change: FieldChange) -> str:
-    return (
-        f"<tr><td>{escape(scope)}</td><td>{escape(item)}</td><td>{escape(change.field)}</td>"
-        f"<td>{_value(change.before)}</td><td>{_value(change.after)}</td></tr>"
-    )
+    return f"<tr><td>{escape(scope)}</td><td>{escape(item)}</td>{_field_cells(change)}</tr>"
 
 
 def _value(text: str | None) -> str:
@@ -142,11 +139,7 @@ def _value(text: str | None) -> str:
 
 
 def _settings(settings: Sequence[FieldChange]) -> str:
-    rows = [
-        f"<tr><td>{escape(c.field)}</td><td>{_value(c.before)}</td><td>{_value(c.after)}</td></tr>"
-        for c in settings
-        if c.field != "approval_reference"
-    ]
+    rows = [_field_row(c) for c in settings if c.field != "approval_reference"]
     if not rows:
         return ""
     return "<h2>Config-wide changes</h2>" + _table(("Setting", "Before", "After"), rows)
@@ -168,8 +161,7 @@ def _schema(schema: SchemaChange) -> str:
         if names
     ]
     rows = [
-        f"<tr><td>{escape(item.item_id)}</td><td>{escape(f.field)}</td>"
-        f"<td>{_value(f.before)}</td><td>{_value(f.after)}</td></tr>"
+        f"<tr><td>{escape(item.item_id)}</td>{_field_cells(f)}</tr>"
         for item in schema.redefined
         for f in item.fields
     ]
@@ -208,9 +200,14 @@ def _stats(preview: LaunchPreview) -> str:
 
 
 def _field_row(change: FieldChange) -> str:
+    return f"<tr>{_field_cells(change)}</tr>"
+
+
+def _field_cells(change: FieldChange) -> str:
+    """A field's name, value before and value after, as table cells."""
     return (
-        f"<tr><td>{escape(change.field)}</td><td>{_value(change.before)}</td>"
-        f"<td>{_value(change.after)}</td></tr>"
+        f"<td>{escape(change.field)}</td><td>{_value(change.before)}</td>"
+        f"<td>{_value(change.after)}</td>"
     )
 
 
