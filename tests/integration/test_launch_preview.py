@@ -17,8 +17,9 @@ from trust_signals.domain.badges import evaluate_surfaces
 from trust_signals.domain.cohorts import prior_rates, seller_dimensions, seller_prior
 from trust_signals.domain.profile_stats import profile_stats
 from trust_signals.domain.signals import Subject
+from trust_signals.errors import TrustSignalsError
 from trust_signals.ingest.generator import generate_snapshots
-from trust_signals.service.launch_preview import preview_launch
+from trust_signals.service.launch_preview import against_config, preview_launch
 from trust_signals.store.sqlite import SqliteSnapshotStore
 
 pytestmark = pytest.mark.integration
@@ -224,3 +225,8 @@ def test_a_redis_store_previews_as_a_sqlite_store(
     assert redis == sqlite
     [de] = [m for m in sqlite.marketplaces if m.snapshot_id is not None]
     assert sum(b.offers.gained + b.offers.lost for b in de.badges if b.offers) > 0
+
+
+def test_a_preview_against_the_active_config_needs_one(tmp_path: Path) -> None:
+    with pytest.raises(TrustSignalsError, match="no config is active yet"):
+        against_config(SqliteSnapshotStore(tmp_path / "store"), "active")

@@ -264,6 +264,25 @@ def test_config_activate_without_the_preview(tmp_path: Path, store_dir: Path) ->
     assert "launch preview" not in result.output
 
 
+def test_a_removed_badge_is_lost_by_every_holder_and_named_with_its_approval(
+    tmp_path: Path, store_dir: Path
+) -> None:
+    text = CONFIG.read_text()
+    start = text.index("[[badges]]", text.index('id = "big_seller"'))
+    end = text.index("[[profile_stats]]")
+    new = tmp_path / "removed.toml"
+    new.write_text(text[:start] + text[end:])
+
+    result = run(tmp_path, "config", "preview", str(new), *ON)
+
+    us = result.stdout.split("\nUS: ")[1].splitlines()
+    assert us[3].split() == ["fast_delivery", "0", "-2", "2", "→", "0", "–"]
+    assert us[-1] == (
+        "    fast_delivery: removed (approval_reference TEST-0001-FAST, approved_here yes, "
+        "marketplaces DE, US, effective_from 2026-01-01, effective_until open-ended, enabled yes)"
+    )
+
+
 def test_a_marketplace_without_a_snapshot_gets_the_config_changes_only(
     tmp_path: Path, store_dir: Path
 ) -> None:
