@@ -143,9 +143,11 @@ def test_features_added_removed_or_reordered_make_a_new_schema_version(
     new.write_text(head + "".join("[[ranking_features]]\n" + blocks[i] for i in order)
                    + "# The last table" + tail)  # fmt: skip
 
-    data = preview_data(tmp_path, new)
+    html = tmp_path / "report.html"
+    data = preview_data(tmp_path, new, "--html", str(html))
 
     schema = data["schema"]
+    assert f"</code> → <code>{schema['version_after']}</code>" in html.read_text()
     assert schema["changed"] is True
     assert schema["version_after"] != schema["version_before"]
     assert (schema["added"], schema["removed"], schema["moved"]) == (added, removed, moved)
@@ -165,7 +167,8 @@ def test_approval_and_effective_date_changes_and_who_they_take_the_badge_from(
         ('approval_reference = "TEST-0001"', 'approval_reference = "TEST-0002"'),
     )
 
-    data = preview_data(tmp_path, later)
+    html = tmp_path / "report.html"
+    data = preview_data(tmp_path, later, "--html", str(html))
 
     assert {"field": "approval_reference", "before": "TEST-0001", "after": "TEST-0002"} in data[
         "settings"
@@ -185,6 +188,9 @@ def test_approval_and_effective_date_changes_and_who_they_take_the_badge_from(
             ],
         }
     ]
+    page = html.read_text()
+    assert "<td>US</td><td>big_seller</td><td>effective_from</td>" in page
+    assert "<td>2026-01-01</td><td>2027-01-01</td>" in page
     big = badge(data, "US", "big_seller")
     # Not effective yet on 2026-12-02: every holder loses it; fast_delivery shows in its place.
     assert (big["sellers"]["lost"], big["sellers"]["held_after"]) == (3, 0)
@@ -199,8 +205,10 @@ def test_stats_newly_shown_and_withheld(tmp_path: Path, store_dir: Path) -> None
     new = tmp_path / "stats.toml"
     new.write_text(text[:start] + text[text.index("[[ranking_features]]", start) :])
 
-    data = preview_data(tmp_path, new)
+    html = tmp_path / "report.html"
+    data = preview_data(tmp_path, new, "--html", str(html))
 
+    assert "<h3>orders: removed</h3>" in html.read_text()
     assert [(c["item_id"], c["change"]) for c in data["stat_changes"]] == [
         ("on_time_delivery", "changed"),
         ("orders", "removed"),
