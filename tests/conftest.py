@@ -74,6 +74,21 @@ def us_snapshot(directory: Path, as_of: str = "2026-11-27", o3_late: bool = True
     return write_snapshot_dir(directory, sellers, offers, marketplace="US", as_of=as_of)
 
 
+EARLIER = "2026-11-20"
+
+
+def earlier_us_snapshot(directory: Path) -> Path:
+    """US a week earlier: S-BIG delivered late more often, S-BIG2 not selling yet."""
+    late = {w: seller_counts(w, late_deliveries=10 * (i + 1)) for i, w in enumerate(WINDOWS)}
+    sellers = [
+        seller_record(seller_id="S-BIG", windows=late),
+        seller_record(seller_id="S-SMALL", category_group="media"),
+        seller_record(seller_id="US-1P", first_party=True),
+    ]
+    offers = [offer_record(offer_id="O-1", seller_id="S-BIG")]
+    return write_snapshot_dir(directory, sellers, offers, marketplace="US", as_of=EARLIER)
+
+
 def de_snapshot(directory: Path) -> Path:
     """DE: one seller and one offer."""
     return write_snapshot_dir(

@@ -1,4 +1,4 @@
-"""The trust-signals command line: generate, load, snapshots, config, demo.
+"""The trust-signals command line: generate, load, snapshots, config, demo, seller-link.
 
 Over 300 lines on purpose: one click command per operator task, most of it their help text.
 """
@@ -6,13 +6,16 @@ Over 300 lines on purpose: one click command per operator task, most of it their
 from __future__ import annotations
 
 import getpass
+import re
 import time
 from collections.abc import Callable, Iterable
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import click
 import orjson
+from click.core import ParameterSource
 
 from trust_signals import __version__
 from trust_signals.bootstrap import (
@@ -22,9 +25,11 @@ from trust_signals.bootstrap import (
     store_opener,
     utc_now,
 )
-from trust_signals.cli_boundary import ErrorBoundary, progress_bar, settings
+from trust_signals.cli_boundary import ErrorBoundary, Failure, progress_bar, settings
 from trust_signals.config import TrustConfig, load_config
+from trust_signals.domain.snapshots import ID_PATTERN, MARKETPLACE_PATTERN
 from trust_signals.errors import SnapshotRejected, SnapshotRetiring
+from trust_signals.ingest.drift import drift_snapshot
 from trust_signals.ingest.generator import FILE_FORMATS, check_arguments, generate_snapshots
 from trust_signals.ingest.manifest import read_manifest
 from trust_signals.plurals import counted
@@ -46,6 +51,7 @@ from trust_signals.service.materializer import materialize_active
 from trust_signals.service.preview_html import preview_html
 from trust_signals.service.preview_report import preview_json, summary_lines
 from trust_signals.store.base import ServingStore, StoredConfig
+from trust_signals.web.links import MAX_TTL, parse_ttl, seller_page_url
 
 DEMO_SELLERS, DEMO_OFFERS = 3_000, 30_000
 ALLOW_SHRINK_HELP = (
@@ -53,6 +59,9 @@ ALLOW_SHRINK_HELP = (
     "(more than TRUST_SIGNALS_MAX_SNAPSHOT_SHRINK, default 20 %, fewer)."
 )
 BY_HELP = "Who activates it (default: the OS user)."
+DEFAULT_BASE_URL = "http://127.0.0.1:8080"  # where `make run` serves
+ID_RULE = re.compile(ID_PATTERN)
+MARKETPLACE_RULE = re.compile(MARKETPLACE_PATTERN)
 SNAPSHOT_FOLDER = click.Path(exists=True, file_okay=False, path_type=Path)
 OUT_FOLDER = click.Path(file_okay=False, path_type=Path)
 
@@ -94,12 +103,9 @@ def main(debug: bool) -> None:
 @click.option(
     "--sellers",
     type=click.IntRange(min=1),
-    required=True,
     help="Sellers in all, split across the marketplaces (each counts its first-party seller).",
 )
-@click.option(
-    "--offers", type=click.IntRange(min=1), required=True, help="Offers in all, split alike."
-)
+@click.option("--offers", type=click.IntRange(min=1), help="Offers in all, split alike.")
 @click.option(
     "--marketplaces",
     default="US,DE,IN",
@@ -128,20 +134,55 @@ def main(debug: bool) -> None:
     help="The data files' format: JSON Lines, or Parquet (the same records).",
 )
 @click.option("--plain", is_flag=True, help="Write .jsonl instead of .jsonl.gz (--format jsonl).")
+@click.option(
+    "--from",
+    "from_dir",
+    type=SNAPSHOT_FOLDER,
+    default=None,
+    help="A snapshot folder (or a folder of them): write the next day of each instead, the "
+    "same sellers and offers with their counts drifted, in the same file format.",
+)
+@click.option(
+    "--drift",
+    type=click.FloatRange(0, 1),
+    default=0.05,
+    show_default=True,
+    help="With --from: the relative day-to-day change of each count.",
+)
+@click.option(
+    "--days",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="With --from: how many days later (the daily change applied that many times).",
+)
 def generate(
-    sellers: int,
-    offers: int,
+    sellers: int | None,
+    offers: int | None,
     marketplaces: str,
     seed: int,
     as_of: datetime | None,
     out: Path,
     file_format: str,
     plain: bool,
+    from_dir: Path | None,
+    drift: float,
+    days: int,
 ) -> None:
-    """Write a synthetic snapshot per marketplace under OUT.
+    """Write a synthetic snapshot per marketplace under OUT, or with --from the next day of
+    existing snapshots.
 
     Prints each snapshot's folder (OUT/US, ...), ready for `trust-signals load OUT`.
     """
+    if from_dir is not None:
+        _refuse_options_besides_from()
+        _generate_next_days(from_dir, out, drift=drift, seed=seed, days=days)
+        return
+    if sellers is None or offers is None:
+        raise click.UsageError("--sellers and --offers are required (or --from SNAPSHOT_DIR)")
+    for name in ("drift", "days"):
+        if _given(name):
+            raise click.UsageError(f"--{name} applies to --from only")
     codes = [m.strip() for m in marketplaces.split(",") if m.strip()]
     if plain and file_format != "jsonl":
         raise click.UsageError("--plain applies to --format jsonl only: Parquet is never gzipped")
@@ -162,6 +203,50 @@ def generate(
             progress=progress,
         )
     for directory in dirs:
+        click.echo(str(directory))
+
+
+def _given(name: str) -> bool:
+    """Whether the command line named the option (not its default)."""
+    source = click.get_current_context().get_parameter_source(name)
+    return source is not None and source is not ParameterSource.DEFAULT
+
+
+def _refuse_options_besides_from() -> None:
+    """--from keeps the source's sellers, offers, marketplaces and format."""
+    for name, option in (
+        ("sellers", "--sellers"),
+        ("offers", "--offers"),
+        ("marketplaces", "--marketplaces"),
+        ("as_of", "--as-of"),
+        ("file_format", "--format"),
+        ("plain", "--plain"),
+    ):
+        if _given(name):
+            raise click.UsageError(
+                f"{option} does not apply to --from: the next day keeps the source's sellers, "
+                "offers, marketplace and file format (use --days for a later day)"
+            )
+
+
+def _generate_next_days(source: Path, out: Path, *, drift: float, seed: int, days: int) -> None:
+    """Write OUT/<MARKETPLACE> as each snapshot under `source` `days` later."""
+    directories = snapshot_dirs([source])
+    manifests = [read_manifest(directory) for directory in directories]
+    for directory, manifest in zip(directories, manifests, strict=True):
+        if (out / manifest.marketplace).resolve() == directory.resolve():
+            raise click.UsageError(f"--out: {out} would overwrite the snapshot in {directory}")
+    total = sum(m.sellers.records + m.offers.records for m in manifests)
+    written = []
+    with progress_bar(total, f"generating {out}") as progress:
+        for directory, manifest in zip(directories, manifests, strict=True):
+            target = out / manifest.marketplace
+            written.append(
+                drift_snapshot(
+                    directory, target, drift=drift, seed=seed, days=days, progress=progress
+                )
+            )
+    for directory in written:
         click.echo(str(directory))
 
 
@@ -498,6 +583,60 @@ def _history_line(entry: StoredConfig) -> str:
 
 def _when(moment: datetime) -> str:
     return f"{moment:%Y-%m-%d %H:%M:%S} UTC"
+
+
+class LinkLifetime(click.ParamType):
+    """A link lifetime: 30m, 1h, 2d (web.links.parse_ttl)."""
+
+    name = "TTL"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, timedelta):
+            return value
+        try:
+            return parse_ttl(str(value))
+        except ValueError as error:
+            self.fail(str(error), param, ctx)
+
+
+@main.command("seller-link")
+@click.argument("seller_id")
+@click.option("--marketplace", required=True, help="The marketplace of the page, e.g. US.")
+@click.option(
+    "--ttl",
+    type=LinkLifetime(),
+    default="1h",
+    show_default=True,
+    help=f"How long the link opens the page: minutes, hours or days (30m, 1h, 2d; at most "
+    f"{MAX_TTL.days}d).",
+)
+@click.option(
+    "--base-url",
+    default=DEFAULT_BASE_URL,
+    show_default=True,
+    help="Where sellers reach the service.",
+)
+def seller_link(seller_id: str, marketplace: str, ttl: timedelta, base_url: str) -> None:
+    """Print a signed link to SELLER_ID's own benchmark and coaching page.
+
+    The link opens that seller's page in that marketplace only, until it expires; it is
+    signed with TRUST_SIGNALS_SELLER_LINK_SECRET, which the server must share.
+    """
+    if ID_RULE.match(seller_id) is None:
+        raise click.BadParameter(
+            "an id is 1-64 characters of A-Z a-z 0-9 . _ - starting with a letter or digit",
+            param_hint="SELLER_ID",
+        )
+    if MARKETPLACE_RULE.match(marketplace) is None:
+        raise click.BadParameter("must be two upper-case letters", param_hint="--marketplace")
+    secret = settings().seller_link_secret
+    if secret is None:
+        raise Failure(
+            "error: TRUST_SIGNALS_SELLER_LINK_SECRET is not set: set it to the secret the "
+            "server uses (at least 16 characters, e.g. `openssl rand -hex 32`)"
+        )
+    expires_at = datetime.now(UTC) + ttl
+    click.echo(seller_page_url(base_url, secret, seller_id, marketplace, expires_at))
 
 
 @main.command()

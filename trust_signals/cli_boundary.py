@@ -73,6 +73,11 @@ SETTINGS_HELP: Final = (
         "The server's read-only bearer token for /v1/explain/* (default: explanations off).",
     ),
     (
+        f"{ENV_PREFIX}SELLER_LINK_SECRET",
+        "The key that signs seller-link URLs and that the server checks them with, at least "
+        "16 characters (default: seller pages off, every link refused).",
+    ),
+    (
         f"{ENV_PREFIX}STORE_TIMEOUT_SECONDS",
         "A store read's time limit on the request path "
         f"(default {DEFAULT_STORE_TIMEOUT_SECONDS:g} s).",

@@ -126,3 +126,12 @@ class TooManyIds(TrustSignalsError):
         super().__init__(f"{count} ids asked; at most {limit} per call")
         self.count = count
         self.limit = limit
+
+
+class InvalidTargets(TrustSignalsError):
+    """What-if targets that cannot be tried on the seller (e.g. more defects than
+    opportunities), each problem as 'path: message'."""
+
+    def __init__(self, problems: Sequence[tuple[str, str]]) -> None:
+        self.problems = [f"{path}: {message}" for path, message in problems]
+        super().__init__("; ".join(self.problems))

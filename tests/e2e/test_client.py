@@ -16,22 +16,29 @@ import requests
 
 import trust_signals
 from tests.arrow_tables import matrix, table_metadata
-from tests.e2e.server import free_port, running_service
+from tests.e2e.server import API_CONFIG, free_port, running_service
 from trust_signals.client import (
     Badge,
     BadgesResult,
     Benchmark,
+    Coaching,
+    CoachingCohort,
     Cohort,
+    CohortPlace,
     FeaturesResult,
     MalformedResponse,
+    MoreGood,
     NotFound,
     OfferResult,
+    PooledCohort,
     Programs,
     RequestRejected,
     SellerProfile,
     ServiceUnavailable,
+    StageComparison,
     Status,
     TrustSignalsClient,
+    WhatIf,
 )
 
 pytestmark = pytest.mark.e2e
@@ -327,6 +334,93 @@ def test_benchmark_programs_and_status(real: TrustSignalsClient, config_version:
     assert (status.pid, status.snapshots) == (None, ())  # details need a token
 
 
+def test_without_established_stores_the_comparison_says_so(real: TrustSignalsClient) -> None:
+    # The API test config places no store: US and DE are both emerging.
+    bench = real.benchmark("US", "S-BIG", ["category"], compare="established")
+    programs = real.programs("store_stage")
+    assert bench.established == StageComparison(
+        (), None, "no established marketplace is served", {}
+    )
+    assert [(g.group, g.marketplaces) for g in programs.groups] == [("emerging", ("DE", "US"))]
+
+
+def test_a_benchmark_compares_with_the_established_stores(tmp_path: Any) -> None:
+    staged = API_CONFIG.read_text().replace(
+        "\n[end]\n", '\n[marketplaces.US]\nstore_stage = "established"\n\n[end]\n'
+    )
+    with (
+        running_service(tmp_path, workers=1, config=staged) as running,
+        TrustSignalsClient(running.base, timeout=REAL_TIMEOUT) as client,
+    ):
+        bench = client.benchmark("US", "S-BIG", ["category"], compare="established")
+        programs = client.programs("store_stage")
+    # US alone is established: its cohort pooled alone is the cohort itself.
+    assert bench.established == StageComparison(
+        ("US",),
+        PooledCohort("category=electronics", 2, {"US": 2}),
+        None,
+        {
+            metric: CohortPlace(
+                own.percentile, own.cohort_p25, own.cohort_median, own.cohort_p75, own.cohort_count
+            )
+            for metric, own in bench.metrics.items()
+            if own.cohort_count is not None
+        },
+    )
+    assert [(g.group, g.marketplaces) for g in programs.groups] == [
+        ("emerging", ("DE",)),
+        ("established", ("US",)),
+    ]
+
+
+def test_coaching_and_what_if(real: TrustSignalsClient, config_version: str) -> None:
+    coaching = real.coaching("US", "S-SMALL", ["category"])
+    assert (coaching.config_version, coaching.cohort) == (
+        config_version,
+        CoachingCohort("category=media", None),
+    )
+    (badge,) = coaching.badges
+    assert (badge.badge_id, badge.rule, badge.criteria[0].more_good) == (
+        "big_seller",
+        "all",
+        MoreGood(880, "orders"),
+    )
+    assert [(o.badge_id, o.holding, o.not_holding) for o in coaching.offers] == [
+        ("fast_delivery", 1, 1)
+    ]
+    target = {"defect": "late_delivery", "window": "90d", "count": 0}
+    projected = real.what_if("US", "S-BIG", [target])
+    assert (projected.cohort, projected.targets[0].count, projected.degraded) == (
+        CoachingCohort("all", 3),
+        0,
+        False,
+    )
+    fq = projected.percentiles[0]
+    assert fq.metric == "fq_index" and fq.projected is not None and fq.current is not None
+    assert fq.projected > fq.current
+    with pytest.raises(RequestRejected) as raised:
+        real.what_if("US", "S-SMALL", [{"defect": "damaged", "window": "90d", "count": 121}])
+    assert (raised.value.status, raised.value.code, raised.value.detail) == (
+        400,
+        "invalid_request",
+        "targets[0].count: 121 exceeds the seller's 120 orders over 90d",
+    )
+
+
+def test_coaching_calls_fail_open_empty(stub: Any) -> None:
+    server = stub(TROUBLE["503"])
+    target = {"defect": "damaged", "window": "90d", "count": 0}
+    with stub_client(server.base_url) as client:
+        coaching = client.coaching("US", "S-1", ["category"])
+        projected = client.what_if("US", "S-1", [target], ["category"])
+    assert coaching == Coaching(None, None, "US", "S-1", None, (), (), (), degraded=True)
+    assert projected == WhatIf(
+        None, None, "US", "S-1", ("category",), None, (), (), (), None, degraded=True
+    )
+    posted = [seen.body for seen in server.seen if seen.method == "POST"]
+    assert posted[0] == {"marketplace": "US", "dimensions": ["category"], "targets": [target]}
+
+
 def test_unknown_offer_raises_not_found_even_in_fail_open_mode(real: TrustSignalsClient) -> None:
     with pytest.raises(NotFound) as raised:
         real.offer("US", "ghost")
@@ -439,7 +533,9 @@ def test_seller_facing_calls_fail_open_empty(stub: Any) -> None:
         bench = client.benchmark("US", "S-1", ["category"])
         programs = client.programs("marketplace")
         status = client.status()
-    assert bench == Benchmark(None, None, "US", "S-1", ("category",), None, {}, (), (), True)
+    assert bench == Benchmark(
+        None, None, "US", "S-1", ("category",), None, {}, (), (), None, degraded=True
+    )
     assert programs == Programs({}, None, "marketplace", "90d", (), degraded=True)
     assert status == Status(None, None, {}, (), None, degraded=True)
 

@@ -144,6 +144,34 @@ def test_benchmark_withholds_a_cohort_below_minimum_size(client: FlaskClient) ->
     assert "percentile" not in body["metrics"]["fq_index"]
 
 
+def test_benchmark_compared_with_established_stores_when_none_is_served(
+    client: FlaskClient,
+) -> None:
+    # The API test config places no store, so US and DE are both emerging.
+    body = client.get(
+        "/v1/sellers/S-BIG/benchmark?marketplace=US&dimensions=category&compare=established"
+    ).get_json()
+    assert body["established"] == {
+        "marketplaces": [],
+        "cohort": None,
+        "reason": "no established marketplace is served",
+        "metrics": {},
+    }
+    assert body["cohort"]["withheld"] is False  # the store's own cohort is still shown
+
+
+def test_stores_without_a_stage_pool_as_emerging(client: FlaskClient) -> None:
+    body = client.get("/v1/programs?group_by=store_stage").get_json()
+    sides = client.get("/v1/programs?group_by=marketplace").get_json()["groups"]
+    [emerging] = body["groups"]
+    assert (emerging["group"], emerging["marketplaces"], emerging["sellers"]) == (
+        "emerging",
+        ["DE", "US"],
+        sum(g["sellers"] for g in sides),
+    )
+    assert emerging["orders"] == sum(g["orders"] for g in sides)
+
+
 def test_programs_pool_orders_per_group(client: FlaskClient) -> None:
     body = client.get("/v1/programs?marketplace=US&group_by=first_party").get_json()
     groups = {g["group"]: g for g in body["groups"]}

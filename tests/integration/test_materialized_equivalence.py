@@ -1,14 +1,14 @@
 """Materialized serving answers exactly what the engine computes on the fly, for every offer
 and seller of a generated snapshot, under the default config, each example config and random
-valid configs."""
+valid configs; and for the next day, what it computes for the previous day's holders."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import orjson
@@ -19,14 +19,16 @@ from hypothesis import strategies as st
 from trust_signals.bootstrap import load_snapshot_dir
 from trust_signals.breaker import CircuitBreaker
 from trust_signals.config import TrustConfig, default_config_path, parse_config
-from trust_signals.domain.badges import earned_seller_rules, evaluate_surfaces
+from trust_signals.domain.badges import earned_seller_rules, evaluate_surfaces, met_rules
 from trust_signals.domain.cohorts import seller_prior
 from trust_signals.domain.profile_stats import profile_stats
 from trust_signals.domain.ranking_features import feature_vector
 from trust_signals.domain.signals import Subject
+from trust_signals.ingest.drift import drift_snapshot
 from trust_signals.ingest.generator import generate_snapshots
 from trust_signals.service.cache import SignalCache
 from trust_signals.service.reads import TrustSignals
+from trust_signals.service.signal_rows import LAYOUT_ID, META, OFFERS, SELLERS, RowLayout
 from trust_signals.store.memory import InMemorySnapshotStore
 
 pytestmark = pytest.mark.integration
@@ -176,3 +178,56 @@ def test_vectors_are_float32_and_print_no_digits_beyond_them(snapshot_dirs: list
     assert np.array_equal(np.asarray(orjson.loads(text), dtype=np.float32), found.values)
     longest = max(len(number) for number in re.findall(rb"[0-9.e+-]+", text))
     assert longest <= 15  # float32's shortest round-trip form, not float64's 17 digits
+
+
+def stored_met(store: InMemorySnapshotStore, config: TrustConfig, info: Any) -> dict:  # type: ignore[type-arg]
+    """(kind, id) -> the rules the snapshot's stored rows mark met."""
+    version = config.for_marketplace(info.marketplace).signals_version
+    [blob] = store.get_signal_rows(info.snapshot_id, version, META, [LAYOUT_ID])
+    layout = RowLayout.from_bytes(blob)  # type: ignore[arg-type]
+    sellers = [s.seller_id for s in store.iter_sellers(info.snapshot_id)]
+    offers = [o.offer_id for o in store.offers_of_sellers(info.snapshot_id, sellers)]
+    met = {}
+    for kind, ids in ((SELLERS, sellers), (OFFERS, offers)):
+        rows = store.get_signal_rows(info.snapshot_id, version, kind, ids)
+        for entity_id, row in zip(ids, rows, strict=True):
+            met[kind, entity_id] = layout.met(int.from_bytes(row[:8], "little"))  # type: ignore[index]
+    return met
+
+
+def test_the_next_day_serves_what_the_engine_computes_for_yesterdays_holders(
+    snapshot_dirs: list[Path], tmp_path: Path
+) -> None:
+    config = parse_config(DEFAULT_TEXT, "default")
+    found = served(config, snapshot_dirs)
+    store = found.store
+    before = {
+        i.marketplace: stored_met(store, config, i) for i in store.active_snapshots().values()
+    }
+    for directory in snapshot_dirs:
+        next_day = drift_snapshot(directory, tmp_path / directory.name, drift=0.05, seed=3)
+        load_snapshot_dir(store, next_day, config)
+    found.service.refresh()
+
+    kept = checked = 0
+    for marketplace, market in found.service.view().markets.items():
+        assert market.snapshot.as_of == AS_OF + timedelta(days=1)
+        rules, params = market.config.rules, market.config.params
+        margined = {c.rule.id for c in rules if c.rule.keep_margin}
+        now_met, held_before = stored_met(store, config, market.snapshot), before[marketplace]
+        for seller_subject, subject in subjects(found, marketplace):
+            seller_held = held_before[SELLERS, subject.seller.seller_id] & margined
+            inherited = strict_inherited = None
+            if subject.offer is None:
+                key, held = (SELLERS, subject.seller.seller_id), seller_held
+            else:
+                key = (OFFERS, subject.offer.offer_id)
+                held = held_before[key] & margined
+                inherited = earned_seller_rules(rules, seller_subject, params, held=seller_held)
+                strict_inherited = earned_seller_rules(rules, seller_subject, params)
+            expected = met_rules(rules, subject, params, inherited=inherited, held=held)
+            assert now_met[key] == expected, key
+            kept += expected != met_rules(rules, subject, params, inherited=strict_inherited)
+            checked += 1
+    assert checked == 2_400 + 240
+    assert kept > 0  # some holders kept a badge only thanks to its margin

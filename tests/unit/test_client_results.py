@@ -11,27 +11,50 @@ from typing import Any
 import pytest
 
 from trust_signals.client import (
+    AppliedTarget,
     Badge,
+    BadgeChanges,
+    BadgeRef,
     BadgesResult,
     Benchmark,
+    CoachedBadge,
+    Coaching,
+    CoachingCohort,
+    CoachingOpportunity,
     Cohort,
+    CohortPlace,
+    Criterion,
     FeaturesResult,
     FirstPartyMetrics,
+    IndexProjection,
     MalformedResponse,
     MetricBenchmark,
+    MoreGood,
+    OfferBadgeCounts,
+    OfferFailing,
     OfferResult,
     Opportunity,
+    PercentileProjection,
+    PooledCohort,
+    ProgramGroup,
+    Programs,
+    Resource,
+    RuleGroup,
     SnapshotInfo,
+    StageComparison,
     Stat,
     Status,
+    WhatIf,
 )
 from trust_signals.client.results import (
     parse_badges,
     parse_benchmark,
+    parse_coaching,
     parse_features,
     parse_offer,
     parse_programs,
     parse_status,
+    parse_what_if,
 )
 
 ENVELOPE = {"snapshot_id": "US-1", "config_version": "c1", "marketplace": "US"}
@@ -85,6 +108,87 @@ BENCHMARK = {
         {"family": "fq", "defect_type": "late_delivery", "index_points": 1.25}
     ],
 }
+RESOURCE = {"copy_key": "coaching.cs_provider", "link": "https://sellers.example.com/cs"}
+CRITERION = {
+    "path": "when.all[1].any[0]",
+    "signal": "seller.contact_response_rate",
+    "window": "90d",
+    "bound": "lower",
+    "comparator": ">=",
+    "threshold": 0.9,
+    "min_sample": 20,
+    "sample": 90,
+    "value": 0.39,
+    "passes": False,
+    "more_good": {"count": 412, "unit": "answered_contacts"},
+    "max_defects": None,
+    "reason": "fails even with no defects at today's volume",
+    "resources": [RESOURCE],
+}
+COACHING = {
+    **ENVELOPE,
+    "seller_id": "S-1",
+    "cohort": {"key": "category=electronics", "size": None},
+    "badges": [
+        {
+            "badge_id": "reliable_seller",
+            "copy_key": "badge.reliable_seller",
+            "holds": False,
+            "rule": "all",
+            "groups": [
+                {
+                    "path": "when.all[1]",
+                    "mode": "any",
+                    "passes": False,
+                    "must_pass": 1,
+                    "failing": ["when.all[1].any[0]"],
+                }
+            ],
+            "criteria": [CRITERION],
+        }
+    ],
+    "offers": [
+        {
+            "badge_id": "fast_delivery",
+            "copy_key": "badge.fast_delivery",
+            "holding": 3,
+            "not_holding": 1,
+            "failing": [
+                {"path": "when.all[0]", "signal": "offer.on_time_delivery_rate", "offers": 1}
+            ],
+        }
+    ],
+    "opportunities": [
+        {
+            "family": "csq",
+            "defect": "unanswered_contact",
+            "index_points": 2,
+            "resources": [RESOURCE],
+        }
+    ],
+}
+WHAT_IF = {
+    **ENVELOPE,
+    "seller_id": "S-1",
+    "dimensions": ["category"],
+    "cohort": {"key": "category=electronics", "size": 3},
+    "targets": [
+        {
+            "defect": "late_shipment",
+            "window": "90d",
+            "count": 9,
+            "current_count": 60,
+            "opportunities": 354,
+        }
+    ],
+    "indices": [{"family": "fq", "window": "90d", "current": 88.5, "projected": 93}],
+    "percentiles": [{"metric": "fq_index", "window": "90d", "current": 10.5, "projected": None}],
+    "badges": {
+        "earned": [{"badge_id": "reliable_seller", "copy_key": "badge.reliable_seller"}],
+        "lost": [],
+        "kept": [],
+    },
+}
 US_SNAPSHOT = {
     "snapshot_id": "US-1",
     "marketplace": "US",
@@ -100,7 +204,30 @@ PROGRAMS = {
     "config_version": "c1",
     "group_by": "marketplace",
     "window": "90d",
-    "groups": [{"group": "US", "sellers": 4, "orders": 1200, "fq_index": 90.75, "csq_index": None}],
+    "groups": [
+        {
+            "group": "US",
+            "marketplaces": ["US"],
+            "sellers": 4,
+            "orders": 1200,
+            "fq_index": 90.75,
+            "csq_index": None,
+        }
+    ],
+}
+ESTABLISHED = {
+    "marketplaces": ["DE", "US"],
+    "cohort": {"key": "category=electronics", "size": 40, "sizes": {"DE": 15, "US": 25}},
+    "reason": None,
+    "metrics": {
+        "fq_index": {
+            "percentile": 42.5,
+            "cohort_p25": 85,
+            "cohort_median": 90.5,
+            "cohort_p75": 94.0,
+            "cohort_count": 38,
+        }
+    },
 }
 
 
@@ -161,6 +288,37 @@ def test_a_shown_cohort_has_a_size_and_its_metrics_their_place_in_it() -> None:
         {"fq_index": MetricBenchmark(90.75, 50.0, 88.0, 90.75, 93.0, 2)},
         (FirstPartyMetrics("US-1P", {"fq_index": 95.0, "csq_index": None}),),
         (Opportunity("fq", "late_delivery", 1.25),),
+        None,
+        degraded=False,
+    )
+
+
+def test_a_benchmark_compared_with_established_stores_has_the_pooled_cohort() -> None:
+    result = parse_benchmark(changed(BENCHMARK, lambda b: b.update(established=ESTABLISHED)))
+
+    assert result.established == StageComparison(
+        ("DE", "US"),
+        PooledCohort("category=electronics", 40, {"DE": 15, "US": 25}),
+        None,
+        {"fq_index": CohortPlace(42.5, 85.0, 90.5, 94.0, 38)},
+    )
+
+
+def test_an_established_cohort_not_shown_is_none_with_the_reason() -> None:
+    not_shown = {"marketplaces": [], "cohort": None, "reason": "none served", "metrics": {}}
+
+    result = parse_benchmark(changed(BENCHMARK, lambda b: b.update(established=not_shown)))
+
+    assert result.established == StageComparison((), None, "none served", {})
+
+
+def test_program_groups_name_the_marketplaces_they_pool() -> None:
+    assert parse_programs(PROGRAMS) == Programs(
+        {"US": "US-1"},
+        "c1",
+        "marketplace",
+        "90d",
+        (ProgramGroup("US", ("US",), 4, 1200, 90.75, None),),
         degraded=False,
     )
 
@@ -179,6 +337,71 @@ def test_a_withheld_cohort_has_a_reason_and_its_metrics_no_place_in_it() -> None
     assert (result.cohort, result.metrics) == (
         Cohort("all", True, None, "too_small"),
         {"fq_index": MetricBenchmark(90.75, None, None, None, None, None)},
+    )
+
+
+def test_coaching_reads_every_criterion_with_what_it_takes() -> None:
+    cs = Resource("coaching.cs_provider", "https://sellers.example.com/cs")
+    assert parse_coaching(COACHING) == Coaching(
+        "US-1",
+        "c1",
+        "US",
+        "S-1",
+        CoachingCohort("category=electronics", None),
+        (
+            CoachedBadge(
+                "reliable_seller",
+                "badge.reliable_seller",
+                False,
+                "all",
+                (RuleGroup("when.all[1]", "any", False, 1, ("when.all[1].any[0]",)),),
+                (
+                    Criterion(
+                        "when.all[1].any[0]",
+                        "seller.contact_response_rate",
+                        "90d",
+                        "lower",
+                        ">=",
+                        0.9,
+                        20,
+                        90,
+                        0.39,
+                        False,
+                        MoreGood(412, "answered_contacts"),
+                        None,
+                        "fails even with no defects at today's volume",
+                        (cs,),
+                    ),
+                ),
+            ),
+        ),
+        (
+            OfferBadgeCounts(
+                "fast_delivery",
+                "badge.fast_delivery",
+                3,
+                1,
+                (OfferFailing("when.all[0]", "offer.on_time_delivery_rate", 1),),
+            ),
+        ),
+        (CoachingOpportunity("csq", "unanswered_contact", 2.0, (cs,)),),
+        degraded=False,
+    )
+
+
+def test_a_what_if_reads_targets_projections_and_badge_changes() -> None:
+    assert parse_what_if(WHAT_IF) == WhatIf(
+        "US-1",
+        "c1",
+        "US",
+        "S-1",
+        ("category",),
+        CoachingCohort("category=electronics", 3),
+        (AppliedTarget("late_shipment", "90d", 9, 60, 354),),
+        (IndexProjection("fq", "90d", 88.5, 93.0),),
+        (PercentileProjection("fq_index", "90d", 10.5, None),),
+        BadgeChanges((BadgeRef("reliable_seller", "badge.reliable_seller"),), (), ()),
+        degraded=False,
     )
 
 
@@ -278,6 +501,25 @@ MALFORMED = [
     ("pid", parse_status, STATUS, _set("pid", None), "pid: expected an integer"),
     ("group-orders", parse_programs, PROGRAMS, _set("groups.0.orders", 1.5),
      "groups[0].orders: expected an integer"),
+    ("group-marketplaces", parse_programs, PROGRAMS, _drop("groups.0.marketplaces"),
+     "groups[0].marketplaces: missing"),
+    ("established-size", parse_benchmark, {**BENCHMARK, "established": ESTABLISHED},
+     _set("established.cohort.sizes.US", "25"), "established.cohort.sizes.US: expected an integer"),
+    ("established-reason", parse_benchmark, {**BENCHMARK, "established": ESTABLISHED},
+     _drop("established.reason"), "established.reason: missing"),
+    ("established-place", parse_benchmark, {**BENCHMARK, "established": ESTABLISHED},
+     _set("established.metrics.fq_index.cohort_median", None),
+     "established.metrics.fq_index.cohort_median: expected a number"),
+    ("more-good", parse_coaching, COACHING, _set("badges.0.criteria.0.more_good.count", "412"),
+     "badges[0].criteria[0].more_good.count: expected an integer"),
+    ("coaching-cohort", parse_coaching, COACHING, _set("cohort", None),
+     "cohort: expected a JSON object"),
+    ("offer-failing", parse_coaching, COACHING, _drop("offers.0.failing.0.offers"),
+     "offers[0].failing[0].offers: missing"),
+    ("what-if-badges", parse_what_if, WHAT_IF, _set("badges.lost", None),
+     "badges.lost: expected an array"),
+    ("what-if-index", parse_what_if, WHAT_IF, _set("indices.0.current", "88.5"),
+     "indices[0].current: expected a number"),
 ]  # fmt: skip
 
 

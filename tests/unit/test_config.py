@@ -31,6 +31,7 @@ from trust_signals.config import (
     parse_config,
 )
 from trust_signals.domain.badges import evaluate_badges, iter_conditions
+from trust_signals.domain.coaching_offers import Resource
 from trust_signals.errors import ConfigError
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -76,6 +77,10 @@ def problems_of(text: str) -> tuple[str, ...]:
 
 def condition(rule: int, index: int) -> Callable[[dict[str, Any]], dict[str, Any]]:
     return lambda d: d["badges"][rule]["when"]["all"][index]
+
+
+def resource(index: int) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    return lambda d: d["coaching"]["resources"][index]
 
 
 # --- loading ---------------------------------------------------------------------------
@@ -330,6 +335,12 @@ INVALID: list[tuple[str, Callable[[dict[str, Any]], object], str]] = [
      "marketplaces: must be a table"),
     ("override-not-a-table", lambda d: d["marketplaces"].update(IN=3),
      "marketplaces.IN: Invalid input type."),
+    ("store-stage-unknown", lambda d: d["marketplaces"]["IN"].update(store_stage="nascent"),
+     "marketplaces.IN.store_stage: must be one of emerging, established"),
+    ("store-stage-not-a-string", lambda d: d["marketplaces"]["US"].update(store_stage=True),
+     "marketplaces.US.store_stage: Not a valid string."),
+    ("store-stage-at-the-top", lambda d: d.update(store_stage="established"),
+     "store_stage: Unknown field."),
     ("override-threshold-as-string",
      lambda d: d["marketplaces"]["IN"]["thresholds"].update({"top_rated_seller.fq_index": "93"}),
      "marketplaces.IN.thresholds[\"top_rated_seller.fq_index\"]: must be a finite number"),
@@ -348,6 +359,32 @@ INVALID: list[tuple[str, Callable[[dict[str, Any]], object], str]] = [
     ("badges-not-a-list", lambda d: d.update(badges={}), "badges: Not a valid list."),
     ("stat-window-repeated", lambda d: d["profile_stats"][0].update(windows=["90d", "90d"]),
      "profile_stats[0].windows: must not repeat a window"),
+    ("resource-without-target", _delete(resource(0), "defect"),
+     "coaching.resources[0]: give exactly one of defect, criterion"),
+    ("resource-with-both", lambda d: resource(0)(d).update(criterion="seller.damaged_rate"),
+     "coaching.resources[0]: give exactly one of defect, criterion"),
+    ("resource-unknown-defect", lambda d: resource(1)(d).update(defect="late_shipments"),
+     "coaching.resources[1].defect: must be one of late_shipment, late_delivery, cancellation, "
+     "missing_tracking, damaged, not_as_described, fq_claim, fq_negative_feedback, "
+     "unanswered_contact, unsatisfactory_contact, return_dissatisfaction, cs_claim, "
+     "cs_negative_feedback"),
+    ("resource-unknown-criterion", lambda d: resource(8)(d).update(criterion="seller.speed"),
+     "coaching.resources[8].criterion: unknown signal 'seller.speed'"),
+    ("resource-offer-criterion", lambda d: resource(8)(d).update(criterion="offer.orders"),
+     "coaching.resources[8].criterion: must be a seller signal: coaching covers the seller's "
+     "badges"),
+    ("resource-plain-http", lambda d: resource(2)(d).update(link="http://example.com/guide"),
+     "coaching.resources[2].link: must be an https URL"),
+    ("resource-not-a-url", lambda d: resource(2)(d).update(link="see the guide"),
+     "coaching.resources[2].link: must be an https URL"),
+    ("resource-without-copy-key", _delete(resource(3), "copy_key"),
+     "coaching.resources[3].copy_key: Missing data for required field."),
+    ("resource-repeated", lambda d: d["coaching"]["resources"].append(resource(4)(d)),
+     "coaching.resources[10]: repeats resource 'coaching.resource.packaging_guide' for 'damaged'"),
+    ("resource-unknown-key", lambda d: resource(0)(d).update(title="Ship faster"),
+     "coaching.resources[0].title: Unknown field."),
+    ("coaching-unknown-key", lambda d: d["coaching"].update(guides=[]),
+     "coaching.guides: Unknown field."),
 ]  # fmt: skip
 
 
@@ -500,15 +537,46 @@ def test_badge_disabled_in_one_marketplace_only() -> None:
     assert enabled == {"IN": False, "US": True}
 
 
+@pytest.mark.parametrize(
+    ("marketplace", "stage"),
+    [("IN", "emerging"), ("US", "established"), ("DE", "established"), ("FR", "emerging")],
+    ids=["IN", "US", "DE", "unknown-marketplace"],
+)
+def test_default_config_places_each_store_in_its_stage(marketplace: str, stage: str) -> None:
+    assert load_config(default_config_path()).for_marketplace(marketplace).store_stage == stage
+
+
+def test_a_marketplace_table_without_a_store_stage_is_an_emerging_store() -> None:
+    config = parse_config(edited(lambda d: d["marketplaces"]["US"].pop("store_stage")), "t")
+    assert config.for_marketplace("US").store_stage == "emerging"
+
+
+def test_a_store_stage_change_changes_the_config_version_but_needs_no_recomputation() -> None:
+    before = load_config(default_config_path())
+    after = parse_config(
+        edited(lambda d: d["marketplaces"]["IN"].update(store_stage="established")), "t"
+    )
+    assert after.for_marketplace("IN").store_stage == "established"
+    assert after.version != before.version
+    assert all(
+        after.for_marketplace(m).signals_version == before.for_marketplace(m).signals_version
+        for m in ("IN", "US", "DE")
+    )
+
+
 def test_describe_is_plain_data_of_every_marketplace() -> None:
     described = load_config(default_config_path()).describe()
     encoded = json.loads(json.dumps(described))
     assert (
         sorted(encoded["marketplaces"]),
         encoded["marketplaces"]["IN"]["threshold_overrides"],
+        {m: c["store_stage"] for m, c in encoded["marketplaces"].items()},
+        encoded["base"]["store_stage"],
     ) == (
         ["DE", "IN", "US"],
         {"top_rated_seller.fq_index": 93},
+        {"DE": "established", "IN": "emerging", "US": "established"},
+        "emerging",
     )
 
 
@@ -533,6 +601,7 @@ def test_settings_read_every_variable() -> None:
         "TRUST_SIGNALS_AUDIT_TOKEN": "audit-token",
         "TRUST_SIGNALS_CACHE_SIZE": "5000",
         "TRUST_SIGNALS_RELOAD_INTERVAL_SECONDS": "2.5",
+        "TRUST_SIGNALS_SELLER_LINK_SECRET": "sixteen-chars-ok",
         "UNRELATED": "ignored",
     }
     assert load_settings(environ) == Settings(
@@ -542,6 +611,7 @@ def test_settings_read_every_variable() -> None:
         cache_size=5000,
         reload_interval_seconds=2.5,
         audit_token="audit-token",
+        seller_link_secret="sixteen-chars-ok",
     )
 
 
@@ -559,6 +629,8 @@ def test_settings_read_every_variable() -> None:
         ("TRUST_SIGNALS_CONFIG", " "),
         ("TRUST_SIGNALS_ADMIN_TOKEN", ""),
         ("TRUST_SIGNALS_AUDIT_TOKEN", " "),
+        ("TRUST_SIGNALS_SELLER_LINK_SECRET", ""),
+        ("TRUST_SIGNALS_SELLER_LINK_SECRET", "fifteen-chars-x"),
     ],
     ids=[
         "cache-size-word",
@@ -572,6 +644,8 @@ def test_settings_read_every_variable() -> None:
         "config-blank",
         "admin-token-empty",
         "audit-token-blank",
+        "link-secret-empty",
+        "link-secret-short",
     ],
 )
 def test_invalid_setting_is_refused_naming_the_variable(variable: str, value: str) -> None:
@@ -601,6 +675,7 @@ def test_every_invalid_setting_is_reported_at_once() -> None:
 
 SERVE_TIME_CHANGES = [
     ("enabled = true", "enabled = false"),
+    ('copy_key = "coaching.resource.packaging_guide"', 'copy_key = "coaching.resource.box"'),
     ("priority = 100", "priority = 7"),
     ('copy_key = "badge.top_rated_seller"', 'copy_key = "badge.other"'),
     ('marketplaces = ["US", "DE", "IN"]', 'marketplaces = ["US"]'),
@@ -677,3 +752,15 @@ def test_numeric_settings_name_what_they_expect(name: str, value: str, problem: 
         load_settings({f"TRUST_SIGNALS_{name}": value})
 
     assert any(f"TRUST_SIGNALS_{name}: {problem}" in line for line in refused.value.problems)
+
+
+def test_coaching_resources_are_read_per_marketplace_and_optional() -> None:
+    config = load_config(default_config_path())
+    (late,) = [r for r in config.base.coaching_resources if r.defect == "late_shipment"]
+    assert late == Resource(
+        "coaching.resource.fulfillment_program",
+        "https://sellercentral.example.com/programs/fulfillment",
+        defect="late_shipment",
+    )
+    assert config.for_marketplace("IN").coaching_resources == config.base.coaching_resources
+    assert parse_config(edited(lambda d: d.pop("coaching")), "t").base.coaching_resources == ()

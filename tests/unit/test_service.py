@@ -19,10 +19,14 @@ from trust_signals.bootstrap import load_snapshot_dir
 from trust_signals.breaker import CircuitBreaker
 from trust_signals.config import load_config
 from trust_signals.domain.badges import Badge
+from trust_signals.domain.coaching import Change
+from trust_signals.domain.coaching_offers import FailingCriterion, OfferBadgeSummary
 from trust_signals.domain.profile_stats import ProfileStat
-from trust_signals.errors import SnapshotNotFound, StoreUnavailable
+from trust_signals.domain.what_if import Target
+from trust_signals.errors import InvalidTargets, SnapshotNotFound, StoreUnavailable
 from trust_signals.service.administration import activate_snapshot
 from trust_signals.service.cache import SignalCache
+from trust_signals.service.coaching import coaching_answer, what_if_answer
 from trust_signals.service.config_versions import stored_config_reader
 from trust_signals.service.reads import TrustSignals
 from trust_signals.service.view import UnknownMarketplace
@@ -244,3 +248,70 @@ def test_an_open_breaker_answers_degraded_until_its_reset_time_even_if_the_store
     assert early.degraded
     assert (probe.degraded, probe.offers) == (False, [("O-2", (FAST_DELIVERY,))])
     assert signals.status()["store_breaker"] == "closed"
+
+
+# -- coaching and what-if: S-SMALL has 120 orders in every window; big_seller needs 1,000 --
+
+
+def test_coaching_says_how_many_more_orders_the_seller_badge_takes(signals: TrustSignals) -> None:
+    found = coaching_answer(signals, "US", "S-SMALL", ("category",))
+
+    (badge,) = found.badges
+    (orders,) = badge.criteria
+    assert (badge.badge_id, orders.signal, orders.window, orders.value) == (
+        "big_seller",
+        "seller.orders",
+        "365d",
+        120,
+    )
+    assert orders.more_good == Change(880, "orders")
+    assert (found.cohort_key, found.cohort_size, found.opportunities) == (
+        "category=media",
+        None,
+        (),
+    )
+    assert found.criterion_resources == {"seller.orders": ()}
+    assert found.offers == (
+        OfferBadgeSummary(
+            "fast_delivery",
+            "badge.fast_delivery",
+            holding=1,
+            not_holding=1,
+            failing=(FailingCriterion("when.all[0]", "offer.on_time_delivery_rate", 1),),
+        ),
+    )
+    assert (found.envelope.snapshot_id, found.envelope.marketplace) == ("US-2026-11-27", "US")
+
+
+def test_a_seller_holding_every_seller_badge_gets_none_to_coach(signals: TrustSignals) -> None:
+    found = coaching_answer(signals, "US", "S-BIG", ())
+    assert (found.badges, found.cohort_key, found.cohort_size) == ((), "all", 3)
+
+
+def test_what_if_refuses_more_defects_than_opportunities(signals: TrustSignals) -> None:
+    with pytest.raises(InvalidTargets) as raised:
+        what_if_answer(signals, "US", "S-SMALL", (), [Target("damaged", "90d", count=121)])
+    assert raised.value.problems == [
+        "targets[0].count: 121 exceeds the seller's 120 orders over 90d"
+    ]
+
+
+def test_what_if_ranks_the_projection_in_the_chosen_cohort(signals: TrustSignals) -> None:
+    found = what_if_answer(signals, "US", "S-BIG", (), [Target("late_delivery", "90d", count=0)])
+    assert (found.cohort_key, found.cohort_size, found.dimensions) == ("all", 3, ())
+    assert [p.metric for p in found.projection.percentiles] == ["fq_index", "csq_index"]
+    fq = found.projection.percentiles[0]
+    assert fq.projected is not None and fq.current is not None and fq.projected > fq.current
+
+
+def test_coaching_of_an_unknown_seller_is_not_found(signals: TrustSignals) -> None:
+    with pytest.raises(SnapshotNotFound):
+        coaching_answer(signals, "US", "ghost", ())
+
+
+def test_coaching_fails_when_the_store_does_not_answer(
+    signals: TrustSignals, switchable: SwitchableStore
+) -> None:
+    switchable.down = True
+    with pytest.raises(StoreUnavailable):
+        coaching_answer(signals, "US", "S-SMALL", ())

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -13,6 +14,13 @@ from flask import g, has_request_context
 from gunicorn.glogging import Logger
 
 REQUEST_ID_HEADER = "X-Request-Id"
+# A seller page's link token (web.links) opens the page to whoever holds it: never logged.
+_LINK_TOKEN = re.compile(r"(^|&)t=[^&]*")
+
+
+def redacted_query(query: str) -> str:
+    """The query string with a link token's value left out."""
+    return _LINK_TOKEN.sub(r"\1t=[redacted]", query)
 
 
 class JsonAccessLogger(Logger):
@@ -40,7 +48,7 @@ class JsonAccessLogger(Logger):
             "ts": dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
             "method": environ.get("REQUEST_METHOD"),
             "path": environ.get("PATH_INFO"),
-            "query": environ.get("QUERY_STRING", "")[:512],
+            "query": redacted_query(environ.get("QUERY_STRING", ""))[:512],
             "status": resp.status_code if hasattr(resp, "status_code") else str(resp.status)[:3],
             "bytes": getattr(resp, "sent", None),
             "duration_ms": round(request_time.total_seconds() * 1000, 3),

@@ -10,7 +10,7 @@ import uuid
 from flask import Flask, Response, g, request
 
 from trust_signals import bootstrap
-from trust_signals.api import admin, audit, badges, health, profiles, ranking
+from trust_signals.api import admin, audit, badges, coaching, health, profiles, ranking
 from trust_signals.api.access_log import REQUEST_ID_HEADER
 from trust_signals.api.errors import register_error_handlers
 from trust_signals.api.extension import DEGRADED_HEADER, Services, install, trust_signals
@@ -18,6 +18,7 @@ from trust_signals.api.metrics import Metrics
 from trust_signals.config import Settings, load_settings
 from trust_signals.service.reads import Clock
 from trust_signals.store.base import ServingStore
+from trust_signals.web import pages
 
 MAX_BODY_BYTES = 256 * 1024  # 1,000 ids of 64 characters fit in ~70 KB
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]+")
@@ -39,7 +40,7 @@ def create_app(
     metrics = Metrics(settings.metrics_dir)
     admin_calls = bootstrap.build_administration(settings, store, signals)
     install(app, Services(signals, admin_calls, settings, metrics))
-    for module in (badges, profiles, ranking, audit, health, admin):
+    for module in (badges, profiles, coaching, ranking, audit, health, admin, pages):
         app.register_blueprint(module.bp)
     register_error_handlers(app)
 

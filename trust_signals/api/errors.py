@@ -14,6 +14,7 @@ from werkzeug.exceptions import HTTPException
 from trust_signals.errors import (
     ActivationRefused,
     ConfigRefused,
+    InvalidTargets,
     NoActiveSnapshot,
     SnapshotDataMissing,
     SnapshotNotFound,
@@ -50,12 +51,19 @@ def problem(status: int, code: str, title: str, detail: str, **extra: Any) -> Re
     return Response(orjson.dumps(body), status=status, mimetype=PROBLEM_JSON)
 
 
+def _path(prefix: str, key: Any) -> str:
+    """A field's path as the config's problems write it: 'targets[0].count'."""
+    if isinstance(key, int):
+        return f"{prefix}[{key}]"
+    if key == "_schema":  # the enclosing object itself
+        return prefix
+    return f"{prefix}.{key}" if prefix else str(key)
+
+
 def _flatten(messages: Any, prefix: str = "") -> list[str]:
     if isinstance(messages, dict):
         return [
-            line
-            for key, value in messages.items()
-            for line in _flatten(value, f"{prefix}.{key}" if prefix else str(key))
+            line for key, value in messages.items() for line in _flatten(value, _path(prefix, key))
         ]
     if isinstance(messages, list) and all(isinstance(m, str) for m in messages):
         return [f"{prefix}: {m}" if prefix else m for m in messages]
@@ -100,6 +108,11 @@ def register_error_handlers(app: Flask) -> None:
         response = problem(503, "store_unavailable", "Store unavailable", detail)
         response.headers["Retry-After"] = "1"
         return response
+
+    @app.errorhandler(InvalidTargets)
+    def invalid_targets(error: InvalidTargets) -> Response:
+        detail = "; ".join(error.problems)
+        return problem(400, "invalid_request", "Invalid request", detail, errors=error.problems)
 
     @app.errorhandler(TooManyIds)
     def too_many_ids(error: TooManyIds) -> Response:

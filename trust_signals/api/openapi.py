@@ -92,6 +92,21 @@ def documented(
     return attach
 
 
+_PAGE: Final = "html page"
+
+
+def html_page(view: View) -> View:
+    """Mark a route that answers HTML for people (web/): not an operation of the JSON API,
+    so the document leaves it out."""
+    setattr(view, _ATTRIBUTE, _PAGE)
+    return view
+
+
+def is_html_page(view: Callable[..., Any]) -> bool:
+    """Whether `html_page` marked the view."""
+    return getattr(view, _ATTRIBUTE, None) == _PAGE
+
+
 def ecma_pattern(pattern: str) -> str:
     """`pattern` for ECMA-262 regexes: Python's end of string `\\Z` becomes `$`.
 
@@ -213,13 +228,16 @@ def _spec() -> APISpec:
 
 
 def openapi_document(app: Flask) -> dict[str, Any]:
-    """The document for every route of `app` but static files; UndocumentedRoute if one
-    has no description. Cheap enough to build per request to /openapi.json, which is rare."""
+    """The document for every route of `app` but static files and HTML pages;
+    UndocumentedRoute if one has no description. Cheap enough to build per request to
+    /openapi.json, which is rare."""
     paths: dict[str, tuple[list[dict[str, Any]], dict[str, Any]]] = {}
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: (r.rule, r.endpoint)):
         if rule.endpoint == "static":
             continue
         operation = getattr(app.view_functions[rule.endpoint], _ATTRIBUTE, None)
+        if operation == _PAGE:
+            continue
         if operation is None:
             raise UndocumentedRoute(f"{rule.rule} ({rule.endpoint}) has no @documented operation")
         path, parameters = _path(rule)

@@ -22,6 +22,7 @@ from trust_signals.api.schemas import (
     stat_body,
 )
 from trust_signals.service.reports import BenchmarkReport, benchmark_answer, programs_answer
+from trust_signals.service.stage_reports import StageComparison
 
 bp = Blueprint("profiles", __name__)
 _MARKETPLACE_QUERY = MarketplaceQuerySchema()
@@ -84,15 +85,40 @@ def _benchmark_body(report: BenchmarkReport) -> dict[str, Any]:
     return body
 
 
+def _comparison_body(comparison: StageComparison) -> dict[str, Any]:
+    pooled = comparison.cohort
+    body: dict[str, Any] = {
+        "marketplaces": list(comparison.marketplaces),
+        "cohort": None,
+        "reason": comparison.reason,
+        "metrics": {},
+    }
+    if pooled is not None:
+        body["cohort"] = {"key": pooled.key, "size": pooled.size, "sizes": dict(pooled.sizes)}
+        body["metrics"] = {
+            metric: {
+                "percentile": comparison.percentiles.get(metric),
+                "cohort_p25": bench.p25,
+                "cohort_median": bench.p50,
+                "cohort_p75": bench.p75,
+                "cohort_count": bench.count,
+            }
+            for metric, bench in pooled.metrics.items()
+        }
+    return body
+
+
 @bp.get("/v1/sellers/<seller_id>/benchmark")
 @documented(
-    "The seller against a chosen cohort and first-party retail, with what to improve",
+    "The seller against a chosen cohort and first-party retail, with what to improve; "
+    "with compare=established, against the same cohort in the established stores too",
     BenchmarkResponseSchema,
     query=BenchmarkQuerySchema,
     problems=(400, 404, 503),
 )
 def get_benchmark(seller_id: str) -> Response:
-    """The seller against the chosen cohort and first-party retail, with what to improve."""
+    """The seller against the chosen cohort and first-party retail, with what to improve;
+    with `compare`, against the same cohort in that stage's stores too."""
     schema = _BENCHMARK_QUERY
     args = schema.load(request.args.to_dict())
     found = benchmark_answer(
@@ -100,22 +126,23 @@ def get_benchmark(seller_id: str) -> Response:
         args["marketplace"],
         check_path_id(seller_id, "seller id"),
         schema.load_dimensions(args["dimensions"]),
+        args.get("compare"),
     )
-    return answer_response(
-        found.envelope,
-        {"dimensions": list(found.dimensions), **_benchmark_body(found.report)},
-    )
+    body = {"dimensions": list(found.dimensions), **_benchmark_body(found.report)}
+    if found.comparison is not None:
+        body[found.comparison.stage] = _comparison_body(found.comparison)
+    return answer_response(found.envelope, body)
 
 
 @bp.get("/v1/programs")
 @documented(
-    "FQ/CSQ indices pooled per program group, or marketplaces side by side",
+    "FQ/CSQ indices pooled per program group, or marketplaces or store stages side by side",
     ProgramsResponseSchema,
     query=ProgramsQuerySchema,
     problems=(400, 404, 503),
 )
 def get_programs() -> Response:
-    """FQ/CSQ indices pooled per program group, or marketplaces side by side."""
+    """FQ/CSQ indices pooled per program group, or marketplaces or store stages side by side."""
     args = _PROGRAMS_QUERY.load(request.args.to_dict())
     found = programs_answer(
         trust_signals(), args.get("marketplace"), args["group_by"], args["window"]

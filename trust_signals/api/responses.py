@@ -2,6 +2,8 @@
 
 Every schema refuses unknown fields, so the document lists each field an answer carries and
 a contract test notices one that is added without being documented.
+
+Over 300 lines on purpose: one schema per answer and per part of an answer.
 """
 
 from __future__ import annotations
@@ -106,6 +108,40 @@ class OpportunitySchema(Schema):
     index_points = fields.Float(required=True)
 
 
+class PooledCohortSchema(Schema):
+    key = fields.String(required=True)
+    size = fields.Integer(required=True)
+    sizes = fields.Dict(
+        values=fields.Integer(),
+        required=True,
+        metadata={
+            "description": "each marketplace's part; one where it is below the minimum "
+            "size has none (it is never computed)"
+        },
+    )
+
+
+class CohortPlaceSchema(Schema):
+    """Where the seller's metric sits in the pooled cohort (figures approximate, see README)."""
+
+    percentile = fields.Float(required=True, allow_none=True)
+    cohort_p25 = fields.Float(required=True)
+    cohort_median = fields.Float(required=True)
+    cohort_p75 = fields.Float(required=True)
+    cohort_count = fields.Integer(required=True)
+
+
+class StageComparisonSchema(Schema):
+    """The seller's cohort pooled over the served marketplaces of a store stage."""
+
+    marketplaces = fields.List(fields.String(), required=True)
+    cohort = fields.Nested(PooledCohortSchema, required=True, allow_none=True)
+    reason = fields.String(
+        required=True, allow_none=True, metadata={"description": "why `cohort` is null"}
+    )
+    metrics = fields.Dict(values=fields.Nested(CohortPlaceSchema), required=True)
+
+
 class BenchmarkResponseSchema(VersionedSchema):
     seller_id = fields.String(required=True)
     dimensions = fields.List(fields.String(validate=validate.OneOf(DIMENSION_NAMES)), required=True)
@@ -113,10 +149,16 @@ class BenchmarkResponseSchema(VersionedSchema):
     metrics = fields.Dict(values=fields.Nested(MetricSchema), required=True)
     first_party = fields.List(fields.Nested(FirstPartySchema), required=True)
     improvement_opportunities = fields.List(fields.Nested(OpportunitySchema), required=True)
+    established = fields.Nested(
+        StageComparisonSchema, metadata={"description": "only with compare=established"}
+    )
 
 
 class ProgramGroupSchema(Schema):
     group = fields.String(required=True)
+    marketplaces = fields.List(
+        fields.String(), required=True, metadata={"description": "those whose sellers it pools"}
+    )
     sellers = fields.Integer(required=True)
     orders = fields.Integer(required=True)
     fq_index = _optional_number()
@@ -129,6 +171,138 @@ class ProgramsResponseSchema(Schema):
     group_by = fields.String(required=True, validate=validate.OneOf(GROUPINGS))
     window = fields.String(required=True, validate=validate.OneOf(WINDOW_NAMES))
     groups = fields.List(fields.Nested(ProgramGroupSchema), required=True)
+
+
+class ResourceSchema(Schema):
+    copy_key = fields.String(required=True)
+    link = fields.String(required=True)
+
+
+class MoreGoodSchema(Schema):
+    count = fields.Integer(required=True)
+    unit = fields.String(
+        required=True,
+        metadata={"description": "orders, answered_contacts, positive_feedback, ... (each clean)"},
+    )
+
+
+class CriterionSchema(Schema):
+    """One condition of a missed badge; `value` is the bound compared over `window`."""
+
+    path = fields.String(required=True)
+    signal = fields.String(required=True)
+    window = fields.String(required=True, allow_none=True)
+    bound = fields.String(required=True)
+    comparator = fields.String(required=True)
+    threshold = fields.Float(required=True)
+    min_sample = fields.Integer(required=True)
+    sample = fields.Integer(required=True)
+    value = _optional_number()
+    passes = fields.Boolean(required=True)
+    more_good = fields.Nested(MoreGoodSchema, required=True, allow_none=True)
+    max_defects = fields.Integer(required=True, allow_none=True)
+    reason = fields.String(required=True, allow_none=True)
+    resources = fields.List(
+        fields.Nested(ResourceSchema),
+        required=True,
+        metadata={"description": "for a failing criterion: what helps with it"},
+    )
+
+
+class RuleGroupSchema(Schema):
+    path = fields.String(required=True)
+    mode = fields.String(required=True, validate=validate.OneOf(("all", "any")))
+    passes = fields.Boolean(required=True)
+    must_pass = fields.Integer(required=True)
+    failing = fields.List(fields.String(), required=True)
+
+
+class CoachedBadgeSchema(Schema):
+    badge_id = fields.String(required=True)
+    copy_key = fields.String(required=True)
+    holds = fields.Boolean(required=True)
+    rule = fields.String(required=True, validate=validate.OneOf(("all", "any")))
+    groups = fields.List(fields.Nested(RuleGroupSchema), required=True)
+    criteria = fields.List(fields.Nested(CriterionSchema), required=True)
+
+
+class OfferFailingSchema(Schema):
+    path = fields.String(required=True)
+    signal = fields.String(required=True)
+    offers = fields.Integer(required=True)
+
+
+class OfferBadgeCountsSchema(Schema):
+    badge_id = fields.String(required=True)
+    copy_key = fields.String(required=True)
+    holding = fields.Integer(required=True)
+    not_holding = fields.Integer(required=True)
+    failing = fields.List(fields.Nested(OfferFailingSchema), required=True)
+
+
+class CoachingOpportunitySchema(Schema):
+    family = fields.String(required=True)
+    defect = fields.String(required=True)
+    index_points = fields.Float(required=True)
+    resources = fields.List(fields.Nested(ResourceSchema), required=True)
+
+
+class CoachingCohortSchema(Schema):
+    key = fields.String(required=True)
+    size = fields.Integer(
+        required=True, allow_none=True, metadata={"description": "null: withheld, too small"}
+    )
+
+
+class CoachingResponseSchema(VersionedSchema):
+    seller_id = fields.String(required=True)
+    cohort = fields.Nested(CoachingCohortSchema, required=True)
+    badges = fields.List(fields.Nested(CoachedBadgeSchema), required=True)
+    offers = fields.List(fields.Nested(OfferBadgeCountsSchema), required=True)
+    opportunities = fields.List(fields.Nested(CoachingOpportunitySchema), required=True)
+
+
+class AppliedTargetSchema(Schema):
+    defect = fields.String(required=True)
+    window = fields.String(required=True, validate=validate.OneOf(WINDOW_NAMES))
+    count = fields.Integer(required=True)
+    current_count = fields.Integer(required=True)
+    opportunities = fields.Integer(required=True)
+
+
+class IndexProjectionSchema(Schema):
+    family = fields.String(required=True, validate=validate.OneOf(("fq", "csq")))
+    window = fields.String(required=True, validate=validate.OneOf(WINDOW_NAMES))
+    current = _optional_number()
+    projected = _optional_number()
+
+
+class PercentileProjectionSchema(Schema):
+    metric = fields.String(required=True)
+    window = fields.String(required=True, validate=validate.OneOf(WINDOW_NAMES))
+    current = _optional_number()
+    projected = _optional_number()
+
+
+class BadgeRefSchema(Schema):
+    badge_id = fields.String(required=True)
+    copy_key = fields.String(required=True)
+
+
+class BadgeChangesSchema(Schema):
+    earned = fields.List(fields.Nested(BadgeRefSchema), required=True)
+    lost = fields.List(fields.Nested(BadgeRefSchema), required=True)
+    kept = fields.List(fields.Nested(BadgeRefSchema), required=True)
+
+
+class WhatIfResponseSchema(VersionedSchema):
+    seller_id = fields.String(required=True)
+    dimensions = fields.List(fields.String(validate=validate.OneOf(DIMENSION_NAMES)), required=True)
+    cohort = fields.Nested(CoachingCohortSchema, required=True)
+    targets = fields.List(fields.Nested(AppliedTargetSchema), required=True)
+    indices = fields.List(fields.Nested(IndexProjectionSchema), required=True)
+    percentiles = fields.List(fields.Nested(PercentileProjectionSchema), required=True)
+    badges = fields.Nested(BadgeChangesSchema, required=True)
 
 
 class ConditionExplanationSchema(Schema):
@@ -144,6 +318,10 @@ class ConditionExplanationSchema(Schema):
     min_sample = fields.Integer(required=True)
     passed = fields.Boolean(required=True)
     reason = fields.String(required=True)
+    kept_within_margin = fields.Boolean(
+        required=True,
+        metadata={"description": "passed only thanks to the badge's keep margin (a holder)"},
+    )
 
 
 class RuleExplanationSchema(Schema):

@@ -6,16 +6,34 @@ import re
 from collections.abc import Sequence
 from typing import Any, Final
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate
+from marshmallow import (
+    RAISE,
+    Schema,
+    ValidationError,
+    fields,
+    post_load,
+    validate,
+    validates_schema,
+)
 
 from trust_signals.domain.badges import Badge
+from trust_signals.domain.cohorts import DEFECT_TYPES
 from trust_signals.domain.profile_stats import ProfileStat
 from trust_signals.domain.snapshots import ID_PATTERN, MARKETPLACE_PATTERN
+from trust_signals.domain.what_if import MAX_TARGETS, Target
 
 ID_RULE: Final = re.compile(ID_PATTERN)
 SURFACES: Final = ("search", "pdp")
 DIMENSION_NAMES: Final = ("tenure", "location", "category", "channel")
-GROUPINGS: Final = ("fulfillment_channel", "cs_provider", "first_party", "marketplace")
+GROUPINGS: Final = (
+    "fulfillment_channel",
+    "cs_provider",
+    "first_party",
+    "marketplace",
+    "store_stage",
+)
+# The store stages a benchmark compares with: the established stores, the reference.
+COMPARE_STAGES: Final = ("established",)
 WINDOW_NAMES: Final = ("30d", "90d", "365d")
 
 
@@ -92,6 +110,14 @@ class BenchmarkQuerySchema(Schema):
         },
     )
 
+    compare = fields.String(
+        validate=validate.OneOf(COMPARE_STAGES),
+        metadata={
+            "description": "also the same cohort pooled over the served marketplaces of this "
+            "store stage (an `established` section)"
+        },
+    )
+
     def load_dimensions(self, raw: str) -> tuple[str, ...]:
         """The chosen dimensions in canonical order; ValidationError names unknown ones."""
         chosen = [d for d in raw.split(",") if d]
@@ -103,6 +129,55 @@ class BenchmarkQuerySchema(Schema):
                 "dimensions",
             )
         return tuple(d for d in DIMENSION_NAMES if d in chosen)
+
+
+class CoachingQuerySchema(BenchmarkQuerySchema):
+    """GET /v1/sellers/<id>/coaching query: the cohort is chosen as for the benchmark."""
+
+
+class TargetSchema(Schema):
+    """One what-if target: a defect type's count, or rate per opportunity, in one window."""
+
+    class Meta:
+        unknown = RAISE
+
+    defect = fields.String(required=True, validate=validate.OneOf(DEFECT_TYPES))
+    window = fields.String(required=True, validate=validate.OneOf(WINDOW_NAMES))
+    count = fields.Integer(strict=True, validate=validate.Range(min=0))
+    rate = fields.Float(allow_nan=False, validate=validate.Range(min=0, max=1))
+
+    @validates_schema
+    def _one_target(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if ("count" in data) == ("rate" in data):
+            raise ValidationError("give exactly one of count, rate")
+
+    @post_load
+    def _make(self, data: dict[str, Any], **kwargs: Any) -> Target:
+        return Target(**data)
+
+
+class WhatIfRequestSchema(Schema):
+    """POST /v1/sellers/<id>/what-if body."""
+
+    class Meta:
+        unknown = RAISE
+
+    marketplace = _marketplace()
+    dimensions = fields.List(
+        fields.String(validate=validate.OneOf(DIMENSION_NAMES)),
+        load_default=list,
+        metadata={"description": "the cohort's dimensions, as for the benchmark"},
+    )
+    targets = fields.List(
+        fields.Nested(TargetSchema),
+        required=True,
+        validate=validate.Length(min=1, max=MAX_TARGETS),
+    )
+
+    @post_load
+    def _canonical(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        chosen = set(data["dimensions"])
+        return {**data, "dimensions": tuple(d for d in DIMENSION_NAMES if d in chosen)}
 
 
 class ProgramsQuerySchema(Schema):

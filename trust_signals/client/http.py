@@ -2,7 +2,8 @@
 
 Every call the service offers is a read, so every client call is idempotent: the GETs, and
 POST /v1/badges and POST /v1/features, which are POSTs only so that a long id list fits in a
-body. That is what makes retrying them safe, even after a connection broke mid-request.
+body, and POST /v1/sellers/<id>/what-if, which projects without changing anything. That is
+what makes retrying them safe, even after a connection broke mid-request.
 
 Over 300 lines on purpose: one public method per call of the API, each with its fail-open
 answer.
@@ -36,18 +37,22 @@ from trust_signals.client.results import (
     Badge,
     BadgesResult,
     Benchmark,
+    Coaching,
     FeaturesResult,
     OfferResult,
     Programs,
     SellerProfile,
     Status,
+    WhatIf,
     parse_badges,
     parse_benchmark,
+    parse_coaching,
     parse_features,
     parse_offer,
     parse_profile,
     parse_programs,
     parse_status,
+    parse_what_if,
 )
 
 if TYPE_CHECKING:
@@ -284,23 +289,68 @@ class TrustSignalsClient:
         )
 
     def benchmark(
-        self, marketplace: str, seller_id: str, dimensions: Iterable[str] = ()
+        self,
+        marketplace: str,
+        seller_id: str,
+        dimensions: Iterable[str] = (),
+        compare: str | None = None,
     ) -> Benchmark:
-        """The seller against its cohort on `dimensions` (tenure, location, category, channel)."""
+        """The seller against its cohort on `dimensions` (tenure, location, category, channel);
+        with `compare="established"`, against the same cohort in the established stores too."""
         chosen = tuple(dimensions)
         path = f"/v1/sellers/{quote(seller_id, safe='')}/benchmark"
         params = {"marketplace": marketplace, "dimensions": ",".join(chosen)}
+        if compare is not None:
+            params["compare"] = compare
         return self._guarded(
             lambda: self._call("GET", path, parse_benchmark, params=params),
             lambda: Benchmark(
-                None, None, marketplace, seller_id, chosen, None, {}, (), (), degraded=True
+                None, None, marketplace, seller_id, chosen, None, {}, (), (), None, degraded=True
+            ),
+        )
+
+    def coaching(
+        self, marketplace: str, seller_id: str, dimensions: Iterable[str] = ()
+    ) -> Coaching:
+        """What each seller badge the seller misses takes, its offers on the offer badges and
+        what to improve first against its cohort on `dimensions` (as for `benchmark`)."""
+        chosen = tuple(dimensions)
+        path = f"/v1/sellers/{quote(seller_id, safe='')}/coaching"
+        params = {"marketplace": marketplace, "dimensions": ",".join(chosen)}
+        return self._guarded(
+            lambda: self._call("GET", path, parse_coaching, params=params),
+            lambda: Coaching(None, None, marketplace, seller_id, None, (), (), (), degraded=True),
+        )
+
+    def what_if(
+        self,
+        marketplace: str,
+        seller_id: str,
+        targets: Iterable[Mapping[str, Any]],
+        dimensions: Iterable[str] = (),
+    ) -> WhatIf:
+        """The seller's indices, cohort percentiles and seller badges with target defect
+        counts: each target `{"defect": "late_shipment", "window": "90d", "count": 2}` or with
+        `"rate": 0.01` (defects per opportunity). A read like the others: safe to retry."""
+        chosen = tuple(dimensions)
+        path = f"/v1/sellers/{quote(seller_id, safe='')}/what-if"
+        body = {
+            "marketplace": marketplace,
+            "dimensions": list(chosen),
+            "targets": [dict(target) for target in targets],
+        }
+        return self._guarded(
+            lambda: self._call("POST", path, parse_what_if, json=body),
+            lambda: WhatIf(
+                None, None, marketplace, seller_id, chosen, None, (), (), (), None, degraded=True
             ),
         )
 
     def programs(
         self, group_by: str, marketplace: str | None = None, window: str = "90d"
     ) -> Programs:
-        """FQ/CSQ indices per program group (or per marketplace with group_by='marketplace')."""
+        """FQ/CSQ indices per program group: `group_by` is fulfillment_channel, cs_provider,
+        first_party, or, side by side, marketplace or store_stage (emerging, established)."""
         params = {"group_by": group_by, "window": window}
         if marketplace is not None:
             params["marketplace"] = marketplace

@@ -155,8 +155,45 @@ class Opportunity:
 
 
 @dataclass(frozen=True, slots=True)
+class PooledCohort:
+    """A cohort pooled over the stores of a stage: its size and each store's part (a store
+    where the cohort is below the minimum size has none)."""
+
+    key: str
+    size: int
+    sizes: dict[str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class CohortPlace:
+    """Where a seller's metric sits in a pooled cohort (approximate: each store's cohort is
+    pooled from its quantile sketch); `percentile` None when the seller has no value."""
+
+    percentile: float | None
+    cohort_p25: float
+    cohort_median: float
+    cohort_p75: float
+    cohort_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class StageComparison:
+    """The seller's cohort in the served stores of a stage; `cohort` None, with `reason`,
+    when it is not shown (no such store served, or below the minimum size in every one)."""
+
+    marketplaces: tuple[str, ...]
+    cohort: PooledCohort | None
+    reason: str | None
+    metrics: dict[str, CohortPlace]
+
+
+@dataclass(frozen=True, slots=True)
 class Benchmark:
-    """A seller against the chosen cohort and first-party retail; `cohort` None when degraded."""
+    """A seller against the chosen cohort and first-party retail; `cohort` None when degraded.
+
+    `established`: the same cohort in the established stores, when asked with
+    `compare="established"` (else None).
+    """
 
     snapshot_id: str | None = field(metadata=_ANSWERED)
     config_version: str | None = field(metadata=_ANSWERED)
@@ -167,14 +204,202 @@ class Benchmark:
     metrics: dict[str, MetricBenchmark]
     first_party: tuple[FirstPartyMetrics, ...]
     improvement_opportunities: tuple[Opportunity, ...]
+    established: StageComparison | None = field(metadata=sent(when=has_key("established")))
+    degraded: bool = field(metadata=GIVEN)
+
+
+@dataclass(frozen=True, slots=True)
+class Resource:
+    """A program or guide for the seller; the front end renders the copy for `copy_key`."""
+
+    copy_key: str
+    link: str
+
+
+@dataclass(frozen=True, slots=True)
+class MoreGood:
+    """The fewest more clean events that make a criterion pass: `count` of `unit` (orders,
+    answered_contacts, positive_feedback, five_star_ratings, ...)."""
+
+    count: int
+    unit: str
+
+
+@dataclass(frozen=True, slots=True)
+class Criterion:
+    """One condition of a missed badge: where the seller stands and what it takes.
+
+    `more_good` / `max_defects` are None where no change of counts helps or no defects are
+    counted; `reason` then says why (or, for tenure, how many days remain).
+    """
+
+    path: str
+    signal: str
+    window: str | None
+    bound: str
+    comparator: str
+    threshold: float
+    min_sample: int
+    sample: int
+    value: float | None
+    passes: bool
+    more_good: MoreGood | None
+    max_defects: int | None
+    reason: str | None
+    resources: tuple[Resource, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RuleGroup:
+    """A group of a badge rule: `all` needs every child, `any` one (`must_pass`)."""
+
+    path: str
+    mode: str
+    passes: bool
+    must_pass: int
+    failing: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CoachedBadge:
+    """A seller badge the seller does not hold, every condition coached; `rule` is 'all' or
+    'any', the rule's top group."""
+
+    badge_id: str
+    copy_key: str
+    holds: bool
+    rule: str
+    groups: tuple[RuleGroup, ...]
+    criteria: tuple[Criterion, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class OfferFailing:
+    """A condition of an offer badge and how many of the offers without it fail it."""
+
+    path: str
+    signal: str
+    offers: int
+
+
+@dataclass(frozen=True, slots=True)
+class OfferBadgeCounts:
+    """An offer badge over the seller's offers."""
+
+    badge_id: str
+    copy_key: str
+    holding: int
+    not_holding: int
+    failing: tuple[OfferFailing, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CoachingOpportunity:
+    """A defect type, the index points matching the cohort median gains, and what helps."""
+
+    family: str
+    defect: str
+    index_points: float
+    resources: tuple[Resource, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CoachingCohort:
+    """The cohort compared with; `size` None when it is withheld (below the minimum size)."""
+
+    key: str
+    size: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Coaching:
+    """What each seller badge the seller misses takes, its offers on the offer badges, and
+    what to improve first; `cohort` None only when degraded."""
+
+    snapshot_id: str | None = field(metadata=_ANSWERED)
+    config_version: str | None = field(metadata=_ANSWERED)
+    marketplace: str
+    seller_id: str
+    cohort: CoachingCohort | None = field(metadata=_ANSWERED)
+    badges: tuple[CoachedBadge, ...]
+    offers: tuple[OfferBadgeCounts, ...]
+    opportunities: tuple[CoachingOpportunity, ...]
+    degraded: bool = field(metadata=GIVEN)
+
+
+@dataclass(frozen=True, slots=True)
+class AppliedTarget:
+    """A what-if target as tried: the count set, the seller's count now, its opportunities."""
+
+    defect: str
+    window: str
+    count: int
+    current_count: int
+    opportunities: int
+
+
+@dataclass(frozen=True, slots=True)
+class IndexProjection:
+    """An FQ/CSQ index (0-100) now and with the targets; None without orders."""
+
+    family: str
+    window: str
+    current: float | None
+    projected: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class PercentileProjection:
+    """A cohort percentile (0-100, higher is better) now and with the targets."""
+
+    metric: str
+    window: str
+    current: float | None
+    projected: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class BadgeRef:
+    """A badge by id and copy key."""
+
+    badge_id: str
+    copy_key: str
+
+
+@dataclass(frozen=True, slots=True)
+class BadgeChanges:
+    """The seller badges the targets would earn, lose and keep."""
+
+    earned: tuple[BadgeRef, ...]
+    lost: tuple[BadgeRef, ...]
+    kept: tuple[BadgeRef, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class WhatIf:
+    """The seller now and with target defect counts; no percentile when the cohort is
+    withheld; `cohort` and `badges` None only when degraded."""
+
+    snapshot_id: str | None = field(metadata=_ANSWERED)
+    config_version: str | None = field(metadata=_ANSWERED)
+    marketplace: str
+    seller_id: str
+    dimensions: tuple[str, ...]
+    cohort: CoachingCohort | None = field(metadata=_ANSWERED)
+    targets: tuple[AppliedTarget, ...]
+    indices: tuple[IndexProjection, ...]
+    percentiles: tuple[PercentileProjection, ...]
+    badges: BadgeChanges | None = field(metadata=_ANSWERED)
     degraded: bool = field(metadata=GIVEN)
 
 
 @dataclass(frozen=True, slots=True)
 class ProgramGroup:
-    """One program group's pooled indices (0-100; None when it has no orders)."""
+    """One program group's pooled indices (0-100; None when it has no orders) and the
+    marketplaces whose sellers it pools."""
 
     group: str
+    marketplaces: tuple[str, ...]
     sellers: int
     orders: int
     fq_index: float | None
@@ -254,6 +479,8 @@ _FEATURES: Final = object_reader(FeaturesResult)
 _OFFER: Final = object_reader(OfferResult)
 _PROFILE: Final = object_reader(SellerProfile)
 _BENCHMARK: Final = object_reader(Benchmark)
+_COACHING: Final = object_reader(Coaching)
+_WHAT_IF: Final = object_reader(WhatIf)
 _PROGRAMS: Final = object_reader(Programs)
 _STATUS: Final = object_reader(Status)
 
@@ -295,6 +522,16 @@ def parse_profile(body: Any) -> SellerProfile:
 def parse_benchmark(body: Any) -> Benchmark:
     """GET /v1/sellers/<id>/benchmark."""
     return _BENCHMARK(body, degraded=False)
+
+
+def parse_coaching(body: Any) -> Coaching:
+    """GET /v1/sellers/<id>/coaching."""
+    return _COACHING(body, degraded=False)
+
+
+def parse_what_if(body: Any) -> WhatIf:
+    """POST /v1/sellers/<id>/what-if."""
+    return _WHAT_IF(body, degraded=False)
 
 
 def parse_programs(body: Any) -> Programs:

@@ -3,10 +3,10 @@
 into frozen objects once per load. `config_version` is a short
 hash of the parsed content, so comments and layout do not change it, any value does.
 
-Marketplaces: `[marketplaces.XX]` tables may switch badges off or change thresholds there.
-A marketplace without such a table (known or not) gets the base configuration, in which a
-badge still shows only where its own `marketplaces` list approves it: an unknown
-marketplace therefore gets stats and features but no badge.
+Marketplaces: `[marketplaces.XX]` tables name the store's stage and may switch badges off
+or change thresholds there. A marketplace without such a table (known or not) gets the base
+configuration: an emerging store, where a badge shows only if its own `marketplaces` list
+approves it, so an unknown marketplace gets stats and features but no badge.
 """
 
 from __future__ import annotations
@@ -32,10 +32,12 @@ from trust_signals.domain.badges import (
     iter_conditions,
     override_thresholds,
 )
+from trust_signals.domain.coaching_offers import Resource
 from trust_signals.domain.cohorts import CohortSpec, canonical_dimensions
 from trust_signals.domain.profile_stats import StatDefinition
 from trust_signals.domain.ranking_features import FeatureSchema, feature_schema
 from trust_signals.domain.signals import SignalParams
+from trust_signals.domain.store_stages import DEFAULT_STORE_STAGE
 from trust_signals.errors import ConfigError
 
 
@@ -54,6 +56,8 @@ class MarketplaceConfig:
     max_ids: Mapping[str, int]  # 'badges' / 'features' -> ids per call
     badges_disabled: frozenset[str]
     threshold_overrides: Mapping[str, float]  # 'badge_id.condition_id' -> threshold
+    store_stage: str = DEFAULT_STORE_STAGE  # pooled at read time: not in signals_version
+    coaching_resources: tuple[Resource, ...] = ()  # what seller coaching points to
     # A hash of what an entity's precomputed signals depend on (see `signals_version`).
     signals_version: str = dataclasses.field(init=False)
 
@@ -67,6 +71,7 @@ class MarketplaceConfig:
         """This effective configuration as plain JSON-ready data."""
         return {
             "marketplace": self.marketplace,
+            "store_stage": self.store_stage,
             "surface_caps": dict(self.surface_caps),
             "max_ids": dict(self.max_ids),
             "badges_disabled": sorted(self.badges_disabled),
@@ -77,6 +82,7 @@ class MarketplaceConfig:
             ],
             "feature_schema_version": self.feature_schema.version,
             "features": self.feature_schema.names,
+            "coaching_resources": [dataclasses.asdict(r) for r in self.coaching_resources],
         }
 
 
@@ -91,6 +97,7 @@ def _describe_rule(rule: BadgeRule) -> dict[str, Any]:
         "effective_from": rule.effective_from.isoformat(),
         "effective_until": rule.effective_until and rule.effective_until.isoformat(),
         "approval_reference": rule.approval_reference,
+        "keep_margin": dict(rule.keep_margin),
         "conditions": [
             {"path": path, **dataclasses.asdict(condition)}
             for path, condition in iter_conditions(rule.when)
@@ -141,7 +148,8 @@ def signals_version(
     """A short hash of everything precomputed signals depend on, and of nothing else.
 
     In: the signal parameters, the cohorts (priors), each rule's conditions with this
-    marketplace's thresholds (level, windows, window by volume, inheritance), the profile
+    marketplace's thresholds (level, windows, window by volume, inheritance, keep margins:
+    they decide who keeps a badge, so they are computed with it), the profile
     stats and the ranking schema. Out, applied at read time: the kill switch, approvals,
     effective dates, surfaces, priorities, caps, copy keys and batch limits. A config change
     that keeps this hash serves at once; one that changes it is precomputed first.
@@ -154,6 +162,7 @@ def signals_version(
             "window": c.rule.window,
             "window_by_volume": c.rule.window_by_volume,
             "when": c.rule.when,
+            "keep_margin": c.rule.keep_margin,
         }
         for c in sorted(rules, key=lambda c: c.rule.id)
     ]
@@ -245,6 +254,8 @@ def _build(data: Mapping[str, Any], version: str, source: str, text: str) -> Tru
             max_ids,
             disabled,
             thresholds,
+            override.get("store_stage", DEFAULT_STORE_STAGE),
+            tuple(data["coaching"].get("resources", ())),
         )
 
     overrides = data["marketplaces"]

@@ -25,7 +25,10 @@ _TABLE_HEADER: Final = re.compile(r"\s*\[\[?\s*([^\[\]#=,]+?)\s*\]\]?\s*(?:#.*)?
 
 
 def _entries(raw: Mapping[str, Any], key: str) -> list[tuple[int, dict[str, Any]]]:
-    items = raw.get(key)
+    return _indexed_tables(raw.get(key))
+
+
+def _indexed_tables(items: Any) -> list[tuple[int, dict[str, Any]]]:
     if not isinstance(items, list):
         return []
     return [(i, item) for i, item in enumerate(items) if isinstance(item, dict)]
@@ -82,12 +85,31 @@ def _override_problems(
                 yield here, problem
 
 
+def _repeated_resources(raw: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+    """A coaching resource given twice for the same defect or criterion."""
+    coaching = raw.get("coaching")
+    resources = coaching.get("resources") if isinstance(coaching, dict) else None
+    seen: set[tuple[Any, ...]] = set()
+    for index, item in _indexed_tables(resources):
+        key = tuple(item.get(k) for k in ("defect", "criterion", "copy_key", "link"))
+        if not all(isinstance(v, str | None) for v in key):
+            continue
+        if key in seen:
+            target = item.get("defect") or item.get("criterion")
+            yield (
+                f"coaching.resources[{index}]",
+                f"repeats resource {item.get('copy_key')!r} for {target!r}",
+            )
+        seen.add(key)
+
+
 def reference_problems(raw: Mapping[str, Any]) -> list[tuple[str, str]]:
     """Problems across entries: duplicate ids and names, overrides naming what is not there."""
     problems = [
         *_duplicates(raw, "badges", "id"),
         *_duplicates(raw, "profile_stats", "id"),
         *_duplicates(raw, "ranking_features", "name"),
+        *_repeated_resources(raw),
     ]
     badges = {b["id"]: b for _, b in _entries(raw, "badges") if isinstance(b.get("id"), str)}
     markets = raw.get("marketplaces")

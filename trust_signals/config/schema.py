@@ -36,13 +36,15 @@ from trust_signals.domain.badges import (
     signal_kind,
     threshold_problem,
 )
-from trust_signals.domain.cohorts import DIMENSIONS
+from trust_signals.domain.coaching_offers import Resource
+from trust_signals.domain.cohorts import DEFECT_TYPES, DIMENSIONS
 from trust_signals.domain.indices import SELLER_DEFECTS
 from trust_signals.domain.profile_stats import StatDefinition
 from trust_signals.domain.ranking_features import TRANSFORMS, FeatureDefinition
 from trust_signals.domain.signal_bounds import compile_bound
 from trust_signals.domain.signals import GOOD_RATES, LEVELS, compile_signal, signal_catalogue
 from trust_signals.domain.snapshots import MARKETPLACE_PATTERN, WINDOWS
+from trust_signals.domain.store_stages import DEFAULT_STORE_STAGE, STORE_STAGES
 
 ID_PATTERN: Final = r"^[a-z][a-z0-9_]{0,63}\Z"
 STAT_FORMATS: Final = ("percent", "count", "rating")
@@ -157,6 +159,8 @@ class BadgeSchema(_Strict):
     window = fields.String(validate=one_of(WINDOWS))
     window_by_volume = fields.Nested(VolumeWindowSchema)
     when = fields.Nested(GroupSchema, required=True)
+    # condition id -> margin in its units; the ids and ranges are checked by rule_problems.
+    keep_margin = Table(number, ID_PATTERN, _ID_ERROR, load_default=dict)
 
     @validates_schema
     def _check_rule(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -187,6 +191,7 @@ def _badge_rule(data: dict[str, Any]) -> BadgeRule:
         inherit_to_offers=data["inherit_to_offers"],
         window=data.get("window"),
         window_by_volume=data.get("window_by_volume"),
+        keep_margin=tuple(sorted(data["keep_margin"].items())),
     )
 
 
@@ -265,6 +270,40 @@ class RankingFeatureSchema(_Strict):
         )
 
 
+def _seller_signal(reference: str) -> None:
+    _known_signal(reference)
+    if not reference.startswith("seller."):
+        raise ValidationError("must be a seller signal: coaching covers the seller's badges")
+
+
+class CoachingResourceSchema(_Strict):
+    """One `[[coaching.resources]]` entry: a program or guide, for a defect type of the
+    indices or for a criterion (a seller signal), rendered from its copy key."""
+
+    defect = fields.String(validate=one_of(DEFECT_TYPES))
+    criterion = fields.String(validate=_seller_signal)
+    copy_key = fields.String(required=True, validate=validate.Length(min=1))
+    link = fields.String(
+        required=True,
+        validate=validate.URL(schemes={"https"}, require_tld=True, error="must be an https URL"),
+    )
+
+    @validates_schema
+    def _one_target(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if ("defect" in data) == ("criterion" in data):
+            raise ValidationError("give exactly one of defect, criterion")
+
+    @post_load
+    def _make(self, data: dict[str, Any], **kwargs: Any) -> Resource:
+        return Resource(data["copy_key"], data["link"], data.get("defect"), data.get("criterion"))
+
+
+class CoachingSchema(_Strict):
+    """`[coaching]`: what seller coaching points to; read at request time, never precomputed."""
+
+    resources = fields.List(fields.Nested(CoachingResourceSchema), load_default=list)
+
+
 class SurfaceSchema(_Strict):
     """A display surface's cap on badges per offer or seller."""
 
@@ -298,8 +337,10 @@ class DsiWeightsSchema(_Strict):
 
 
 class MarketplaceOverrideSchema(_Strict):
-    """`[marketplaces.XX]`: badges switched off there and thresholds that differ there."""
+    """`[marketplaces.XX]`: the store's stage, badges switched off there and thresholds that
+    differ there."""
 
+    store_stage = fields.String(load_default=DEFAULT_STORE_STAGE, validate=one_of(STORE_STAGES))
     badges_disabled = fields.List(fields.String(), load_default=list)
     thresholds = Table(
         number,
@@ -343,6 +384,7 @@ class ConfigSchema(_Strict):
     badges = fields.List(fields.Nested(BadgeSchema), required=True)
     profile_stats = fields.List(fields.Nested(StatSchema), required=True)
     ranking_features = fields.List(fields.Nested(RankingFeatureSchema), required=True)
+    coaching = fields.Nested(CoachingSchema, load_default=dict)
     marketplaces = Table(
         MarketplaceOverrideSchema().load,
         MARKETPLACE_PATTERN,

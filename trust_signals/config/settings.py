@@ -28,6 +28,8 @@ DEFAULT_MAX_SNAPSHOT_SHRINK: Final = 0.2
 # may read the old snapshot until gunicorn's 30 s timeout.
 DEFAULT_RETIRE_GRACE_SECONDS: Final = 30.0
 _STORE_SCHEMES: Final = ("redis://", "rediss://", "redis+cluster://")
+# An HMAC key shorter than this is guessable offline from one signed link.
+MIN_LINK_SECRET_CHARS: Final = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +53,9 @@ class Settings:
     # Read-only bearer token for the audit reads (explanations, status details); the admin
     # token grants them too. None: the audit reads are off.
     audit_token: str | None = None
+    # The key that signs the seller pages' links (web.links). None: every seller page
+    # answers 403.
+    seller_link_secret: str | None = None
 
 
 def default_config_path() -> Path:
@@ -115,6 +120,12 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     if audit_token is not None and audit_token == token:
         # The read-only token must not also open admin.
         problems.append(f"{ENV_PREFIX}AUDIT_TOKEN: must differ from {ENV_PREFIX}ADMIN_TOKEN")
+    link_secret = _token(environ, "SELLER_LINK_SECRET", "the seller pages", problems)
+    if link_secret is not None and 0 < len(link_secret.strip()) < MIN_LINK_SECRET_CHARS:
+        problems.append(
+            f"{ENV_PREFIX}SELLER_LINK_SECRET: must be at least {MIN_LINK_SECRET_CHARS} "
+            f"characters, got {len(link_secret)} (e.g. `openssl rand -hex 32`)"
+        )
     cache_size = _whole(environ, "CACHE_SIZE", DEFAULT_CACHE_SIZE, problems, minimum=0)
     interval = _number(
         environ, "RELOAD_INTERVAL_SECONDS", DEFAULT_RELOAD_INTERVAL_SECONDS, problems
@@ -158,4 +169,5 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         max_snapshot_shrink=max_shrink,
         retire_grace_seconds=grace,
         audit_token=audit_token,
+        seller_link_secret=link_secret,
     )

@@ -24,6 +24,7 @@ from trust_signals.domain.badge_rules import (
     BadgeRule,
     Condition,
     Group,
+    relaxed_rule,
     rule_problems,
     signal_kind,
 )
@@ -213,7 +214,9 @@ class CompiledRule:
 
     `earned` covers the conditions only (the window chosen by volume included); whether
     the rule is live (kill switch, approval, dates, surface, level) is checked by the
-    caller, before paying for any signal.
+    caller, before paying for any signal. `kept` is the same check with the thresholds
+    relaxed by the rule's keep margins, for a subject that held the badge before; None when
+    the rule has no margin.
     """
 
     rule: BadgeRule
@@ -226,6 +229,7 @@ class CompiledRule:
     then: CompiledTree  # the tree when there is no volume rule, or the volume is met
     otherwise: CompiledTree | None
     volume_met: Check | None
+    kept: Check | None = None
 
     def tree(self, subject: Subject, params: SignalParams) -> CompiledTree:
         """The condition tree for this subject, after choosing the window by volume."""
@@ -253,18 +257,41 @@ def compile_rule(rule: BadgeRule) -> CompiledRule:
         raise ValueError(f"rule {rule.id!r}: " + "; ".join(f"{p}: {m}" for p, m in problems))
     badge = Badge(rule.id, rule.copy_key, rule.level, rule.priority, rule.approval_reference)
     seller = rule.level == "seller"
-    live = (badge, seller, not seller or rule.inherit_to_offers, rule.effective_until or date.max)
+    for_offers, live_until = not seller or rule.inherit_to_offers, rule.effective_until or date.max
+    earned, volume, then, otherwise, volume_met = _conditions(rule)
+    # A relaxed threshold may leave its signal's range (0.01 - 0.02): it only ever widens a
+    # pass, so the relaxed rule is compiled without validating it again.
+    kept = _conditions(relaxed_rule(rule))[0] if rule.keep_margin else None
+    return CompiledRule(
+        rule,
+        badge,
+        seller,
+        for_offers,
+        live_until,
+        earned,
+        volume,
+        then,
+        otherwise,
+        volume_met,
+        kept,
+    )
+
+
+def _conditions(
+    rule: BadgeRule,
+) -> tuple[Check, SignalFn | None, CompiledTree, CompiledTree | None, Check | None]:
+    """The rule's check and what explanations walk: volume signal, trees, volume check."""
     volume = rule.window_by_volume
     if volume is None:
         then = _tree(rule.when, rule.window)
-        return CompiledRule(rule, *live, then.check, None, then, None, None)
+        return then.check, None, then, None, None
     # No data on the volume (e.g. no offer) counts as below it: the longer window.
     at_least = Condition(volume.signal, "point", ">=", volume.at_least, volume.window)
     volume_fn = compile_signal(volume.signal, volume.window)
     volume_met = leaf_check(Leaf("window_by_volume", at_least, volume.window, volume_fn))
     then, otherwise = _tree(rule.when, volume.then), _tree(rule.when, volume.otherwise)
     earned = _by_volume(volume_met, then.check, otherwise.check)
-    return CompiledRule(rule, *live, earned, volume_fn, then, otherwise, volume_met)
+    return earned, volume_fn, then, otherwise, volume_met
 
 
 def compile_rules(rules: Sequence[BadgeRule]) -> tuple[CompiledRule, ...]:

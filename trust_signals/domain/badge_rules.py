@@ -7,6 +7,13 @@ path within the rule, so a configuration loader can say exactly where it is.
 Effective dates: a rule is live on day `on` when `effective_from <= on` and, if set,
 `on < effective_until` (from inclusive, until exclusive, so consecutive approvals chain
 without overlap or gap).
+
+Keep margins (hysteresis): a rule may give some of its conditions, by id, a margin in the
+condition's own units. A subject that held the badge in the previous snapshot keeps it while
+each such condition passes its threshold relaxed by the margin (`relaxed_rule`); anyone else
+must clear the threshold itself, so a value hovering at the threshold does not flicker.
+
+Over 300 lines on purpose: the rule language and every check of it, margins included.
 """
 
 from __future__ import annotations
@@ -97,6 +104,8 @@ class BadgeRule:
     inherit_to_offers: bool = False
     window: str | None = None
     window_by_volume: VolumeWindow | None = None
+    # (condition id, margin) pairs, sorted by id: a holder keeps the badge within them.
+    keep_margin: tuple[tuple[str, float], ...] = ()
 
 
 class Badge(NamedTuple):
@@ -165,6 +174,48 @@ def override_thresholds(rule: BadgeRule, thresholds: Mapping[str, float]) -> Bad
     if unknown:
         raise ValueError(f"rule {rule.id!r} has no condition {', '.join(unknown)}")
     return dataclasses.replace(rule, when=rebuild(rule.when))
+
+
+def relaxed_threshold(condition: Condition, margin: float) -> float:
+    """The threshold a holder must still meet: `margin` looser in the comparator's direction
+    (threshold - margin for >= and >, threshold + margin for <= and <)."""
+    if condition.comparator in (">=", ">"):
+        return condition.threshold - margin
+    return condition.threshold + margin
+
+
+def relaxed_rule(rule: BadgeRule) -> BadgeRule:
+    """The rule a holder of its badge must still meet: each condition named in `keep_margin`
+    with its threshold relaxed by its margin (the margins themselves dropped)."""
+    conditions = {c.id: c for _, c in iter_conditions(rule.when) if c.id is not None}
+    relaxed = {cid: relaxed_threshold(conditions[cid], m) for cid, m in rule.keep_margin}
+    return dataclasses.replace(override_thresholds(rule, relaxed), keep_margin=())
+
+
+def margin_problem(reference: str, margin: float) -> str | None:
+    """Why `margin` cannot be a keep margin on `reference`, or None when it can: at least 0
+    and, for a bounded signal, no wider than its range (a rate's margin is at most 1)."""
+    low, high = threshold_range(reference)
+    if margin < 0:
+        return "must be at least 0"
+    if high is not None and margin > high - low:
+        return f"must be at most {high - low:g}, the range of {reference}"
+    return None
+
+
+def _margin_problems(rule: BadgeRule) -> list[tuple[str, str]]:
+    conditions = {c.id: c for _, c in iter_conditions(rule.when) if c.id is not None}
+    problems = []
+    for condition_id, margin in rule.keep_margin:
+        path = f"keep_margin.{condition_id}"
+        found = conditions.get(condition_id)
+        if found is None:
+            problems.append((path, f"the rule has no condition with id {condition_id!r}"))
+            continue
+        problem = margin_problem(found.signal, margin)
+        if problem is not None:
+            problems.append((path, problem))
+    return problems
 
 
 def threshold_problem(reference: str, threshold: float) -> str | None:
@@ -263,4 +314,5 @@ def rule_problems(rule: BadgeRule) -> list[tuple[str, str]]:
     if rule.window_by_volume is not None:
         problems += _volume_problems(rule.window_by_volume, rule.level)
     has_default = rule.window is not None or rule.window_by_volume is not None
-    return problems + _group_problems(rule.when, "when", rule.level, has_default, set())
+    problems += _group_problems(rule.when, "when", rule.level, has_default, set())
+    return problems + _margin_problems(rule)

@@ -37,6 +37,7 @@ from trust_signals.domain.badge_rules import (
     VolumeWindow,
     iter_conditions,
     override_thresholds,
+    relaxed_threshold,
     rule_problems,
     signal_kind,
     threshold_problem,
@@ -67,7 +68,9 @@ __all__ = [
     "explain_badges",
     "explain_rule",
     "met_rules",
+    "rule_met",
     "shown_badges",
+    "is_live",
     "iter_conditions",
     "override_thresholds",
     "rule_problems",
@@ -102,6 +105,7 @@ class ConditionExplanation:
     min_sample: int
     passed: bool
     reason: str
+    kept_within_margin: bool = False  # passed only thanks to the rule's keep margin
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,7 +134,9 @@ class RuleExplanation:
         return BadgeDecision(self.rule_id, self.earned, tuple(reasons) if not self.earned else ())
 
 
-def _is_live(compiled: CompiledRule, is_offer: bool, marketplace: str, on: date) -> bool:
+def is_live(compiled: CompiledRule, is_offer: bool, marketplace: str, on: date) -> bool:
+    """Whether the rule applies to a seller (or, `is_offer`, an offer) in `marketplace` on
+    `on`: enabled, approved there, effective that day, for that level."""
     rule = compiled.rule
     return (
         rule.enabled
@@ -163,7 +169,7 @@ def evaluate_badges(
     for compiled in rules:
         if (
             surface in compiled.rule.surfaces
-            and _is_live(compiled, is_offer, marketplace, on)
+            and is_live(compiled, is_offer, marketplace, on)
             and compiled.earned(subject, params)
         ):
             earned.append(compiled.badge)
@@ -198,19 +204,33 @@ def evaluate_surfaces(
     return _shown(rules, earned, is_offer, max_badges, marketplace, on)
 
 
+def rule_met(
+    compiled: CompiledRule, subject: Subject, params: SignalParams, *, held_before: bool
+) -> bool:
+    """Whether the subject meets the rule's conditions: a subject that held the badge in the
+    previous snapshot against the thresholds relaxed by the rule's keep margins, any other
+    against the thresholds themselves."""
+    if held_before and compiled.kept is not None:
+        return compiled.kept(subject, params)
+    return compiled.earned(subject, params)
+
+
 def met_rules(
     rules: Sequence[CompiledRule],
     subject: Subject,
     params: SignalParams,
     *,
     inherited: Container[str] | None = None,
+    held: Container[str] = frozenset(),
 ) -> frozenset[str]:
     """Ids of the rules whose conditions the subject meets, live or not: what depends on
     the snapshot and the rules' conditions only, so it can be computed once at activation.
 
     For an offer: its offer rules and the seller rules it inherits (`inherited`, as
     `earned_seller_rules` gives them, else evaluated here); for a seller: its seller rules.
-    `shown_badges` then applies what the live config decides at read time.
+    `held`: the ids of the rules the subject met in the previous snapshot (see `rule_met`;
+    only rules with a keep margin look at it). `shown_badges` then applies what the live
+    config decides at read time.
     """
     is_offer = subject.offer is not None
     met = set()
@@ -219,6 +239,9 @@ def met_rules(
             continue
         if inherited is not None and is_offer and compiled.rule.level == "seller":
             if compiled.rule.id in inherited:
+                met.add(compiled.rule.id)
+        elif compiled.kept is not None and compiled.rule.id in held:
+            if compiled.kept(subject, params):
                 met.add(compiled.rule.id)
         elif compiled.earned(subject, params):
             met.add(compiled.rule.id)
@@ -258,7 +281,7 @@ def _shown(
         rule = compiled.rule
         if (
             not still_open.isdisjoint(rule.surfaces)
-            and _is_live(compiled, is_offer, marketplace, on)
+            and is_live(compiled, is_offer, marketplace, on)
             and earned(compiled)
         ):
             for surface in still_open & rule.surfaces:
@@ -269,16 +292,23 @@ def _shown(
 
 
 def earned_seller_rules(
-    rules: Sequence[CompiledRule], seller: Subject, params: SignalParams
+    rules: Sequence[CompiledRule],
+    seller: Subject,
+    params: SignalParams,
+    *,
+    held: Container[str] = frozenset(),
 ) -> frozenset[str]:
-    """Ids of the seller-level rules inherited by offers whose conditions the seller meets.
+    """Ids of the seller-level rules inherited by offers whose conditions the seller meets
+    (`held`: the rules it met in the previous snapshot, as for `met_rules`).
 
     Liveness (kill switch, approval, dates, surface) is still judged per offer evaluation.
     """
     return frozenset(
         c.rule.id
         for c in rules
-        if c.rule.level == "seller" and c.rule.inherit_to_offers and c.earned(seller, params)
+        if c.rule.level == "seller"
+        and c.rule.inherit_to_offers
+        and rule_met(c, seller, params, held_before=c.rule.id in held)
     )
 
 
@@ -303,18 +333,27 @@ def _withheld_reason(
     return None
 
 
-def _explain_leaf(leaf: Leaf, subject: Subject, params: SignalParams) -> ConditionExplanation:
+def _explain_leaf(
+    leaf: Leaf, subject: Subject, params: SignalParams, margin: float | None
+) -> ConditionExplanation:
     condition = leaf.condition
     measure = leaf.fn(subject, params)
     value = measure.bound(condition.bound)
+    kept = False
     if value is None:
         passed, reason = False, "no data"
     elif measure.sample < condition.min_sample:
         passed, reason = False, f"sample {measure.sample} below minimum {condition.min_sample}"
     else:
-        passed = COMPARATORS[condition.comparator](value, condition.threshold)
+        compare, comparator = COMPARATORS[condition.comparator], condition.comparator
+        passed = compare(value, condition.threshold)
         verdict = "" if passed else "not "
-        reason = f"{value} {verdict}{condition.comparator} {condition.threshold}"
+        reason = f"{value} {verdict}{comparator} {condition.threshold}"
+        if not passed and margin is not None:
+            relaxed = relaxed_threshold(condition, margin)
+            kept = passed = compare(value, relaxed)
+            held = f"margin {margin:g} ({comparator} {relaxed:.12g} for a holder)"
+            reason += f", kept within {held}" if kept else f", nor within {held}"
     return ConditionExplanation(
         leaf.path,
         condition.id,
@@ -328,19 +367,25 @@ def _explain_leaf(leaf: Leaf, subject: Subject, params: SignalParams) -> Conditi
         condition.min_sample,
         passed,
         reason,
+        kept,
     )
 
 
 def _explain_node(
-    node: Node, subject: Subject, params: SignalParams, out: list[ConditionExplanation]
+    node: Node,
+    subject: Subject,
+    params: SignalParams,
+    margins: Mapping[str, float],
+    out: list[ConditionExplanation],
 ) -> bool:
     """Evaluates every condition (no short-circuit: an audit wants each one)."""
     results = []
     for child in node.children:
         if isinstance(child, Node):
-            results.append(_explain_node(child, subject, params, out))
+            results.append(_explain_node(child, subject, params, margins, out))
         else:
-            out.append(_explain_leaf(child, subject, params))
+            margin = None if child.condition.id is None else margins.get(child.condition.id)
+            out.append(_explain_leaf(child, subject, params, margin))
             results.append(out[-1].passed)
     return all(results) if node.mode == "all" else any(results)
 
@@ -367,11 +412,21 @@ def explain_rule(
     marketplace: str,
     on: date,
     surface: str | None = None,
+    held_before: bool = False,
 ) -> RuleExplanation:
-    """One rule evaluated condition by condition, with why it is withheld if it is."""
+    """One rule evaluated condition by condition, with why it is withheld if it is.
+
+    `held_before` as for `rule_met`: a holder's rule that fails its thresholds is explained
+    again against the relaxed ones, each condition that passes only thanks to its margin
+    saying "kept within margin".
+    """
     conditions: list[ConditionExplanation] = []
     tree = compiled.tree(subject, params)
-    met = _explain_node(tree.root, subject, params, conditions)
+    met = _explain_node(tree.root, subject, params, {}, conditions)
+    if not met and held_before and compiled.rule.keep_margin:
+        conditions = []
+        margins = dict(compiled.rule.keep_margin)
+        met = _explain_node(tree.root, subject, params, margins, conditions)
     withheld = _withheld_reason(compiled, subject, surface, marketplace, on)
     return RuleExplanation(
         compiled.rule.id,
@@ -393,12 +448,22 @@ def explain_badges(
     marketplace: str,
     on: date,
     surface: str | None = None,
+    held: Container[str] = frozenset(),
 ) -> list[RuleExplanation]:
     """Every rule, even disabled, unapproved or not yet effective ones, explained in order.
 
-    With `surface` None, rules are not withheld for their surfaces.
+    With `surface` None, rules are not withheld for their surfaces. `held`: the ids of the
+    rules the subject held before (see `explain_rule`).
     """
     return [
-        explain_rule(c, subject, params, marketplace=marketplace, on=on, surface=surface)
+        explain_rule(
+            c,
+            subject,
+            params,
+            marketplace=marketplace,
+            on=on,
+            surface=surface,
+            held_before=c.rule.id in held,
+        )
         for c in rules
     ]

@@ -3,7 +3,9 @@ config version is activated, and stored beside the snapshot as rows (`signal_row
 
 The same domain engine as before computes them (one source of truth); reads become lookups.
 Work is split by seller: a chunk of sellers and all their offers is computed together, so
-an offer's seller signals are computed once and memory stays bounded by the chunk. With
+an offer's seller signals are computed once and memory stays bounded by the chunk. When a
+rule has a keep margin, each chunk also reads who held which badge in the previous snapshot
+(`held_badges`: one batch of stored rows per kind and chunk); without one nothing is read. With
 `open_store` (a picklable way to open the same store in another process) the chunks run on
 every core; without it, in this process.
 """
@@ -18,6 +20,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from itertools import islice
+from types import MappingProxyType
 from typing import Any, Final
 
 import orjson
@@ -30,6 +33,13 @@ from trust_signals.domain.ranking_features import fill_level
 from trust_signals.domain.signals import Subject, seller_fq_rates
 from trust_signals.domain.snapshots import OfferSnapshot, SellerSnapshot
 from trust_signals.service.cohort_artifacts import CohortModel
+from trust_signals.service.held_badges import (
+    HELD_FROM,
+    NOTHING_HELD,
+    HeldSource,
+    held_source,
+    margined_rules,
+)
 from trust_signals.service.signal_rows import (
     LAYOUT_ID,
     META,
@@ -45,6 +55,8 @@ Priors = Mapping[str, Mapping[str, Mapping[str, float]]]
 Rows = list[tuple[str, bytes]]
 Progress = Callable[[int], None]  # entities done since the last call
 OpenStore = Callable[[], ReadStore]
+Held = Mapping[str, frozenset[str]]  # entity id -> ids of the margined rules it held before
+_NONE_HELD: Final[Held] = MappingProxyType({})
 SELLERS_PER_CHUNK: Final = 500
 # Below this many entities a pool costs more to start than it saves.
 _POOL_MIN_ENTITIES: Final = 20_000
@@ -66,9 +78,14 @@ class Signals:
 
 
 def chunk_rows(
-    signals: Signals, sellers: Sequence[SellerSnapshot], offers: Sequence[OfferSnapshot]
+    signals: Signals,
+    sellers: Sequence[SellerSnapshot],
+    offers: Sequence[OfferSnapshot],
+    held_sellers: Held = _NONE_HELD,
+    held_offers: Held = _NONE_HELD,
 ) -> tuple[Rows, Rows]:
-    """Rows of these sellers and of their offers (each offer's seller must be among them)."""
+    """Rows of these sellers and of their offers (each offer's seller must be among them);
+    `held_*`: the margined rules each held in the previous snapshot (see `met_rules`)."""
     config, layout = signals.config, signals.layout
     params, schema = config.params, config.feature_schema
     seller_rows: Rows = []
@@ -76,12 +93,13 @@ def chunk_rows(
     for seller in sellers:
         prior = seller_prior(seller, signals.priors, config.cohort_spec)
         subject = Subject(seller, None, signals.as_of, prior)
-        met = met_rules(config.rules, subject, params)
+        held = held_sellers.get(seller.seller_id, NOTHING_HELD)
+        met = met_rules(config.rules, subject, params, held=held)
         stats = profile_stats(config.stats, subject, params)
         seller_rows.append((seller.seller_id, seller_row(layout.bits(met), stats)))
         by_seller[seller.seller_id] = (
             subject,
-            earned_seller_rules(config.rules, subject, params),
+            earned_seller_rules(config.rules, subject, params, held=held),
             fill_level(schema, "seller", subject, params),
             seller_fq_rates(subject, params),
         )
@@ -92,7 +110,8 @@ def chunk_rows(
             seller_subject.seller, offer, signals.as_of, seller_subject.prior_rates, offer_prior
         )
         values, missing = fill_level(schema, "offer", subject, params, seller_part)
-        met = met_rules(config.rules, subject, params, inherited=inherited)
+        held = held_offers.get(offer.offer_id, NOTHING_HELD)
+        met = met_rules(config.rules, subject, params, inherited=inherited, held=held)
         row = layout.offer_row(met, values, missing, offer.seller_id)
         offer_rows.append((offer.offer_id, row))
     return seller_rows, offer_rows
@@ -151,17 +170,24 @@ def materialize(
 ) -> str:
     """Compute and store every row of `info`'s snapshot under the config in `config_text`
     (for the snapshot's marketplace); the signals version written. Nothing is visible
-    until it is complete."""
+    until it is complete. Badges with a keep margin are decided against who held them in
+    the snapshot's predecessor (`held_badges`)."""
     config = parse_config(config_text, "materialized config").for_marketplace(info.marketplace)
     version = config.signals_version
+    margined = margined_rules(config)
+    held_record, source = held_source(store, info, version)
     started = time.perf_counter()
     writer = store.begin_signals(info.snapshot_id, version)
     try:
-        writer.add_rows(META, [(LAYOUT_ID, RowLayout.of(config).to_bytes())])
+        layout = RowLayout.of(config).to_bytes()
+        writer.add_rows(META, [(LAYOUT_ID, layout), (HELD_FROM, held_record)])
         # The ids are read here, whole (100,000 sellers are a few MB): a pool's feeder thread
         # must not drive the store's connections, which belong to this thread.
         chunks = _chunks(list(store.seller_ids(info.snapshot_id)))
-        task = _Task(info.snapshot_id, info.marketplace, info.as_of, config_text, priors)
+        held = source if margined else None
+        task = _Task(
+            info.snapshot_id, info.marketplace, info.as_of, config_text, priors, held, margined
+        )
         count = _worker_count(workers, info, open_store)
         for seller_rows, offer_rows in _run(task, chunks, count, open_store, store):
             writer.add_rows(SELLERS, seller_rows)
@@ -235,6 +261,8 @@ class _Task:
     as_of: date
     config_text: str
     priors: Priors
+    held: HeldSource | None  # where holders are read; None: nobody gets a margin
+    margined: frozenset[str]
 
     def signals(self) -> Signals:
         config = parse_config(self.config_text, "materialized config")
@@ -242,7 +270,13 @@ class _Task:
 
     def rows(self, store: ReadStore, signals: Signals, ids: list[str]) -> tuple[Rows, Rows]:
         sellers = [s for s in store.get_sellers(self.snapshot_id, ids) if s is not None]
-        return chunk_rows(signals, sellers, store.offers_of_sellers(self.snapshot_id, ids))
+        offers = store.offers_of_sellers(self.snapshot_id, ids)
+        if self.held is None:
+            return chunk_rows(signals, sellers, offers)
+        held_sellers = self.held.held(store, SELLERS, ids, self.margined)
+        offer_ids = [offer.offer_id for offer in offers]
+        held_offers = self.held.held(store, OFFERS, offer_ids, self.margined)
+        return chunk_rows(signals, sellers, offers, held_sellers, held_offers)
 
 
 def _chunks(seller_ids: Any) -> Iterator[list[str]]:

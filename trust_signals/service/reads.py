@@ -143,6 +143,11 @@ class TrustSignals:
             return None  # computed in-process: absent means suppressed
         return self._ask_store(self._store.get_artifact, market.snapshot.snapshot_id, name)
 
+    def read_store(self, call: Callable[[ReadStore], T]) -> T:
+        """One read of the store beyond the served view (a report on retained snapshots),
+        behind the circuit breaker like every other store call."""
+        return self._ask_store(call, self._store)
+
     def now(self) -> datetime:
         """The injected clock's time (aware UTC)."""
         return self._clock()
@@ -242,6 +247,12 @@ class TrustSignals:
         self._breaker.record_success()
         return result
 
+    def offers_of_seller(self, market: Market, seller_id: str) -> list[OfferSnapshot]:
+        """Every offer of one seller in the market's snapshot, in id order."""
+        snapshot_id = market.snapshot.snapshot_id
+        found = self._ask_store(self._store.offers_of_sellers, snapshot_id, [seller_id])
+        return sorted(found, key=lambda offer: offer.offer_id)
+
     def _offer_subject(
         self,
         market: Market,
@@ -277,12 +288,19 @@ class TrustSignals:
             subject = self._offer_subject(market, record, seller)
         else:
             subject = self.seller(view, market, entity_id).subject
+        held: frozenset[str] = frozenset()
+        if any(c.kept is not None for c in market.config.rules):
+            # A served row marks a rule met while its thresholds fail only when the entity
+            # held the badge before and stayed within the margin: explained as held, each
+            # condition says whether its margin kept it.
+            held = self._precomputed.stored_met(market, kind, entity_id)
         return explain_badges(
             market.config.rules,
             subject,
             market.config.params,
             marketplace=market.snapshot.marketplace,
             on=self.today(),
+            held=held,
         )
 
     def refreshed_view(self) -> View:

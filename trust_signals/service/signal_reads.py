@@ -108,6 +108,13 @@ class PrecomputedReads:
             bool(unanswered),
         )
 
+    def stored_met(self, market: Market, kind: str, entity_id: str) -> frozenset[str]:
+        """The rules an offer's or seller's stored row marks met (none if it has no row)."""
+        [row], _ = self._rows(
+            market, OFFERS if kind == "offer" else SELLERS, [entity_id], fail_open=False
+        )
+        return frozenset() if row is None else market.layout.met(int.from_bytes(row[:8], "little"))
+
     def shown(
         self, view: View, market: Market, met: int, *, is_offer: bool
     ) -> Mapping[str, Badges]:
