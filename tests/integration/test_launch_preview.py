@@ -1,9 +1,12 @@
 """The launch preview over a real SQLite store: its counts against a brute-force recount by
-the domain engine, under both configs, entity by entity."""
+the domain engine, under both configs, entity by entity; on a second day too, where badges
+with a keep margin are decided from who held them the day before."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
+from collections.abc import Mapping
 from datetime import date
 from functools import partial
 from pathlib import Path
@@ -13,13 +16,17 @@ import pytest
 
 from trust_signals.bootstrap import load_snapshot_dir
 from trust_signals.config import TrustConfig, default_config_path, load_config, parse_config
+from trust_signals.config.legal import MarketplaceConfig
+from trust_signals.domain.badge_checks import CompiledRule
 from trust_signals.domain.badges import evaluate_surfaces
 from trust_signals.domain.cohorts import prior_rates, seller_dimensions, seller_prior
 from trust_signals.domain.profile_stats import profile_stats
 from trust_signals.domain.signals import Subject
 from trust_signals.errors import TrustSignalsError
+from trust_signals.ingest.drift import drift_snapshot
 from trust_signals.ingest.generator import generate_snapshots
 from trust_signals.service.launch_preview import against_config, preview_launch
+from trust_signals.service.materializer import materialize_active
 from trust_signals.store.sqlite import SqliteSnapshotStore
 
 pytestmark = pytest.mark.integration
@@ -70,11 +77,20 @@ def loaded(tmp_path: Path, generated: Path) -> tuple[SqliteSnapshotStore, TrustC
     return store, config
 
 
+Predecessor = Mapping[tuple[str, str], frozenset[str]]  # (kind, id) -> rules it met then
+NOBODY: Predecessor = {}
+
+
 def held_and_shown(
-    store: SqliteSnapshotStore, config: TrustConfig, marketplace: str
+    store: SqliteSnapshotStore,
+    config: TrustConfig,
+    marketplace: str,
+    predecessor: Predecessor = NOBODY,
 ) -> dict[tuple[str, str], tuple[frozenset[str], tuple[str, ...]]]:
     """Every seller's and offer's badges shown (and a seller's shown stats), evaluated
-    directly with the engine: each subject on its own, nothing precomputed, every rule run."""
+    directly with the engine: each subject on its own, nothing precomputed, every rule run;
+    a rule with a keep margin that the subject (for a seller rule, its seller) met in
+    `predecessor` is run with its thresholds relaxed by the margins."""
     info = store.active_snapshots()[marketplace]
     effective = config.for_marketplace(marketplace)
     sellers = list(store.iter_sellers(info.snapshot_id))
@@ -86,8 +102,9 @@ def held_and_shown(
         by_id[seller.seller_id] = seller
         prior = seller_prior(seller, priors, effective.cohort_spec)
         subject = Subject(seller, None, info.as_of, prior)
+        rules = for_holders(effective, predecessor.get(("sellers", seller.seller_id)))
         spp = evaluate_surfaces(
-            effective.rules, subject, effective.params, max_badges={"spp": caps["spp"]},
+            rules, subject, effective.params, max_badges={"spp": caps["spp"]},
             marketplace=marketplace, on=ON,
         )  # fmt: skip
         stats = profile_stats(effective.stats, subject, effective.params)
@@ -97,14 +114,64 @@ def held_and_shown(
         seller = by_id[offer.seller_id]
         prior = seller_prior(seller, priors, effective.cohort_spec)
         subject = Subject(seller, offer, info.as_of, prior)
+        rules = for_holders(
+            effective,
+            predecessor.get(("sellers", seller.seller_id)),
+            predecessor.get(("offers", offer.offer_id)),
+        )
         surfaces = evaluate_surfaces(
-            effective.rules, subject, effective.params,
+            rules, subject, effective.params,
             max_badges={"search": caps["search"], "pdp": caps["pdp"]},
             marketplace=marketplace, on=ON,
         )  # fmt: skip
         held = frozenset(b.id for badges in surfaces.values() for b in badges)
         found[("offers", offer.offer_id)] = (held, ())
     return found
+
+
+def for_holders(
+    config: MarketplaceConfig,
+    seller_met: frozenset[str] | None,
+    offer_met: frozenset[str] | None = None,
+) -> list[CompiledRule]:
+    """The config's rules, each seller rule the seller met (offer rule the offer met) the
+    day before decided by its thresholds relaxed by its keep margins, if it has any."""
+    met = {"seller": seller_met or frozenset(), "offer": offer_met or frozenset()}
+    return [
+        dataclasses.replace(c, earned=c.kept)
+        if c.kept is not None and c.rule.id in met[c.rule.level]
+        else c
+        for c in config.rules
+    ]
+
+
+def met_in_first_snapshot(
+    store: SqliteSnapshotStore, snapshot_id: str, config: TrustConfig
+) -> dict[tuple[str, str], frozenset[str]]:
+    """Every seller's seller rules and every offer's offer rules met in a snapshot that had
+    no predecessor (so no margin applied), rule by rule."""
+    [info] = [i for i in store.list_snapshots() if i.snapshot_id == snapshot_id]
+    effective = config.for_marketplace(info.marketplace)
+    params, spec = effective.params, effective.cohort_spec
+    sellers = {s.seller_id: s for s in store.iter_sellers(snapshot_id)}
+    priors = prior_rates(sellers.values(), spec)
+    met = {}
+    for seller in sellers.values():
+        subject = Subject(seller, None, info.as_of, seller_prior(seller, priors, spec))
+        met[("sellers", seller.seller_id)] = frozenset(
+            c.rule.id
+            for c in effective.rules
+            if c.rule.level == "seller" and c.earned(subject, params)
+        )
+    for offer in store.offers_of_sellers(snapshot_id, list(sellers)):
+        seller = sellers[offer.seller_id]
+        subject = Subject(seller, offer, info.as_of, seller_prior(seller, priors, spec))
+        met[("offers", offer.offer_id)] = frozenset(
+            c.rule.id
+            for c in effective.rules
+            if c.rule.level == "offer" and c.earned(subject, params)
+        )
+    return met
 
 
 def cohort_of(store: SqliteSnapshotStore, config: TrustConfig, marketplace: str) -> dict[str, Any]:
@@ -122,12 +189,16 @@ def cohort_of(store: SqliteSnapshotStore, config: TrustConfig, marketplace: str)
 
 
 def recount(
-    store: SqliteSnapshotStore, before: TrustConfig, after: TrustConfig, marketplace: str
+    store: SqliteSnapshotStore,
+    before: TrustConfig,
+    after: TrustConfig,
+    marketplace: str,
+    predecessor: Predecessor = NOBODY,
 ) -> tuple[dict[tuple[str, str], dict[str, Any]], dict[str, list[int]]]:
     """Per (badge, kind) the preview's figures, and per stat [before, after, shown, withheld],
     counted entity by entity."""
-    old = held_and_shown(store, before, marketplace)
-    new = held_and_shown(store, after, marketplace)
+    old = held_and_shown(store, before, marketplace, predecessor)
+    new = held_and_shown(store, after, marketplace, predecessor)
     cohorts = cohort_of(store, after, marketplace)
     badges: dict[tuple[str, str], dict[str, Any]] = {}
     stats: dict[str, list[int]] = {}
@@ -179,12 +250,29 @@ def test_the_preview_counts_equal_a_brute_force_recount_under_both_configs(
 
     preview = preview_launch(store, after, before, on=ON, open_store=opener, workers=2)
 
-    data = preview.as_json()
+    source = "computed" if mode == "computed" else "stored signals"
+    moved = assert_recounted(preview.as_json(), store, before, after, source)
+    assert all(count > 0 for count in moved.values()), moved  # the recount saw real moves
+
+
+def assert_recounted(
+    data: dict[str, Any],
+    store: SqliteSnapshotStore,
+    before: TrustConfig,
+    after: TrustConfig,
+    before_from: str,
+    predecessors: Mapping[str, Predecessor] | None = None,
+) -> dict[str, int]:
+    """Every marketplace's figures in the preview's JSON equal the recount (with the day
+    before's holders of `predecessors`, per marketplace); the moves the recount saw."""
     assert [m["marketplace"] for m in data["marketplaces"]] == ["DE", "IN", "US"]
     moved = {"gained": 0, "lost": 0, "shown": 0, "withheld": 0}
     for market in data["marketplaces"]:
-        assert market["before_from"] == ("computed" if mode == "computed" else "stored signals")
-        expected_badges, expected_stats = recount(store, before, after, market["marketplace"])
+        assert market["before_from"] == before_from
+        predecessor = (predecessors or {}).get(market["marketplace"], NOBODY)
+        expected_badges, expected_stats = recount(
+            store, before, after, market["marketplace"], predecessor
+        )
         for badge in market["badges"]:
             for kind in ("offers", "sellers"):
                 expected = expected_badges.get((badge["badge_id"], kind), empty_figures())
@@ -201,7 +289,64 @@ def test_the_preview_counts_equal_a_brute_force_recount_under_both_configs(
             assert found == expected_stat, (market["marketplace"], stat)
             moved["shown"] += expected_stat[2]
             moved["withheld"] += expected_stat[3]
-    assert all(count > 0 for count in moved.values()), moved  # the recount saw real moves
+    return moved
+
+
+# Keep margins changed: fq_index, on_time and response_rate (whose threshold rises to 0.97:
+# holders keep it down to 0.87) wider, hassle_free_returns' dropped.
+MARGIN_CHANGES = (
+    ("keep_margin = { fq_index = 1.0,", "keep_margin = { fq_index = 5.0,"),
+    ("keep_margin = { on_time = 0.01 }", "keep_margin = { on_time = 0.05 }"),
+    ("keep_margin = { response_rate = 0.02 }", "keep_margin = { response_rate = 0.1 }"),
+    ("keep_margin = { return_dissatisfaction = 0.01 }\n", ""),
+)
+
+
+def with_margins(config: TrustConfig, changes: tuple[tuple[str, str], ...]) -> TrustConfig:
+    text = config.text
+    for old, new in changes:
+        assert old in text
+        text = text.replace(old, new, 1)
+    return parse_config(text, "margins changed")
+
+
+@pytest.fixture
+def second_day(
+    loaded: tuple[SqliteSnapshotStore, TrustConfig], generated: Path, tmp_path: Path
+) -> tuple[SqliteSnapshotStore, TrustConfig, Predecessor]:
+    """The loaded store with US's next day (its counts drifted) loaded and active: its
+    badges decided from the first day's holders. With the first day's met rules."""
+    store, config = loaded
+    first_day = store.active_snapshots()["US"].snapshot_id
+    next_day = drift_snapshot(generated / "US", tmp_path / "next" / "US", drift=0.02, seed=3)
+    load_snapshot_dir(store, next_day, config)
+    assert store.active_snapshots()["US"].snapshot_id != first_day
+    return store, config, met_in_first_snapshot(store, first_day, config)
+
+
+@pytest.mark.parametrize("mode", ["stored", "computed", "pool"])
+def test_on_a_second_day_the_preview_decides_keep_margins_from_the_day_before(
+    second_day: tuple[SqliteSnapshotStore, TrustConfig, Predecessor], tmp_path: Path, mode: str
+) -> None:
+    """stored: the replaced config's sets stored (decided from the first day at load);
+    computed: the replaced config is another one, its margins never computed for this
+    snapshot; pool: stored, counted by two worker processes. The new config's are computed
+    in each, from the predecessor the active snapshot's signals record."""
+    store, default, first_day = second_day
+    before = default if mode != "computed" else with_margins(default, MARGIN_CHANGES[1:2])
+    after = with_margins(changed(default), MARGIN_CHANGES)
+    opener = partial(SqliteSnapshotStore, tmp_path / "store") if mode == "pool" else None
+
+    preview = preview_launch(store, after, before, on=ON, open_store=opener, workers=2)
+
+    source = "computed" if mode == "computed" else "stored signals"
+    moved = assert_recounted(preview.as_json(), store, before, after, source, {"US": first_day})
+    assert all(count > 0 for count in moved.values()), moved
+    for config in (before, after):  # the margins changed what either config shows
+        kept = held_and_shown(store, config, "US", first_day)
+        assert kept != held_and_shown(store, config, "US"), config.version
+    materialize_active(store, after)  # what activating `after` stores and then serves
+    assert preview_launch(store, after, before, on=ON) == preview
 
 
 def as_plain(figures: dict[str, Any]) -> dict[str, Any]:

@@ -36,8 +36,9 @@ from trust_signals.domain.launch_impact import (
 )
 from trust_signals.errors import TrustSignalsError
 from trust_signals.service.config_versions import parse_stored
+from trust_signals.service.held_badges import held_source
 from trust_signals.service.materializer import OpenStore, Progress, snapshot_priors
-from trust_signals.service.preview_counts import Counts, MarketTask, count_markets
+from trust_signals.service.preview_counts import Counts, MarketTask, SetsSource, count_markets
 from trust_signals.store.base import ConfigCatalog, ReadStore, SnapshotInfo
 
 ACTIVE = "active"
@@ -153,9 +154,10 @@ def preview_launch(
 def _task(
     store: ReadStore, info: SnapshotInfo, before: TrustConfig, after: TrustConfig, on: date
 ) -> MarketTask:
-    old = before.for_marketplace(info.marketplace).signals_version
-    new = after.for_marketplace(info.marketplace).signals_version
-    stored = old in store.signal_versions(info.snapshot_id)
+    same = (
+        before.for_marketplace(info.marketplace).signals_version
+        == after.for_marketplace(info.marketplace).signals_version
+    )
     return MarketTask(
         info.snapshot_id,
         info.marketplace,
@@ -163,10 +165,20 @@ def _task(
         on,
         before.text,
         after.text,
-        old if stored else None,
-        None if stored else snapshot_priors(store, info, before),
-        None if new == old else snapshot_priors(store, info, after),
+        _sets_source(store, info, before),
+        None if same else _sets_source(store, info, after),
     )
+
+
+def _sets_source(store: ReadStore, info: SnapshotInfo, config: TrustConfig) -> SetsSource:
+    """Where `config`'s met sets of the snapshot come from: its stored signals (an activation
+    would serve them as they are), else computed as a materialization would: with the same
+    cohort priors and, for keep margins, the same predecessor's held badges."""
+    version = config.for_marketplace(info.marketplace).signals_version
+    if version in store.signal_versions(info.snapshot_id):
+        return SetsSource(version)
+    _, held = held_source(store, info, version)
+    return SetsSource(None, snapshot_priors(store, info, config), held)
 
 
 def _counted_market(
@@ -188,7 +200,7 @@ def _counted_market(
         )
     stat_ids = [s.id for s in new.stats]
     stat_ids += [s.id for s in old.stats if s.id not in stat_ids]
-    source = "computed" if task.before_stored is None else "stored signals"
+    source = "computed" if task.before.stored is None else "stored signals"
     return _market(
         info.marketplace,
         info,

@@ -8,6 +8,9 @@ rule has a keep margin, each chunk also reads who held which badge in the previo
 (`held_badges`: one batch of stored rows per kind and chunk); without one nothing is read. With
 `open_store` (a picklable way to open the same store in another process) the chunks run on
 every core; without it, in this process.
+
+Over 300 lines on purpose: `chunk_met_sets`, what the launch preview counts, stands beside
+`chunk_rows`, what is stored, so that both decide every entity alike.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from trust_signals.service.held_badges import (
     HELD_FROM,
     NOTHING_HELD,
     HeldSource,
+    chunk_holders,
     held_source,
     margined_rules,
 )
@@ -118,10 +122,15 @@ def chunk_rows(
 
 
 def chunk_met_sets(
-    signals: Signals, sellers: Sequence[SellerSnapshot], offers: Sequence[OfferSnapshot]
+    signals: Signals,
+    sellers: Sequence[SellerSnapshot],
+    offers: Sequence[OfferSnapshot],
+    held_sellers: Held = _NONE_HELD,
+    held_offers: Held = _NONE_HELD,
 ) -> tuple[dict[str, tuple[frozenset[str], list[ProfileStat]]], dict[str, frozenset[str]]]:
-    """What `chunk_rows` stores of these sellers and offers, unpacked: per seller the rules
-    it meets and its profile stats, per offer the rules it meets (no ranking vectors)."""
+    """What `chunk_rows` stores of these sellers and offers (with the same `held_*`),
+    unpacked: per seller the rules it meets and its profile stats, per offer the rules it
+    meets (no ranking vectors)."""
     config = signals.config
     params = config.params
     sellers_met = {}
@@ -129,11 +138,12 @@ def chunk_met_sets(
     for seller in sellers:
         prior = seller_prior(seller, signals.priors, config.cohort_spec)
         subject = Subject(seller, None, signals.as_of, prior)
-        met = met_rules(config.rules, subject, params)
+        held = held_sellers.get(seller.seller_id, NOTHING_HELD)
+        met = met_rules(config.rules, subject, params, held=held)
         sellers_met[seller.seller_id] = (met, profile_stats(config.stats, subject, params))
         by_seller[seller.seller_id] = (
             subject,
-            earned_seller_rules(config.rules, subject, params),
+            earned_seller_rules(config.rules, subject, params, held=held),
             seller_fq_rates(subject, params),
         )
     offers_met = {}
@@ -142,7 +152,10 @@ def chunk_met_sets(
         subject = Subject(
             seller_subject.seller, offer, signals.as_of, seller_subject.prior_rates, offer_prior
         )
-        offers_met[offer.offer_id] = met_rules(config.rules, subject, params, inherited=inherited)
+        held = held_offers.get(offer.offer_id, NOTHING_HELD)
+        offers_met[offer.offer_id] = met_rules(
+            config.rules, subject, params, inherited=inherited, held=held
+        )
     return sellers_met, offers_met
 
 
@@ -271,11 +284,8 @@ class _Task:
     def rows(self, store: ReadStore, signals: Signals, ids: list[str]) -> tuple[Rows, Rows]:
         sellers = [s for s in store.get_sellers(self.snapshot_id, ids) if s is not None]
         offers = store.offers_of_sellers(self.snapshot_id, ids)
-        if self.held is None:
-            return chunk_rows(signals, sellers, offers)
-        held_sellers = self.held.held(store, SELLERS, ids, self.margined)
         offer_ids = [offer.offer_id for offer in offers]
-        held_offers = self.held.held(store, OFFERS, offer_ids, self.margined)
+        held_sellers, held_offers = chunk_holders(self.held, self.margined, store, ids, offer_ids)
         return chunk_rows(signals, sellers, offers, held_sellers, held_offers)
 
 

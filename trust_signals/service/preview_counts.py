@@ -2,11 +2,14 @@
 configs, a chunk of sellers and their offers at a time, on every core as the materializer
 runs, summed into transitions (`domain.launch_impact`).
 
-The rules an entity meets and the stats it shows under the config being replaced are read
-from that config's stored signals when the snapshot has them, else computed by the engine;
-the new config's are computed, unless its signals version is the same (then they are the
-same sets). What each config then shows is the read path's decision (`held_badges`), taken
-once per distinct set of met rules.
+The rules an entity meets and the stats it shows under each config are read from that
+config's stored signals when the snapshot has them (what an activation would serve, since it
+computes nothing then), else computed by the engine as the materializer would compute them:
+a badge with a keep margin decided from who held it in the snapshot's predecessor
+(`service.held_badges`, the same predecessor and stored version as a materialization reads).
+When both configs have the same signals version, the new config's sets are the old ones.
+What each config then shows is the read path's decision (`domain.launch_impact.held_badges`),
+taken once per distinct set of met rules.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from trust_signals.domain.launch_impact import (
 from trust_signals.domain.profile_stats import ProfileStat
 from trust_signals.domain.snapshots import OfferSnapshot, SellerSnapshot
 from trust_signals.errors import TrustSignalsError
+from trust_signals.service.held_badges import HeldSource, chunk_holders, margined_rules
 from trust_signals.service.materializer import (
     SELLERS_PER_CHUNK,
     OpenStore,
@@ -55,6 +59,17 @@ EntitySets = tuple[dict[str, tuple[Held, Held]], dict[str, Held]]
 
 
 @dataclass(frozen=True, slots=True)
+class SetsSource:
+    """Where one config's met sets of a snapshot come from: its stored signals under the
+    signals version `stored`, else computed with the cohort `priors`, badges with a keep
+    margin decided from who held them in `held` (None: nobody held any)."""
+
+    stored: str | None
+    priors: Priors | None = None
+    held: HeldSource | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class MarketTask:
     """One marketplace's counting, picklable for the worker processes."""
 
@@ -64,9 +79,8 @@ class MarketTask:
     on: date  # the day whose approvals and effective dates decide what shows
     before_text: str
     after_text: str
-    before_stored: str | None  # the signals version holding before's sets; None: compute
-    before_priors: Priors | None  # the cohort priors to compute before's sets with
-    after_priors: Priors | None  # None: after's signals version is before's, same sets
+    before: SetsSource
+    after: SetsSource | None  # None: after's signals version is before's, same sets
 
 
 @dataclass(slots=True)
@@ -124,18 +138,18 @@ class MarketCounter:
         before = parse_config(task.before_text, "config before").for_marketplace(market)
         after = parse_config(task.after_text, "config after").for_marketplace(market)
         self._before, self._after = _Shown(before, market, task.on), _Shown(after, market, task.on)
-        self._layout: RowLayout | None = None
-        self._masks: dict[int, Held] = {}
+        self._layouts: dict[str, RowLayout] = {}  # signals version -> its stored layout
+        self._masks: dict[tuple[str, int], Held] = {}
 
     def count(self, store: ReadStore, seller_ids: Sequence[str]) -> Counts:
         """The transitions of these sellers and of all their offers."""
         task = self._task
         sellers = [s for s in store.get_sellers(task.snapshot_id, seller_ids) if s is not None]
         offers = store.offers_of_sellers(task.snapshot_id, seller_ids)
-        before = self._before_sets(store, sellers, offers)
+        before = self._sets(store, self._before.config, task.before, sellers, offers)
         after = before
-        if task.after_priors is not None:
-            after = _computed(self._after.config, task, task.after_priors, sellers, offers)
+        if task.after is not None:
+            after = self._sets(store, self._after.config, task.after, sellers, offers)
         spec = self._after.config.cohort_spec
         cohorts = {seller.seller_id: preview_cohort(seller, spec) for seller in sellers}
         counts = Counts(entities=len(sellers) + len(offers))
@@ -152,14 +166,29 @@ class MarketCounter:
             counts.badges[(OFFERS, cohorts[offer.seller_id], old, new)] += 1
         return counts
 
-    def _before_sets(
-        self, store: ReadStore, sellers: Sequence[SellerSnapshot], offers: Sequence[OfferSnapshot]
+    def _sets(
+        self,
+        store: ReadStore,
+        config: MarketplaceConfig,
+        source: SetsSource,
+        sellers: Sequence[SellerSnapshot],
+        offers: Sequence[OfferSnapshot],
     ) -> EntitySets:
-        task = self._task
-        if task.before_stored is None:
-            assert task.before_priors is not None  # MarketTask: one or the other
-            return _computed(self._before.config, task, task.before_priors, sellers, offers)
-        return self._stored_sets(store, task.before_stored, sellers, offers)
+        if source.stored is not None:
+            return self._stored_sets(store, source.stored, sellers, offers)
+        assert source.priors is not None  # SetsSource: one or the other
+        seller_ids = [seller.seller_id for seller in sellers]
+        offer_ids = [offer.offer_id for offer in offers]
+        margined = margined_rules(config)
+        held_sellers, held_offers = chunk_holders(
+            source.held, margined, store, seller_ids, offer_ids
+        )
+        signals = Signals(config, self._task.as_of, source.priors)
+        sellers_met, offers_met = chunk_met_sets(
+            signals, sellers, offers, held_sellers, held_offers
+        )
+        shown = {sid: (met, _shown_stats(stats)) for sid, (met, stats) in sellers_met.items()}
+        return shown, offers_met
 
     def _stored_sets(
         self,
@@ -171,11 +200,11 @@ class MarketCounter:
         """The sets held in stored rows; an entity without a row is served nothing, so it
         counts as meeting no rule and showing no stat."""
         snapshot_id = self._task.snapshot_id
-        if self._layout is None:
+        if version not in self._layouts:
             [blob] = store.get_signal_rows(snapshot_id, version, META, [LAYOUT_ID])
             if blob is None:  # every materialization writes it first
                 raise TrustSignalsError(f"signals {snapshot_id}@{version} have no layout")
-            self._layout = RowLayout.from_bytes(blob)
+            self._layouts[version] = RowLayout.from_bytes(blob)
         seller_ids = [s.seller_id for s in sellers]
         offer_ids = [o.offer_id for o in offers]
         seller_rows = store.get_signal_rows(snapshot_id, version, SELLER_ROWS, seller_ids)
@@ -183,33 +212,18 @@ class MarketCounter:
         sellers_met = {}
         for seller_id, row in zip(seller_ids, seller_rows, strict=True):
             bits, stats = seller_parts(row) if row is not None else (0, ())
-            sellers_met[seller_id] = (self._met(bits), _shown_stats(stats))
+            sellers_met[seller_id] = (self._met(version, bits), _shown_stats(stats))
         offers_met = {
-            offer_id: self._met(0 if row is None else int.from_bytes(row[:8], "little"))
+            offer_id: self._met(version, 0 if row is None else int.from_bytes(row[:8], "little"))
             for offer_id, row in zip(offer_ids, offer_rows, strict=True)
         }
         return sellers_met, offers_met
 
-    def _met(self, bits: int) -> Held:
-        found = self._masks.get(bits)
+    def _met(self, version: str, bits: int) -> Held:
+        found = self._masks.get((version, bits))
         if found is None:
-            assert self._layout is not None
-            found = self._masks[bits] = self._layout.met(bits)
+            found = self._masks[(version, bits)] = self._layouts[version].met(bits)
         return found
-
-
-def _computed(
-    config: MarketplaceConfig,
-    task: MarketTask,
-    priors: Priors,
-    sellers: Sequence[SellerSnapshot],
-    offers: Sequence[OfferSnapshot],
-) -> EntitySets:
-    sellers_met, offers_met = chunk_met_sets(Signals(config, task.as_of, priors), sellers, offers)
-    return (
-        {seller_id: (met, _shown_stats(stats)) for seller_id, (met, stats) in sellers_met.items()},
-        offers_met,
-    )
 
 
 def count_markets(
