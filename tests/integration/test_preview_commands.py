@@ -291,6 +291,70 @@ def test_a_removed_badge_is_lost_by_every_holder_and_named_with_its_approval(
     )
 
 
+MARGIN = (
+    'approval_reference = "TEST-0001-FAST"\n',
+    'approval_reference = "TEST-0001-FAST"\nkeep_margin = { on_time = 0.05 }\n',
+)
+STAGE_AND_COACHING = (
+    "# The last table",
+    '[marketplaces.US]\nstore_stage = "established"\n\n[[coaching.resources]]\n'
+    'defect = "late_delivery"\ncopy_key = "coaching.resource.delivery_guide"\n'
+    'link = "https://sellers.example.com/delivery"\n\n# The last table',
+)
+
+
+def test_keep_margin_store_stage_and_coaching_resource_changes_are_listed(
+    tmp_path: Path, store_dir: Path
+) -> None:
+    new = edited(tmp_path, MARGIN, STAGE_AND_COACHING)
+    html = tmp_path / "report.html"
+    out = tmp_path / "preview.json"
+
+    result = run(
+        tmp_path, "config", "preview", str(new), *ON, "--html", str(html), "--json", str(out)
+    )
+
+    assert result.exit_code == 0, result.output
+    data = orjson.loads(out.read_bytes())
+    assert data["settings"] == [
+        {
+            "field": "coaching.resources.defect.late_delivery",
+            "before": None,
+            "after": "coaching.resource.delivery_guide https://sellers.example.com/delivery",
+        }
+    ]
+    markets = {m["marketplace"]: m for m in data["marketplaces"]}
+    assert markets["US"]["settings"] == [
+        {"field": "store_stage", "before": "emerging", "after": "established"}
+    ]
+    assert markets["DE"]["settings"] == []
+    margin = {
+        "field": "keep_margin.on_time",
+        "before": None,
+        "after": "0.05 (a holder keeps it at >= 0.85)",
+    }
+    for market in ("US", "DE"):
+        [fast] = markets[market]["badge_changes"]
+        assert (fast["item_id"], fast["change"], fast["fields"]) == (
+            "fast_delivery",
+            "changed",
+            [margin],
+        )
+    lines = result.stdout.splitlines()
+    assert (
+        "  coaching.resources.defect.late_delivery: (none) -> "
+        "coaching.resource.delivery_guide https://sellers.example.com/delivery"
+    ) in lines
+    us = lines.index(next(line for line in lines if line.startswith("US: US-2026-11-27")))
+    assert lines[us:].index("  marketplace changes:") < lines[us:].index("  badge changes:")
+    assert "    store_stage: emerging -> established" in lines
+    assert "      keep_margin.on_time: (none) -> 0.05 (a holder keeps it at >= 0.85)" in lines
+    page = html.read_text()
+    assert "<td>store_stage</td><td>emerging</td><td>established</td>" in page
+    assert "<td>keep_margin.on_time</td>" in page
+    assert "<td>coaching.resources.defect.late_delivery</td>" in page
+
+
 def test_a_marketplace_without_a_snapshot_gets_the_config_changes_only(
     tmp_path: Path, store_dir: Path
 ) -> None:

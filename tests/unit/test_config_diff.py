@@ -139,6 +139,67 @@ def test_a_window_by_volume_reads_as_its_choice() -> None:
     assert (fields["effective_until"], fields["approved_here"]) == ("open-ended", "yes")
 
 
+DEFECTS = Condition(
+    "seller.order_defect_rate", "upper", "<", 0.01, window="90d", id="order_defect_rate"
+)
+
+
+def test_a_keep_margin_reads_as_the_margin_and_the_bar_a_holder_must_still_meet() -> None:
+    rule = a_rule(
+        when=Group("all", (ORDERS, DEFECTS)),
+        keep_margin=(("order_defect_rate", 0.002), ("orders", 10.0)),
+    )
+
+    fields = rule_fields(rule, "US")
+
+    assert {name: text for name, text in fields.items() if name.startswith("keep_margin")} == {
+        "keep_margin.order_defect_rate": "0.002 (a holder keeps it at < 0.012)",
+        "keep_margin.orders": "10 (a holder keeps it at >= 90)",
+    }
+
+
+def test_keep_margins_widened_added_and_dropped_are_changes_of_the_rule() -> None:
+    when = Group("all", (ORDERS, DEFECTS))
+    before = a_rule(when=when, keep_margin=(("orders", 10.0),))
+    after = a_rule(when=when, keep_margin=(("order_defect_rate", 0.002), ("orders", 20.0)))
+
+    [widened] = badge_changes([before], [after], "US")
+    [dropped] = badge_changes([after], [a_rule(when=when)], "US")
+
+    assert widened == ItemChange(
+        "top",
+        "changed",
+        (
+            FieldChange(
+                "keep_margin.orders",
+                "10 (a holder keeps it at >= 90)",
+                "20 (a holder keeps it at >= 80)",
+            ),
+            FieldChange(
+                "keep_margin.order_defect_rate", None, "0.002 (a holder keeps it at < 0.012)"
+            ),
+        ),
+    )
+    assert [(f.field, f.after) for f in dropped.fields] == [
+        ("keep_margin.order_defect_rate", None),
+        ("keep_margin.orders", None),
+    ]
+    assert widened.approvals == ()
+
+
+def test_a_threshold_override_moves_the_bar_a_holder_keeps_its_badge_at() -> None:
+    margin = {"keep_margin": (("orders", 10.0),)}
+    stricter = Group("all", (dataclasses.replace(ORDERS, threshold=200), Group("any", (TENURE,))))
+
+    [found] = badge_changes([a_rule(**margin)], [a_rule(when=stricter, **margin)], "US")
+
+    assert found.fields[-1] == FieldChange(
+        "keep_margin.orders",
+        "10 (a holder keeps it at >= 90)",
+        "10 (a holder keeps it at >= 190)",
+    )
+
+
 def test_badges_added_removed_and_unchanged() -> None:
     kept, gone, new = a_rule(), a_rule(id="gone"), a_rule(id="new", approval_reference="L-9")
 

@@ -11,7 +11,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from trust_signals.domain.badge_rules import BadgeRule, Condition, iter_conditions
+from trust_signals.domain.badge_rules import (
+    BadgeRule,
+    Condition,
+    iter_conditions,
+    relaxed_threshold,
+)
 from trust_signals.domain.profile_stats import StatDefinition
 from trust_signals.domain.ranking_features import FeatureDefinition, FeatureSchema
 
@@ -94,7 +99,8 @@ def condition_text(condition: Condition) -> str:
 
 def rule_fields(rule: BadgeRule, marketplace: str) -> dict[str, str]:
     """A badge rule as named texts: its approval (in `marketplace` too), where and how it
-    shows, each condition."""
+    shows, each condition, and each keep margin with the bar a holder must still meet
+    ('keep_margin.on_time': '0.01 (a holder keeps it at >= 0.94)')."""
     volume = rule.window_by_volume
     fields = {
         "approval_reference": rule.approval_reference,
@@ -117,9 +123,18 @@ def rule_fields(rule: BadgeRule, marketplace: str) -> dict[str, str]:
             f"else {volume.otherwise}"
         ),
     }
+    conditions = {}
     for path, condition in iter_conditions(rule.when):
         name = f"{path} ({condition.id})" if condition.id is not None else path
         fields[name] = condition_text(condition)
+        if condition.id is not None:
+            conditions[condition.id] = condition
+    for condition_id, margin in rule.keep_margin:
+        kept = conditions[condition_id]  # a valid rule's margins name its conditions
+        fields[f"keep_margin.{condition_id}"] = (
+            f"{margin:g} (a holder keeps it at {kept.comparator} "
+            f"{relaxed_threshold(kept, margin):g})"
+        )
     return fields
 
 

@@ -59,7 +59,8 @@ class MarketplacePreview:
     """One marketplace: its active snapshot's figures and its effective rules' changes.
 
     `before_from` says where the replaced config's figures come from: 'stored signals',
-    'computed', or 'no snapshot' (no active snapshot: changes only, no figures).
+    'computed', or 'no snapshot' (no active snapshot: changes only, no figures). `settings`:
+    the marketplace's own values that changed (its store stage).
     """
 
     marketplace: str
@@ -69,6 +70,7 @@ class MarketplacePreview:
     signals_before: str
     signals_after: str
     before_from: str
+    settings: tuple[FieldChange, ...]
     badge_changes: tuple[ItemChange, ...]
     badges: tuple[BadgeImpact, ...]
     stats: tuple[StatImpact, ...]
@@ -230,6 +232,7 @@ def _market(
         old.signals_version,
         new.signals_version,
         before_from,
+        field_changes(market_fields(old), market_fields(new)),
         tuple(badge_changes([c.rule for c in old.rules], [c.rule for c in new.rules], marketplace)),
         badges,
         stats,
@@ -251,10 +254,17 @@ def _shows(badge_id: str, *configs: MarketplaceConfig, offers: bool) -> bool:
     )
 
 
+def market_fields(config: MarketplaceConfig) -> dict[str, str]:
+    """A marketplace's own values beside its badges, as named texts: its store stage (which
+    stores' cohorts its program reports and benchmarks pool it with)."""
+    return {"store_stage": config.store_stage}
+
+
 def setting_fields(config: TrustConfig) -> dict[str, str]:
     """The config-wide values a reviewer approves, as named texts: the approval itself
     (which covers the profile stats and ranking features, which carry none of their own),
-    the signal and cohort parameters, the surfaces' caps and the retention."""
+    the signal and cohort parameters, the surfaces' caps, the retention, and the resources
+    seller coaching points to (per defect type or criterion: copy key and link)."""
     params, spec, caps = config.params, config.cohort_spec, config.base.surface_caps
     fields = {
         "config_name": config.config_name,
@@ -271,4 +281,12 @@ def setting_fields(config: TrustConfig) -> dict[str, str]:
             fields[f"dsi_weights.{family}.{kind}"] = f"{weight:g}"
     for surface, cap in sorted(caps.items()):
         fields[f"surfaces.{surface}.max_badges"] = str(cap)
+    resources: dict[str, list[str]] = {}
+    for resource in config.base.coaching_resources:
+        target = (
+            f"defect.{resource.defect}" if resource.defect else f"criterion.{resource.criterion}"
+        )
+        resources.setdefault(target, []).append(f"{resource.copy_key} {resource.link}")
+    for target, texts in sorted(resources.items()):
+        fields[f"coaching.resources.{target}"] = "; ".join(texts)
     return fields

@@ -235,6 +235,11 @@ def _marketplace(market: MarketplacePreview) -> str:
             f"Signals version <code>{escape(market.signals_before)}</code> "
             f"({escape(market.before_from)}) → <code>{escape(market.signals_after)}</code>.</p>"
         )
+    if market.settings:
+        parts.append("<h3>Marketplace changes</h3>")
+        parts.append(
+            _table(("Setting", "Before", "After"), [_field_row(f) for f in market.settings])
+        )
     for item in market.badge_changes:
         parts.append(f"<h3>{escape(item.item_id)}: badge {escape(item.change)}</h3>")
         parts.append(_table(("Field", "Before", "After"), [_field_row(f) for f in item.fields]))

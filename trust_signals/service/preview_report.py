@@ -71,6 +71,9 @@ def _market_lines(market: MarketplacePreview) -> list[str]:
                 f"{f'{s.shown_before:,} → {s.shown_after:,}':>24}"
                 for s in market.stats
             ]
+    if market.settings:
+        head.append("  marketplace changes:")
+        head += [f"    {_field(change)}" for change in market.settings]
     if market.badge_changes:
         head.append("  badge changes:")
         head += [f"  {line}" for line in _item_lines(market.badge_changes)]
