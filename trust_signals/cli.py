@@ -27,6 +27,7 @@ from trust_signals.bootstrap import (
     load_snapshot_dir,
     snapshot_dirs,
     store_opener,
+    utc_now,
 )
 from trust_signals.cli_boundary import ErrorBoundary, Failure, progress_bar, settings
 from trust_signals.config import TrustConfig, load_config
@@ -41,10 +42,19 @@ from trust_signals.service.config_versions import (
     Activation,
     activate_config_file,
     active_config,
+    check_approval_reference,
     rollback_config,
 )
 from trust_signals.service.incentive_export import EXPORT_FORMATS, export_incentive
+from trust_signals.service.launch_preview import (
+    ACTIVE,
+    LaunchPreview,
+    against_config,
+    preview_launch,
+)
 from trust_signals.service.materializer import materialize_active
+from trust_signals.service.preview_html import preview_html
+from trust_signals.service.preview_report import preview_json, summary_lines
 from trust_signals.store.base import ServingStore, StoredConfig
 from trust_signals.web.links import MAX_TTL, parse_ttl, seller_page_url
 
@@ -389,13 +399,105 @@ def config_check(file: Path) -> None:
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--approval-ref", "approval_ref", required=True, help="The approval of FILE.")
 @click.option("--by", default=None, help=BY_HELP)
-def config_activate(file: Path, approval_ref: str, by: str | None) -> None:
-    """Validate the config FILE whole, store it and make it every node's config at once."""
+@click.option(
+    "--no-preview", is_flag=True, help="Skip the launch preview printed before activating."
+)
+def config_activate(file: Path, approval_ref: str, by: str | None, no_preview: bool) -> None:
+    """Validate the config FILE whole, store it and make it every node's config at once.
+
+    First prints the launch preview against the active config (as `config preview FILE`
+    does), then activates without asking: scripts keep working, and the summary stays in
+    their log.
+    """
+    check_approval_reference(approval_ref)
     store = _store(create=True)
+    if not no_preview:
+        _preview_before_activation(store, file)
     done = activate_config_file(
         store, file, approval_ref, by or _os_user(), prepare=_materializing(store)
     )
     _echo_activation(done)
+
+
+@config.command("preview")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option(
+    "--against",
+    default=ACTIVE,
+    show_default=True,
+    help="The config to compare with: the active one, or a stored VERSION (`config history`).",
+)
+@click.option(
+    "--on",
+    "on",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="The day whose effective dates apply, YYYY-MM-DD.  [default: today, UTC]",
+)
+@click.option(
+    "--html",
+    "html_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the report for reviewers here: one self-contained HTML page.",
+)
+@click.option(
+    "--json",
+    "json_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write every figure here as JSON.",
+)
+def config_preview(
+    file: Path, against: str, on: datetime | None, html_file: Path | None, json_file: Path | None
+) -> None:
+    """What the config FILE would serve against what the active (or a stored) config serves,
+    on every marketplace's active snapshot: who gains and loses each badge, by cohort; the
+    profile stats newly shown or withheld; ranking schema changes; changed approvals, dates
+    and switches. Reads the store only: nothing is stored or activated."""
+    new = load_config(file)
+    store = _store()
+    before, approval = against_config(store, against)
+    preview = _previewed(store, new, before, approval, on.date() if on else utc_now().date())
+    for line in summary_lines(preview):
+        click.echo(line)
+    if json_file is not None:
+        json_file.write_bytes(preview_json(preview))
+        click.echo(f"wrote {json_file}")
+    if html_file is not None:
+        html_file.write_text(preview_html(preview), encoding="utf-8")
+        click.echo(f"wrote {html_file}")
+
+
+def _preview_before_activation(store: ServingStore, file: Path) -> None:
+    """The launch preview of FILE against the active config, unless there is nothing to
+    compare (no config active yet, or FILE is the active one)."""
+    new = load_config(file)
+    active = store.active_config_version()
+    if active is None or active == new.version:
+        return
+    before, approval = against_config(store, active)
+    for line in summary_lines(_previewed(store, new, before, approval, utc_now().date())):
+        click.echo(line)
+    click.echo("")
+
+
+def _previewed(
+    store: ServingStore, new: TrustConfig, before: TrustConfig, approval: str, on: date
+) -> LaunchPreview:
+    """The preview computed on every core, with a progress bar and the time taken."""
+    started = time.perf_counter()
+    total = sum(i.seller_count + i.offer_count for i in store.active_snapshots().values())
+    with progress_bar(total, f"previewing config {new.version}") as progress:
+        preview = preview_launch(
+            store,
+            new,
+            before,
+            on=on,
+            against_approval=approval,
+            open_store=store_opener(settings()),
+            progress=progress,
+        )
+    click.echo(f"previewed in {time.perf_counter() - started:.1f} s", err=True)
+    return preview
 
 
 @config.command("rollback")

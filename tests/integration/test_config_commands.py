@@ -69,7 +69,11 @@ def test_editing_the_config_file_changes_nothing_served_while_config_activate_do
     version, badges = served(client)
     assert (result.exit_code, badges) == (0, ["fast_delivery"])
     assert version != before[0]
-    assert result.output.startswith(f"activated config {version} (approval LEGAL-9): ")
+    # The launch preview first, then the activation.
+    assert result.stdout.startswith(f"launch preview: config {version} (api-tests) against ")
+    assert result.stdout.splitlines()[-1].startswith(
+        f"activated config {version} (approval LEGAL-9)"
+    )
     assert cli(settings, "config", "history").output.startswith(f"* {version}  approval LEGAL-9")
 
 

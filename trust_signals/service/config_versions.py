@@ -91,12 +91,17 @@ def activate_config_file(
     runs before the switch (the active snapshots' signals are computed for the new config,
     so that every node can serve it the moment it sees it).
     """
-    if not approval_reference.strip():
-        raise ConfigError(["approval reference: must not be empty"])
+    check_approval_reference(approval_reference)
     text = read_config_text(path)
     config = parse_config(text, str(path))
     catalog.add_config(config.version, text, approval_reference, by)
     return _activated(catalog, config, by, prepare)
+
+
+def check_approval_reference(approval_reference: str) -> None:
+    """ConfigError unless the reference names an approval (is not blank)."""
+    if not approval_reference.strip():
+        raise ConfigError(["approval reference: must not be empty"])
 
 
 def rollback_config(

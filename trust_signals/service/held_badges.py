@@ -22,7 +22,7 @@ from typing import Final
 import orjson
 
 from trust_signals.config.legal import MarketplaceConfig
-from trust_signals.service.signal_rows import LAYOUT_ID, META, RowLayout
+from trust_signals.service.signal_rows import LAYOUT_ID, META, OFFERS, SELLERS, RowLayout
 from trust_signals.store.base import ReadStore, SnapshotInfo
 
 HELD_FROM: Final = "held_from"  # META row: {"previous": id | null, "version": version | null}
@@ -57,6 +57,23 @@ class HeldSource:
             if rules:
                 held[entity_id] = rules
         return held
+
+
+def chunk_holders(
+    source: HeldSource | None,
+    margined: frozenset[str],
+    store: ReadStore,
+    seller_ids: Sequence[str],
+    offer_ids: Sequence[str],
+) -> tuple[dict[str, frozenset[str]], dict[str, frozenset[str]]]:
+    """Per seller and per offer of a chunk the margined rules it held in `source`: nothing
+    without a source or without a margined rule (then nothing is read)."""
+    if source is None or not margined:
+        return {}, {}
+    return (
+        source.held(store, SELLERS, seller_ids, margined),
+        source.held(store, OFFERS, offer_ids, margined),
+    )
 
 
 def margined_rules(config: MarketplaceConfig) -> frozenset[str]:

@@ -8,6 +8,9 @@ rule has a keep margin, each chunk also reads who held which badge in the previo
 (`held_badges`: one batch of stored rows per kind and chunk); without one nothing is read. With
 `open_store` (a picklable way to open the same store in another process) the chunks run on
 every core; without it, in this process.
+
+Over 300 lines on purpose: `chunk_met_sets`, what the launch preview counts, stands beside
+`chunk_rows`, what is stored, so that both decide every entity alike.
 """
 
 from __future__ import annotations
@@ -27,16 +30,17 @@ import orjson
 
 from trust_signals.config.legal import MarketplaceConfig, TrustConfig, parse_config
 from trust_signals.domain.badges import earned_seller_rules, met_rules
-from trust_signals.domain.cohorts import seller_prior
-from trust_signals.domain.profile_stats import profile_stats
+from trust_signals.domain.cohorts import prior_rates, seller_prior
+from trust_signals.domain.profile_stats import ProfileStat, profile_stats
 from trust_signals.domain.ranking_features import fill_level
 from trust_signals.domain.signals import Subject, seller_fq_rates
 from trust_signals.domain.snapshots import OfferSnapshot, SellerSnapshot
-from trust_signals.service.cohort_artifacts import CohortModel, build_artifacts
+from trust_signals.service.cohort_artifacts import CohortModel
 from trust_signals.service.held_badges import (
     HELD_FROM,
     NOTHING_HELD,
     HeldSource,
+    chunk_holders,
     held_source,
     margined_rules,
 )
@@ -117,6 +121,56 @@ def chunk_rows(
     return seller_rows, offer_rows
 
 
+def chunk_met_sets(
+    signals: Signals,
+    sellers: Sequence[SellerSnapshot],
+    offers: Sequence[OfferSnapshot],
+    held_sellers: Held = _NONE_HELD,
+    held_offers: Held = _NONE_HELD,
+) -> tuple[dict[str, tuple[frozenset[str], list[ProfileStat]]], dict[str, frozenset[str]]]:
+    """What `chunk_rows` stores of these sellers and offers (with the same `held_*`),
+    unpacked: per seller the rules it meets and its profile stats, per offer the rules it
+    meets (no ranking vectors)."""
+    config = signals.config
+    params = config.params
+    sellers_met = {}
+    by_seller = {}
+    for seller in sellers:
+        prior = seller_prior(seller, signals.priors, config.cohort_spec)
+        subject = Subject(seller, None, signals.as_of, prior)
+        held = held_sellers.get(seller.seller_id, NOTHING_HELD)
+        met = met_rules(config.rules, subject, params, held=held)
+        sellers_met[seller.seller_id] = (met, profile_stats(config.stats, subject, params))
+        by_seller[seller.seller_id] = (
+            subject,
+            earned_seller_rules(config.rules, subject, params, held=held),
+            seller_fq_rates(subject, params),
+        )
+    offers_met = {}
+    for offer in offers:
+        seller_subject, inherited, offer_prior = by_seller[offer.seller_id]
+        subject = Subject(
+            seller_subject.seller, offer, signals.as_of, seller_subject.prior_rates, offer_prior
+        )
+        held = held_offers.get(offer.offer_id, NOTHING_HELD)
+        offers_met[offer.offer_id] = met_rules(
+            config.rules, subject, params, inherited=inherited, held=held
+        )
+    return sellers_met, offers_met
+
+
+def snapshot_priors(store: ReadStore, info: SnapshotInfo, config: TrustConfig) -> Priors:
+    """The cohort priors of a snapshot under `config`: stored with it at load time, else
+    computed from its sellers (it was loaded under other cohort parameters)."""
+    model = CohortModel(config.cohort_spec, config.params)
+    blob = store.get_artifact(info.snapshot_id, f"priors:{model.version}")
+    if blob is None:
+        # Through JSON as when stored, so that both give the very same floats.
+        blob = orjson.dumps(prior_rates(store.iter_sellers(info.snapshot_id), config.cohort_spec))
+    priors: Priors = orjson.loads(blob)
+    return priors
+
+
 def materialize(
     store: ServingStore,
     info: SnapshotInfo,
@@ -180,18 +234,11 @@ def materialize_snapshot(
     version = config.for_marketplace(info.marketplace).signals_version
     if version in store.signal_versions(info.snapshot_id):
         return None
-    model = CohortModel(config.cohort_spec, config.params)
-    name = f"priors:{model.version}"
-    blob = store.get_artifact(info.snapshot_id, name)
-    if blob is None:  # loaded under other cohort parameters
-        sellers = store.iter_sellers(info.snapshot_id)
-        blob = build_artifacts(sellers, model, info.as_of)[name]
-    priors = orjson.loads(blob)
     return materialize(
         store,
         info,
         config.text,
-        priors,
+        snapshot_priors(store, info, config),
         open_store=open_store,
         workers=workers,
         progress=progress,
@@ -237,11 +284,8 @@ class _Task:
     def rows(self, store: ReadStore, signals: Signals, ids: list[str]) -> tuple[Rows, Rows]:
         sellers = [s for s in store.get_sellers(self.snapshot_id, ids) if s is not None]
         offers = store.offers_of_sellers(self.snapshot_id, ids)
-        if self.held is None:
-            return chunk_rows(signals, sellers, offers)
-        held_sellers = self.held.held(store, SELLERS, ids, self.margined)
         offer_ids = [offer.offer_id for offer in offers]
-        held_offers = self.held.held(store, OFFERS, offer_ids, self.margined)
+        held_sellers, held_offers = chunk_holders(self.held, self.margined, store, ids, offer_ids)
         return chunk_rows(signals, sellers, offers, held_sellers, held_offers)
 
 
