@@ -19,7 +19,7 @@ from click.testing import CliRunner, Result
 from tests.builders import offer_record, seller_record, write_snapshot_dir
 from tests.conftest import FIXTURES, us_snapshot
 from trust_signals.cli import main
-from trust_signals.cli_boundary import ErrorBoundary
+from trust_signals.cli.boundary import ErrorBoundary
 from trust_signals.config import load_config
 from trust_signals.store.sqlite import SqliteSnapshotStore
 
