@@ -21,6 +21,7 @@ from trust_signals.web.coaching import (
     criterion_label,
     criterion_words,
     offer_words,
+    points_text,
     reason_words,
     resource_label,
     standing_words,
@@ -294,3 +295,11 @@ def summary(holding: int, not_holding: int, *failing: tuple[str, int]) -> OfferB
 )
 def test_the_offers_on_an_offer_badge_in_one_sentence(given: OfferBadgeSummary, words: str) -> None:
     assert offer_words(given) == words
+
+
+@pytest.mark.parametrize(
+    ("points", "shown"),
+    [(2.468, "2.47"), (0.005, "0.01"), (0.0042, "<0.01"), (0.0, "0.00")],
+)
+def test_index_points_never_read_zero_for_a_real_gain(points: float, shown: str) -> None:
+    assert points_text(points) == shown

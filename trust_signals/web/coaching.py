@@ -172,6 +172,11 @@ def offer_words(summary: OfferBadgeSummary) -> str:
     return f"{held} {holds} {name}; {missing:,} {misses} it{why}."
 
 
+def points_text(points: float) -> str:
+    """Index points to two decimals; a gain too small for them says so, never "0.00"."""
+    return "<0.01" if 0 < points < 0.005 else f"{points:.2f}"
+
+
 def coaching_context(answer: CoachingAnswer) -> dict[str, Any]:
     """The template's coaching: each missed badge, each offer badge, each opportunity with
     its resources (largest gain first)."""
@@ -185,7 +190,7 @@ def coaching_context(answer: CoachingAnswer) -> dict[str, Any]:
                 "id": f"{o.family}:{o.defect}",
                 "defect": defect_label(o.defect),
                 "family": FAMILY_LABELS.get(o.family, o.family),
-                "points": f"{o.index_points:.2f}",
+                "points": points_text(o.index_points),
                 "resources": resource_links(o.resources),
             }
             for o in answer.opportunities
