@@ -196,12 +196,12 @@ def materialize(
         writer.add_rows(META, [(LAYOUT_ID, layout), (HELD_FROM, held_record)])
         # The ids are read here, whole (100,000 sellers are a few MB): a pool's feeder thread
         # must not drive the store's connections, which belong to this thread.
-        chunks = _chunks(list(store.seller_ids(info.snapshot_id)))
+        chunks = seller_chunks(list(store.seller_ids(info.snapshot_id)))
         held = source if margined else None
         task = _Task(
             info.snapshot_id, info.marketplace, info.as_of, config_text, priors, held, margined
         )
-        count = _worker_count(workers, info, open_store)
+        count = worker_count(workers, info.seller_count + info.offer_count, open_store)
         for seller_rows, offer_rows in _run(task, chunks, count, open_store, store):
             writer.add_rows(SELLERS, seller_rows)
             writer.add_rows(OFFERS, offer_rows)
@@ -289,19 +289,21 @@ class _Task:
         return chunk_rows(signals, sellers, offers, held_sellers, held_offers)
 
 
-def _chunks(seller_ids: Any) -> Iterator[list[str]]:
+def seller_chunks(seller_ids: Sequence[str]) -> Iterator[list[str]]:
+    """The sellers in chunks of SELLERS_PER_CHUNK: one job of a pool each."""
     iterator = iter(seller_ids)
     while chunk := list(islice(iterator, SELLERS_PER_CHUNK)):
         yield chunk
 
 
-def _worker_count(workers: int | None, info: SnapshotInfo, open_store: OpenStore | None) -> int:
+def worker_count(workers: int | None, entities: int, open_store: OpenStore | None) -> int:
+    """Processes for a pass over `entities` sellers and offers: one in process when the store
+    cannot be opened again or the pass is small, else `workers` or every core."""
     if open_store is None:
         return 1
     if workers is not None:
         return max(1, workers)
-    small = info.seller_count + info.offer_count < _POOL_MIN_ENTITIES
-    return 1 if small else os.cpu_count() or 1
+    return 1 if entities < _POOL_MIN_ENTITIES else os.cpu_count() or 1
 
 
 def _run(

@@ -15,12 +15,10 @@ taken once per distinct set of met rules.
 from __future__ import annotations
 
 import multiprocessing
-import os
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from itertools import islice
 from typing import Any, Final
 
 from trust_signals.config.legal import MarketplaceConfig, parse_config
@@ -38,12 +36,13 @@ from trust_signals.domain.snapshots import OfferSnapshot, SellerSnapshot
 from trust_signals.errors import TrustSignalsError
 from trust_signals.service.held_badges import HeldSource, chunk_holders, margined_rules
 from trust_signals.service.materializer import (
-    SELLERS_PER_CHUNK,
     OpenStore,
     Priors,
     Progress,
     Signals,
     chunk_met_sets,
+    seller_chunks,
+    worker_count,
 )
 from trust_signals.service.signal_rows import LAYOUT_ID, META, RowLayout, seller_parts
 from trust_signals.service.signal_rows import OFFERS as OFFER_ROWS
@@ -52,7 +51,6 @@ from trust_signals.service.view import BADGE_SURFACES
 from trust_signals.store.base import ReadStore
 
 # Below this many entities a pool costs more to start than it saves (as for the materializer).
-_POOL_MIN_ENTITIES: Final = 20_000
 SELLER_SURFACES: Final = ("spp",)  # a seller's own badges show on its profile page
 # Per seller: the rules it meets and the ids of the stats it shows; per offer: its met rules.
 EntitySets = tuple[dict[str, tuple[Held, Held]], dict[str, Held]]
@@ -242,29 +240,15 @@ def count_markets(
     jobs = [
         (index, chunk)
         for index, task in enumerate(tasks)
-        for chunk in _chunks(list(store.seller_ids(task.snapshot_id)))
+        for chunk in seller_chunks(list(store.seller_ids(task.snapshot_id)))
     ]
     totals = [Counts() for _ in tasks]
-    count = _worker_count(workers, entities, open_store)
+    count = worker_count(workers, entities, open_store)
     for index, counts in _run(tasks, jobs, count, open_store, store):
         totals[index].add(counts)
         if progress is not None:
             progress(counts.entities)
     return totals
-
-
-def _chunks(seller_ids: list[str]) -> Iterator[list[str]]:
-    iterator = iter(seller_ids)
-    while chunk := list(islice(iterator, SELLERS_PER_CHUNK)):
-        yield chunk
-
-
-def _worker_count(workers: int | None, entities: int, open_store: OpenStore | None) -> int:
-    if open_store is None:
-        return 1
-    if workers is not None:
-        return max(1, workers)
-    return 1 if entities < _POOL_MIN_ENTITIES else os.cpu_count() or 1
 
 
 Job = tuple[int, list[str]]
