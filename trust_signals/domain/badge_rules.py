@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 from operator import ge, gt, le, lt
-from typing import Final, NamedTuple
+from typing import Final, NamedTuple, Protocol
 
 from trust_signals.domain.signals import OFFER_RATES, SELLER_RATES, is_windowed
 
@@ -94,6 +94,35 @@ class VolumeWindow:
     at_least: float
     then: str
     otherwise: str
+
+
+class Approval(Protocol):
+    """Where and when legal approved something: a badge rule or an incentive program."""
+
+    @property
+    def enabled(self) -> bool: ...  # the kill switch
+
+    @property
+    def marketplaces(self) -> frozenset[str]: ...
+
+    @property
+    def effective_from(self) -> date: ...  # inclusive
+
+
+def approval_withheld_reason(
+    approval: Approval, until: date | None, marketplace: str, on: date
+) -> str | None:
+    """Why `approval` does not hold in `marketplace` on day `on` (kill switch, marketplace,
+    effective dates; `until` exclusive, None when open-ended); None when it holds."""
+    if not approval.enabled:
+        return "disabled (kill switch)"
+    if marketplace not in approval.marketplaces:
+        return f"not approved in {marketplace}"
+    if on < approval.effective_from:
+        return f"not effective before {approval.effective_from.isoformat()}"
+    if until is not None and on >= until:
+        return f"not effective from {until.isoformat()}"
+    return None
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,6 +35,7 @@ from trust_signals.domain.badge_rules import (
     Condition,
     Group,
     VolumeWindow,
+    approval_withheld_reason,
     iter_conditions,
     override_thresholds,
     relaxed_threshold,
@@ -314,14 +315,9 @@ def _withheld_reason(
     compiled: CompiledRule, subject: Subject, surface: str | None, marketplace: str, on: date
 ) -> str | None:
     rule = compiled.rule
-    if not rule.enabled:
-        return "disabled (kill switch)"
-    if marketplace not in rule.marketplaces:
-        return f"not approved in {marketplace}"
-    if on < rule.effective_from:
-        return f"not effective before {rule.effective_from.isoformat()}"
-    if rule.effective_until is not None and on >= rule.effective_until:
-        return f"not effective from {rule.effective_until.isoformat()}"
+    approval = approval_withheld_reason(rule, rule.effective_until, marketplace, on)
+    if approval is not None:
+        return approval
     if surface is not None and surface not in rule.surfaces:
         return f"not shown on {surface}"
     if subject.offer is not None and not compiled.for_offers:

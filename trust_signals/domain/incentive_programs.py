@@ -19,6 +19,7 @@ from trust_signals.domain.badge_rules import (
     CohortCondition,
     Condition,
     Group,
+    approval_withheld_reason,
     iter_conditions,
 )
 from trust_signals.domain.cohorts import BENCHMARK_WINDOW, canonical_dimensions
@@ -147,13 +148,4 @@ def compile_program(program: IncentiveProgram) -> CompiledProgram:
 
 def withheld_reason(program: CompiledProgram, marketplace: str, on: date) -> str | None:
     """Why the program qualifies nobody in `marketplace` on day `on`; None when it is live."""
-    rule = program.program
-    if not rule.enabled:
-        return "disabled (kill switch)"
-    if marketplace not in rule.marketplaces:
-        return f"not approved in {marketplace}"
-    if on < rule.effective_from:
-        return f"not effective before {rule.effective_from.isoformat()}"
-    if on >= program.live_until:
-        return f"not effective from {program.live_until.isoformat()}"
-    return None
+    return approval_withheld_reason(program.program, program.live_until, marketplace, on)

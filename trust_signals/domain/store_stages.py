@@ -95,20 +95,19 @@ def mixed_sketch(parts: Sequence[tuple[int, Sequence[float]]]) -> tuple[float, .
 
 def _position_at(sketch: Sequence[float], x: float) -> float:
     """Percentiles (0-100) of the sketch's distribution at or below x."""
-    if x >= sketch[_LAST]:
-        return float(_LAST)
-    upper = bisect_right(sketch, x)
-    if upper == 0:
-        return 0.0
-    low, high = sketch[upper - 1], sketch[upper]
-    return upper - 1 + (x - low) / (high - low)
+    return _position(sketch, bisect_right(sketch, x), x)
 
 
 def _position_below(sketch: Sequence[float], x: float) -> float:
     """Percentiles (0-100) of the sketch's distribution strictly below x."""
-    if x > sketch[_LAST]:
+    return _position(sketch, bisect_left(sketch, x), x)
+
+
+def _position(sketch: Sequence[float], upper: int, x: float) -> float:
+    """The sketch's percentile at x, interpolated between the points either side of
+    `upper`, the index bisecting the sketch at x (right: at or below, left: below)."""
+    if upper > _LAST:  # x at or past the last point
         return float(_LAST)
-    upper = bisect_left(sketch, x)
     if upper == 0:
         return 0.0
     low, high = sketch[upper - 1], sketch[upper]
