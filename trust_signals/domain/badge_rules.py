@@ -125,6 +125,17 @@ def approval_withheld_reason(
     return None
 
 
+def approval_problems(approval: Approval, until: date | None) -> list[tuple[str, str]]:
+    """What makes an approval unusable, as (field, message): no marketplace, or an end
+    (`until`, exclusive) not after its start."""
+    problems = []
+    if not approval.marketplaces:
+        problems.append(("marketplaces", "must name at least one approved marketplace"))
+    if until is not None and until <= approval.effective_from:
+        problems.append(("effective_until", "must be after effective_from"))
+    return problems
+
+
 @dataclass(frozen=True, slots=True)
 class BadgeRule:
     """One approved badge rule as configured; `compile_rules` turns it into a CompiledRule."""

@@ -19,6 +19,7 @@ from trust_signals.domain.badge_rules import (
     CohortCondition,
     Condition,
     Group,
+    approval_problems,
     approval_withheld_reason,
     iter_conditions,
 )
@@ -52,11 +53,7 @@ def program_problems(program: IncentiveProgram) -> list[tuple[str, str]]:
 
     The streak's upper bound, the snapshots the store retains, is the config's to check.
     """
-    problems = []
-    if not program.marketplaces:
-        problems.append(("marketplaces", "must name at least one approved marketplace"))
-    if program.effective_until is not None and program.effective_until <= program.effective_from:
-        problems.append(("effective_until", "must be after effective_from"))
+    problems = approval_problems(program, program.effective_until)
     if program.streak < 1:
         problems.append(("streak", "must be at least 1"))
     if program.window is not None and program.window not in WINDOWS:

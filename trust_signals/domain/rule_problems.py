@@ -18,6 +18,7 @@ from trust_signals.domain.badge_rules import (
     Condition,
     Group,
     VolumeWindow,
+    approval_problems,
     iter_conditions,
     signal_kind,
 )
@@ -189,10 +190,7 @@ def rule_problems(rule: BadgeRule) -> list[tuple[str, str]]:
         problems.append(("inherit_to_offers", "only seller-level rules are inherited by offers"))
     if not rule.surfaces or not rule.surfaces <= set(SURFACES):
         problems.append(("surfaces", f"must be a non-empty subset of {', '.join(SURFACES)}"))
-    if not rule.marketplaces:
-        problems.append(("marketplaces", "must name at least one approved marketplace"))
-    if rule.effective_until is not None and rule.effective_until <= rule.effective_from:
-        problems.append(("effective_until", "must be after effective_from"))
+    problems.extend(approval_problems(rule, rule.effective_until))
     if rule.window is not None and rule.window_by_volume is not None:
         problems.append(("window", "give window or window_by_volume, not both"))
     elif rule.window is not None and rule.window not in WINDOWS:
